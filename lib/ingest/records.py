@@ -1,0 +1,64 @@
+"""The one shape every source parser produces, and the one error every parser raises.
+
+Parsers know formats; the merge step knows identity and the store. Keeping the
+hand-over to a single plain record lets each side be tested without the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """One sighting of a post in one source, already cleaned.
+
+    ``url`` is http(s) or ``None``; text fields are stripped and ``None`` when empty,
+    never a placeholder string. ``locator`` says where the sighting was (``file:line``
+    or ``file row N``) so conflicts and rejections can point at it.
+    """
+
+    source: str
+    locator: str
+    title: str | None = None
+    title_derived: bool = False
+    excerpt: str | None = None
+    body: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    published: date | None = None
+    url: str | None = None
+    guid: str | None = None
+
+
+class IngestError(Exception):
+    """Bad input: names the file and, where known, the line or row.
+
+    Raising it aborts the whole run, so the store stays exactly as it was.
+    """
+
+    def __init__(self, source: str, message: str, line: int | None = None, row: int | None = None):
+        self.source = source
+        self.line = line
+        self.row = row
+        self.detail = message
+        where = source
+        if line is not None:
+            where = f"{source}:{line}"
+        elif row is not None:
+            where = f"{source}: row {row}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What the user may force on a parser from the command line.
+
+    ``columns`` maps a posts field (``title``, ``published``, …) to the name the
+    export uses for it, for CSV/JSON/Parquet files whose headers differ.
+    """
+
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    base_url: str | None = None

@@ -1,0 +1,163 @@
+"""The DuckDB store: schema, read-only connections, and all-or-nothing writes.
+
+A running app holds the file open read-only, and DuckDB then refuses any writer
+in another process. Writes therefore go to a copy that replaces the file in one
+``os.replace`` when the import has committed: readers keep the old file until
+they reconnect, and a writer killed at any point leaves the old file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id            VARCHAR PRIMARY KEY,
+    title         VARCHAR,
+    title_derived BOOLEAN NOT NULL DEFAULT FALSE,
+    excerpt       VARCHAR,
+    body          VARCHAR,
+    category      VARCHAR,
+    tags          VARCHAR[],
+    published     DATE,
+    url           VARCHAR CHECK (url IS NULL OR regexp_matches(url, '^https?://')),
+    source        VARCHAR NOT NULL,
+    first_seen    TIMESTAMP NOT NULL,
+    last_seen     TIMESTAMP NOT NULL,
+    sightings     INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id      INTEGER PRIMARY KEY,
+    started_at  TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    sources     VARCHAR[] NOT NULL,
+    formats     VARCHAR[] NOT NULL,
+    files       INTEGER NOT NULL,
+    records     INTEGER NOT NULL,
+    added       INTEGER NOT NULL,
+    updated     INTEGER NOT NULL,
+    unchanged   INTEGER NOT NULL,
+    rejected    INTEGER NOT NULL,
+    conflicts   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sightings (
+    post_id       VARCHAR NOT NULL,
+    run_id        INTEGER NOT NULL,
+    source        VARCHAR NOT NULL,
+    locator       VARCHAR NOT NULL,
+    source_digest VARCHAR NOT NULL,
+    fingerprint   VARCHAR NOT NULL,
+    seen_at       TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+    run_id   INTEGER NOT NULL,
+    post_id  VARCHAR NOT NULL,
+    field    VARCHAR NOT NULL,
+    kept     VARCHAR,
+    offered  VARCHAR,
+    locator  VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    run_id  INTEGER NOT NULL,
+    locator VARCHAR NOT NULL,
+    reason  VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+"""
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+    )
+
+
+def connect_read_only(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """A connection that cannot change the file, for the app and the SQL page."""
+    return duckdb.connect(str(path), read_only=True)
+
+
+def file_signature(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """Identity of the file now on disk; changes whenever a write swaps it in."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def writer_lock(path: str | os.PathLike[str]) -> Iterator[None]:
+    """One writer at a time per database file, across processes."""
+    lock_path = f"{path}.lock"
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy of the store that replaces it only on success.
+
+    The body runs inside one DuckDB transaction on the copy; an exception (or a
+    kill) before the final ``os.replace`` leaves the original file as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with writer_lock(target):
+        # Holding the lock, any leftover copy belongs to a writer that was killed.
+        for stale in target.parent.glob(f"{target.name}.tmp*"):
+            stale.unlink(missing_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        if target.exists():
+            shutil.copyfile(target, tmp)
+            wal = Path(f"{target}.wal")
+            if wal.exists():
+                shutil.copyfile(wal, f"{tmp}.wal")
+        try:
+            con = duckdb.connect(str(tmp))
+            try:
+                ensure_schema(con)
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _fsync(tmp)
+            os.replace(tmp, target)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(f"{target}.wal")
+        finally:
+            _remove_db_files(tmp)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_db_files(path: Path) -> None:
+    for candidate in (path, Path(f"{path}.wal")):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()

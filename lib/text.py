@@ -1,0 +1,61 @@
+"""Text helpers shared by ingest and the UI: derived titles and plain-text excerpts."""
+
+from __future__ import annotations
+
+import re
+
+MAX_TITLE_CHARS = 60
+EXCERPT_CHARS = 360
+
+# Section headings that open many posts but say nothing about them.
+_GENERIC_HEADING = re.compile(
+    r"^(?:简介|概述|引言与背景|引言|背景|模型概述|题目|前言|摘要|介绍|导读|写在前面"
+    r"|Introduction|Overview|Abstract|Background)(?:\s*[:：]\s*|\s+)",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://\S+")
+_MARKER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
+_LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
+_CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
+MIN_TITLE_CHARS = 10
+_WS = re.compile(r"\s+")
+
+
+def derive_title(text: str | None) -> str | None:
+    """A readable title from the opening of a post, for sources that have none.
+
+    Generic openers ("简介", "概述") and bare links are skipped so the title names
+    the subject; the first clause is kept, cut at a word boundary when long.
+    """
+    if not text:
+        return None
+    cleaned = _WS.sub(" ", _MARKER.sub(" ", _URL.sub(" ", text))).strip()
+    cleaned = _LEADING_SYMBOLS.sub("", cleaned)
+    cleaned = _GENERIC_HEADING.sub("", cleaned, count=1)
+    # Extend clause by clause until the title says something ("24年12月" alone does not).
+    end = 0
+    clause = ""
+    while len(clause) < MIN_TITLE_CHARS and end < len(cleaned):
+        match = _CLAUSE_END.search(cleaned, end + 1)
+        end = match.start() if match else len(cleaned)
+        clause = cleaned[:end].strip()
+    clause = clause.rstrip(".…:： ")
+    if not clause:
+        return None
+    if len(clause) <= MAX_TITLE_CHARS:
+        return clause
+    cut = clause[:MAX_TITLE_CHARS]
+    space = cut.rfind(" ")
+    if space > MAX_TITLE_CHARS // 2 and cut[space - 1 : space].isascii():
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def plain_excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
+    """The opening of a body as one line, for sources that give no summary."""
+    if not text:
+        return None
+    flat = _WS.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat or None
+    return flat[:limit].rstrip() + "..."
