@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS sightings (
     locator       VARCHAR NOT NULL,
     source_digest VARCHAR NOT NULL,
     fingerprint   VARCHAR NOT NULL,
+    guid          VARCHAR,
+    lead          VARCHAR NOT NULL,
+    stem          VARCHAR NOT NULL,
+    truncated     BOOLEAN NOT NULL,
     seen_at       TIMESTAMP NOT NULL
 );
 CREATE TABLE IF NOT EXISTS conflicts (
@@ -83,6 +87,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
     )
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:
+    """The single value of a query, with its result fully consumed.
+
+    DuckDB 2.0 refuses further work on a connection whose last result was only
+    partly fetched, so ``execute(...).fetchone()`` alone is a trap.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
 
 
 def connect_read_only(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:

@@ -20,6 +20,7 @@ _CONTROL = dict.fromkeys(
 )  # drop C0 controls except newline and tab
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EPOCH = re.compile(r"^\d{9,13}$")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def clean_text(value: object) -> str | None:
@@ -128,5 +129,4 @@ def match_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    text = unicodedata.normalize("NFKC", value).lower()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", value).lower())

@@ -5,8 +5,9 @@ by its category line and its date line; page chrome ("LATEST UPDATES") and blank
 lines sit in between. Which way the metadata belongs was settled on the data:
 attached to the *following* excerpt, every post that appears in several
 snapshots gets the same category in all of them; attached to the preceding one,
-four posts contradict themselves. A card cut at the top edge of a snapshot has
-lost its metadata; metadata after the last excerpt belongs to a card cut at the
+four posts contradict themselves. A category is told from an excerpt by length: a
+listing excerpt is hundreds of characters cut with "...". A card cut at the top
+edge of a snapshot has lost its metadata; metadata after the last excerpt belongs to a card cut at the
 bottom and is dropped.
 """
 
@@ -23,6 +24,7 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _CHROME = {"INCOMING TRANSMISSION", "LATEST UPDATES"}
 _SHOUTED = re.compile(r"^[A-Z][A-Z ]{10,}[A-Z]$")  # "LATEST UPDATES"-style headings
 _ELLIPSIS = ("...", "…")
+_SENTENCE_END = ("。", "！", "？", ".", "!", "?")
 MAX_CATEGORY_CHARS = 40
 
 
@@ -43,22 +45,14 @@ def looks_like_snapshot(text: str) -> bool:
 
 
 def _classify(lines: list[str]) -> list[_Line]:
-    stripped = [line.strip() for line in lines]
-    # A short line is a category where it stands right before a date somewhere in
-    # the snapshot; elsewhere the same text is still that category (its date line
-    # was lost), while any other short line is a very short excerpt.
-    known_categories = {
-        text
-        for text, after in zip(stripped, [*stripped[1:], ""], strict=True)
-        if _is_short(text) and _DATE.match(after)
-    }
     out: list[_Line] = []
-    for number, text in enumerate(stripped, start=1):
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
         if not text or text in _CHROME or _SHOUTED.match(text):
             kind = "chrome"
         elif _DATE.match(text):
             kind = "date"
-        elif text in known_categories:
+        elif _is_category(text):
             kind = "category"
         else:
             kind = "excerpt"
@@ -66,8 +60,13 @@ def _classify(lines: list[str]) -> list[_Line]:
     return out
 
 
-def _is_short(text: str) -> bool:
-    return 0 < len(text) <= MAX_CATEGORY_CHARS and not text.endswith(_ELLIPSIS)
+def _is_category(text: str) -> bool:
+    """A short label: listing excerpts run to hundreds of characters and end in "...".
+
+    A category line whose date line was lost still reads as a category this way,
+    which a rule keyed on "followed by a date" would miss.
+    """
+    return len(text) <= MAX_CATEGORY_CHARS and not text.endswith((*_ELLIPSIS, *_SENTENCE_END))
 
 
 def parse_snapshot(text: str, source: str) -> list[PostRecord]:

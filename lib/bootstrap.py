@@ -1,0 +1,56 @@
+"""Making sure the app has data on a fresh clone, with no step beyond ``streamlit run``.
+
+The bundled snapshots in ``data/seed`` are imported when the store is missing or
+older than them. Importing is idempotent and merges, so a store that also holds
+the user's own imports keeps them; and a store that already saw every bundled
+file is not rewritten at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from lib.config import SEED_DIR
+from lib.store import connect_read_only
+
+
+def seed_files(seed_dir: Path = SEED_DIR) -> list[Path]:
+    return sorted(p for p in seed_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def needs_seeding(db_path: str, seed_dir: Path = SEED_DIR) -> bool:
+    files = seed_files(seed_dir)
+    if not files:
+        return False
+    if not os.path.exists(db_path):
+        return True
+    if os.path.getmtime(db_path) >= max(p.stat().st_mtime for p in files):
+        return False
+    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
+    con = connect_read_only(db_path)
+    try:
+        seen = {
+            row[0]
+            for row in con.execute(
+                "SELECT DISTINCT source_digest FROM sightings WHERE source_digest IN "
+                f"({', '.join('?' for _ in digests)})",
+                digests,
+            ).fetchall()
+        }
+    except Exception:
+        return True  # a store from an older schema: importing brings it up to date
+    finally:
+        con.close()
+    return not set(digests) <= seen
+
+
+def ensure_seeded(db_path: str, seed_dir: Path = SEED_DIR) -> bool:
+    """Import the bundled data when needed; True when the store was (re)written."""
+    if db_path.startswith("md:") or not needs_seeding(db_path, seed_dir):
+        return False
+    from lib.ingest import run_ingest
+
+    run_ingest(db_path, [str(seed_dir)])
+    return True

@@ -1,0 +1,139 @@
+"""Filling the ``posts`` table from the blog's sources, one all-or-nothing run at a time.
+
+``run_ingest`` is what the CLI (``python -m lib.ingest``), the app's first start
+and the tests call. Every file is parsed before anything is written, then the
+whole run is merged in one transaction on a copy of the store (see
+``lib.store.write_transaction``): a bad file or a kill leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from lib.config import REPO_ROOT
+from lib.ingest.detect import expand, parser_for
+from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
+from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.store import scalar, write_transaction
+
+__all__ = ["IngestError", "ParseOptions", "RunSummary", "run_ingest"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    files: int
+    records: int
+    added: int
+    updated: int
+    unchanged: int
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.formats.items()))
+        lines = [
+            f"run {self.run_id}: {self.files} file(s) ({kinds or 'none'}), {self.records} record(s):"
+            f" {self.added} added, {self.updated} updated, {self.unchanged} unchanged,"
+            f" {len(self.rejected)} rejected, {len(self.conflicts)} conflict(s)"
+        ]
+        lines += [f"  rejected {where}: {why}" for where, why in self.rejected[:20]]
+        lines += [
+            f"  conflict in {c.field} of post {c.post_id} at {c.locator}:"
+            f" kept {c.kept!r}, not {c.offered!r}"
+            for c in self.conflicts[:20]
+        ]
+        if len(self.conflicts) > 20:
+            lines.append(f"  … {len(self.conflicts) - 20} more conflicts in table `conflicts`")
+        lines += [f"  skipped (unknown kind of file): {path}" for path in self.skipped[:20]]
+        return "\n".join(lines)
+
+
+def display_name(source: str) -> str:
+    """Paths inside the project are stored relative to it, so a clone elsewhere reads the same."""
+    try:
+        return str(Path(source).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return source
+
+
+def run_ingest(
+    db_path: str,
+    sources: list[str],
+    fmt: str | None = None,
+    options: ParseOptions | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Parse every source, then merge them all into the store in one transaction."""
+    options = options or ParseOptions()
+    started = datetime.now().replace(microsecond=0)
+    skipped: list[str] = []
+    parsed: list[tuple[PostRecord, str]] = []
+    formats: dict[str, int] = {}
+    files = 0
+    for unit in expand(sources, fmt, skipped):
+        files += 1
+        formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
+        name = unit.name if "://" in unit.name else display_name(unit.name)
+        records = parser_for(unit.fmt)(unit.data, name, options)
+        digest = unit.digest
+        parsed.extend((record, digest) for record in records)
+        if progress:
+            progress(name, files, len(parsed))
+    if files == 0:
+        raise IngestError(", ".join(sources), "no readable files found")
+    stats = MergeStats()
+    with write_transaction(db_path) as con:
+        run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
+        sightings = sightings_from(parsed, stats)
+        merge_run(con, sightings, run_id, started, stats)
+        _record_run(con, run_id, started, sources, formats, files, len(parsed), stats)
+    return RunSummary(
+        run_id=run_id,
+        files=files,
+        records=len(parsed),
+        added=stats.added,
+        updated=stats.updated,
+        unchanged=stats.unchanged,
+        rejected=stats.rejected,
+        conflicts=stats.conflicts,
+        skipped=skipped,
+        formats=formats,
+    )
+
+
+def _record_run(con, run_id, started, sources, formats, files, records, stats: MergeStats) -> None:
+    con.execute(
+        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            started,
+            datetime.now().replace(microsecond=0),
+            [s if "://" in s else display_name(s) for s in sources],
+            sorted(formats),
+            files,
+            records,
+            stats.added,
+            stats.updated,
+            stats.unchanged,
+            len(stats.rejected),
+            len(stats.conflicts),
+        ],
+    )
+    if stats.conflicts:
+        con.executemany(
+            "INSERT INTO conflicts VALUES (?, ?, ?, ?, ?, ?)",
+            [[run_id, c.post_id, c.field, c.kept, c.offered, c.locator] for c in stats.conflicts],
+        )
+    if stats.rejected:
+        con.executemany(
+            "INSERT INTO rejections VALUES (?, ?, ?)",
+            [[run_id, where, why] for where, why in stats.rejected],
+        )

@@ -1,0 +1,80 @@
+"""``python -m lib.ingest [--db PATH] SOURCE...``: fill the posts store.
+
+Exit status 0 on success, 1 when a source is bad (the store is left exactly as
+it was), 2 for a wrong command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from lib.config import resolve_db
+from lib.ingest import IngestError, ParseOptions, run_ingest
+from lib.ingest.detect import FORMATS
+from lib.ingest.merge import POST_FIELDS
+
+
+def _parse_map(items: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    allowed = {*POST_FIELDS, "guid"} - {"title_derived"}
+    for item in items:
+        target, sep, column = item.partition("=")
+        if not sep or not column or target not in allowed:
+            parser.error(f"--map takes FIELD=COLUMN with FIELD one of {', '.join(sorted(allowed))}")
+        mapping[target] = column
+    return mapping
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.ingest",
+        description="Import blog posts (listing snapshots, RSS/Atom, Markdown with front matter,"
+        " CSV/JSON/JSON Lines/Parquet) into the DuckDB posts store.",
+    )
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder or http(s) URL")
+    parser.add_argument("--db", help="database file (default: $POSTS_DB or data/posts.duckdb)")
+    parser.add_argument("--format", choices=FORMATS, help="read every source as this format")
+    parser.add_argument("--encoding", help="text encoding of the sources, e.g. GBK (default UTF-8)")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN in CSV/JSON/Parquet exports (repeatable), e.g. title=headline",
+    )
+    parser.add_argument("--base-url", help="site address for relative links and Markdown slugs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    options = ParseOptions(
+        encoding=args.encoding, columns=_parse_map(args.map, parser), base_url=args.base_url
+    )
+    db = resolve_db(args.db)
+    bar = tqdm(desc="reading", unit=" file", disable=args.quiet or None, file=sys.stderr)
+
+    def progress(name: str, files: int, records: int) -> None:
+        bar.set_postfix_str(f"{records} posts", refresh=False)
+        bar.update(1)
+
+    try:
+        summary = run_ingest(db, args.sources, args.format, options, progress)
+    except IngestError as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"nothing was written; {db} is unchanged", file=sys.stderr)
+        return 1
+    bar.close()
+    print(summary.describe())
+    print(f"database: {db}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The record rules every parser shares, applied in one place.
+
+Feeds, Markdown posts and tabular exports name their fields differently, but a
+missing title, a list of categories or a relative link must come out the same
+way from all of them, or the merge step would see disagreements that are only
+differences between parsers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urljoin, urlsplit
+
+from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
+from lib.ingest.records import PostRecord
+from lib.text import derive_title, plain_excerpt
+
+
+def resolve_url(value: object, base: str | None) -> str | None:
+    """An absolute http(s) link, resolving a relative one against ``base``.
+
+    ``clean_url`` alone only resolves root-relative paths (``/2024/…``); feeds and
+    front matter also use ``posts/x/``. ``urljoin`` leaves ``javascript:`` links
+    untouched, so ``clean_url`` still drops them afterwards.
+    """
+    text = clean_line(value)
+    if text is None:
+        return None
+    if base and not urlsplit(text).scheme and not text.startswith("//"):
+        text = urljoin(base, text)
+    return clean_url(text, base=base)
+
+
+def split_categories(value: object) -> tuple[str | None, tuple[str, ...]]:
+    """The first category, and the others, which become tags.
+
+    A post has one category in the store; the rest of a multi-category source
+    is kept as tags rather than dropped. Nested lists (Hexo) are flattened.
+    """
+    names = split_tags(value)
+    if not names:
+        return None, ()
+    return names[0], names[1:]
+
+
+def build_record(
+    *,
+    source: str,
+    locator: str,
+    title: object = None,
+    excerpt: object = None,
+    body: object = None,
+    plain_body: str | None = None,
+    categories: object = None,
+    tags: object = None,
+    published: date | None = None,
+    url: str | None = None,
+    guid: object = None,
+) -> PostRecord:
+    """A cleaned record; ``plain_body`` is the body as prose when ``body`` is Markdown.
+
+    Missing titles and excerpts are derived from the prose, never from markup, so
+    a derived title does not start with ``##`` or a code fence.
+    """
+    clean_body = clean_text(body)
+    prose = clean_text(plain_body) if plain_body is not None else clean_body
+    clean_excerpt = clean_line(excerpt) or (plain_excerpt(prose) if prose else None)
+    category, other_categories = split_categories(categories)
+    clean_title = clean_line(title)
+    derived = False
+    if clean_title is None:
+        clean_title = derive_title(clean_excerpt or prose)
+        derived = clean_title is not None
+    return PostRecord(
+        source=source,
+        locator=locator,
+        title=clean_title,
+        title_derived=derived,
+        excerpt=clean_excerpt,
+        body=clean_body,
+        category=category,
+        tags=split_tags([*split_tags(tags), *other_categories]),
+        published=published,
+        url=url,
+        guid=clean_line(guid),
+    )

@@ -1,0 +1,137 @@
+"""Which parser reads which source.
+
+A SOURCE on the command line is a file, a folder or an http(s) URL. Files are
+recognised by their extension and, when that says nothing, by their first bytes;
+folders are walked (a Hexo/Hugo/Jekyll ``_posts`` folder, a folder of
+snapshots), skipping hidden files and files of no known kind, which are listed
+so that nothing is dropped without a word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib.ingest.reading import decode_text, is_url, read_bytes
+from lib.ingest.records import IngestError, ParseOptions, PostRecord
+
+Parser = Callable[[bytes, str, ParseOptions], list[PostRecord]]
+
+EXTENSIONS = {
+    ".txt": "snapshot",
+    ".xml": "feed",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+FORMATS = ("snapshot", "feed", "markdown", "csv", "jsonl", "json", "parquet")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One readable unit: its name for messages, its format, its bytes and their digest."""
+
+    name: str
+    fmt: str
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def parser_for(fmt: str) -> Parser:
+    # Imported on use: a CLI call for snapshots should not pay for pyarrow and feedparser.
+    if fmt == "snapshot":
+        return _parse_snapshot_bytes
+    if fmt == "feed":
+        from lib.ingest.feeds import parse_feed
+
+        return parse_feed
+    if fmt == "markdown":
+        from lib.ingest.markdown import parse_markdown
+
+        return parse_markdown
+    if fmt in ("csv", "jsonl", "json", "parquet"):
+        from lib.ingest import tabular
+
+        return getattr(tabular, f"parse_{fmt}")
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _parse_snapshot_bytes(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
+
+    text = decode_text(data, source, options.encoding)
+    if not looks_like_snapshot(text):
+        raise IngestError(
+            source, "does not look like a listing snapshot (no excerpt lines ending in '...')"
+        )
+    return parse_snapshot(text, source)
+
+
+def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
+    """Every file behind the given sources, in a stable order, with its format."""
+    for source in sources:
+        if is_url(source):
+            data = read_bytes(source)
+            yield SourceFile(source, forced or sniff(data, source), data)
+            continue
+        path = Path(source)
+        if path.is_dir():
+            yield from _walk(path, forced, skipped)
+        elif path.exists():
+            data = read_bytes(source)
+            yield SourceFile(source, forced or _by_extension(path) or sniff(data, source), data)
+        else:
+            raise IngestError(source, "no such file or folder")
+
+
+def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith((".", "_drafts")) for part in relative.parts) or not path.is_file():
+            continue
+        fmt = forced or _by_extension(path)
+        if fmt is None:
+            skipped.append(str(path))
+            continue
+        yield SourceFile(str(path), fmt, read_bytes(str(path)))
+
+
+def _by_extension(path: Path) -> str | None:
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def sniff(data: bytes, source: str) -> str:
+    """The format of bytes with no telling name (a URL, a file without extension)."""
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if head.startswith(("<?xml", "<rss", "<feed", "<rdf:RDF", "<!--")):
+        return "feed"
+    if head.startswith(("---", "+++")):
+        return "markdown"
+    if head.startswith("["):
+        return "json"
+    if head.startswith("{"):
+        first_line = head.split("\n", 1)[0].strip()
+        return "jsonl" if first_line.endswith("}") else "json"
+    from lib.ingest.snapshot import looks_like_snapshot
+
+    if looks_like_snapshot(head):
+        return "snapshot"
+    first = head.split("\n", 1)[0]
+    if first.count(",") >= 2 or first.count("\t") >= 2 or first.count(";") >= 2:
+        return "csv"
+    raise IngestError(source, f"cannot tell the format; pass --format ({', '.join(FORMATS)})")

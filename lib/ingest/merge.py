@@ -1,0 +1,399 @@
+"""Folding a run's sightings into the ``posts`` table.
+
+Work is done in bulk (one temp table and a few joins per run, not a query per
+record) so that a million-post import stays within minutes. Merging is
+conservative: a value fills what is missing, a longer text replaces its own
+cut-off, tags are united, and any other disagreement keeps the stored value and
+is written to ``conflicts`` so that nothing is silently overwritten.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lib.ingest.identity import Identity, identity_of, same_text
+from lib.ingest.records import PostRecord
+
+POST_FIELDS = ("title", "title_derived", "excerpt", "body", "category", "tags", "published", "url")
+
+
+@dataclass(frozen=True)
+class Sighting:
+    record: PostRecord
+    identity: Identity
+    source_digest: str
+
+
+@dataclass
+class Conflict:
+    post_id: str
+    field: str
+    kept: str | None
+    offered: str | None
+    locator: str
+
+
+@dataclass
+class MergeStats:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+@dataclass
+class _Group:
+    """The sightings of one post within this run, and the post's merged fields."""
+
+    sightings: list[Sighting]
+    fields: dict[str, Any]
+    post_id: str | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def as_record(self) -> PostRecord:
+        """The group's merged fields, to be merged into a stored post in one step."""
+        first = self.sightings[0].record
+        values = {k: v for k, v in self.fields.items() if k != "source"}
+        return PostRecord(source=first.source, locator=first.locator, **values)
+
+
+def sightings_from(records: Iterable[tuple[PostRecord, str]], stats: MergeStats) -> list[Sighting]:
+    """Attach identities; a record with no text at all cannot be a post and is rejected."""
+    out: list[Sighting] = []
+    for record, digest in records:
+        if not (record.title or record.excerpt or record.body):
+            stats.rejected.append((record.locator, "no title, excerpt or body"))
+            continue
+        out.append(Sighting(record, identity_of(record), digest))
+    return out
+
+
+def merge_run(
+    con: duckdb.DuckDBPyConnection,
+    sightings: list[Sighting],
+    run_id: int,
+    seen_at: datetime,
+    stats: MergeStats,
+) -> None:
+    groups = _group_within_run(sightings)
+    existing = _match_existing(con, groups)
+    rows = _load_posts(con, {pid for pid in existing.values() if pid})
+    pending: dict[str, dict[str, Any]] = {}
+    status: dict[str, str] = {}
+    for index, group in enumerate(groups):
+        post_id = existing.get(index)
+        if post_id is None:
+            post_id = _unique_id(group.sightings[0].identity.new_post_id(), rows, pending)
+            pending[post_id] = dict(group.fields)
+            status[post_id] = "added"
+        else:
+            base = pending.get(post_id) or dict(rows[post_id])
+            before = dict(base)
+            _merge_fields(base, group.as_record(), post_id, stats.conflicts)
+            pending[post_id] = base
+            if status.get(post_id) != "added":
+                changed = any(base[f] != before[f] for f in POST_FIELDS)
+                if changed or status.get(post_id) == "updated":
+                    status[post_id] = "updated"
+                else:
+                    status[post_id] = "unchanged"
+        group.post_id = post_id
+        for found in group.conflicts:
+            found.post_id = post_id
+        stats.conflicts.extend(group.conflicts)
+    for value in status.values():
+        setattr(stats, value, getattr(stats, value) + 1)
+    _write(con, groups, pending, status, run_id, seen_at)
+
+
+def _group_within_run(sightings: list[Sighting]) -> list[_Group]:
+    groups: list[_Group] = []
+    by_url: dict[str, int] = {}
+    by_guid: dict[str, int] = {}
+    by_lead: dict[str, list[int]] = defaultdict(list)
+    for sighting in sightings:
+        ident = sighting.identity
+        index = _find_group(ident, groups, by_url, by_guid, by_lead)
+        if index is None:
+            index = len(groups)
+            groups.append(_Group([sighting], _fields_of(sighting.record)))
+        else:
+            group = groups[index]
+            group.sightings.append(sighting)
+            _merge_fields(group.fields, sighting.record, "", group.conflicts)
+        if ident.url:
+            by_url.setdefault(ident.url, index)
+        if ident.guid:
+            by_guid.setdefault(ident.guid, index)
+        if index not in by_lead[ident.lead]:
+            by_lead[ident.lead].append(index)
+    return groups
+
+
+def _find_group(
+    ident: Identity,
+    groups: list[_Group],
+    by_url: dict[str, int],
+    by_guid: dict[str, int],
+    by_lead: dict[str, list[int]],
+) -> int | None:
+    if ident.url and ident.url in by_url:
+        return by_url[ident.url]
+    if ident.guid and ident.guid in by_guid:
+        return by_guid[ident.guid]
+    matches = [
+        index
+        for index in by_lead.get(ident.lead, ())
+        if _text_matches(ident, groups[index].sightings, groups[index].fields.get("url"))
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _text_matches(ident: Identity, sightings: list[Sighting], group_url: str | None) -> bool:
+    if ident.url and group_url and ident.url != group_url:
+        return False
+    return any(
+        same_text(ident.stem, ident.truncated, s.identity.stem, s.identity.truncated)
+        for s in sightings
+    )
+
+
+def _match_existing(con: duckdb.DuckDBPyConnection, groups: list[_Group]) -> dict[int, str | None]:
+    """For each group, the stored post it continues, if exactly one fits."""
+    if not groups:
+        return {}
+    keys = pa.table(
+        {
+            "g": pa.array([i for i, g in enumerate(groups) for _ in g.sightings], pa.int64()),
+            "url": [s.identity.url for g in groups for s in g.sightings],
+            "guid": [s.identity.guid for g in groups for s in g.sightings],
+            "lead": [s.identity.lead for g in groups for s in g.sightings],
+        }
+    )
+    con.register("_run_keys", keys)
+    try:
+        by_url = con.execute(
+            "SELECT DISTINCT k.g, p.id FROM _run_keys k JOIN posts p ON p.url = k.url"
+        ).fetchall()
+        by_guid = con.execute(
+            "SELECT DISTINCT k.g, s.post_id FROM _run_keys k JOIN sightings s ON s.guid = k.guid"
+        ).fetchall()
+        by_text = con.execute(
+            """SELECT DISTINCT k.g, s.post_id, s.stem, s.truncated, p.url
+               FROM _run_keys k JOIN sightings s ON s.lead = k.lead
+               JOIN posts p ON p.id = s.post_id"""
+        ).fetchall()
+    finally:
+        con.unregister("_run_keys")
+    result: dict[int, str | None] = {}
+    for g, pid in by_url:
+        result[g] = pid
+    for g, pid in by_guid:
+        result.setdefault(g, pid)
+    text_candidates: dict[int, set[str]] = defaultdict(set)
+    for g, pid, stem, truncated, url in by_text:
+        if g in result:
+            continue
+        group_url = groups[g].fields.get("url")
+        if group_url and url and group_url != url:
+            continue
+        if any(
+            same_text(s.identity.stem, s.identity.truncated, stem, truncated)
+            for s in groups[g].sightings
+        ):
+            text_candidates[g].add(pid)
+    for g, pids in text_candidates.items():
+        if len(pids) == 1:
+            result[g] = next(iter(pids))
+    return result
+
+
+def _load_posts(con: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    con.register("_ids", pa.table({"id": sorted(ids)}))
+    try:
+        cur = con.execute(
+            f"SELECT id, {', '.join(POST_FIELDS)} FROM posts WHERE id IN (SELECT id FROM _ids)"
+        )
+        names = [d[0] for d in cur.description]
+        rows = {r[0]: dict(zip(names[1:], r[1:], strict=True)) for r in cur.fetchall()}
+    finally:
+        con.unregister("_ids")
+    for row in rows.values():
+        row["tags"] = tuple(row["tags"]) if row["tags"] else ()
+    return rows
+
+
+def _unique_id(candidate: str, rows: dict[str, Any], pending: dict[str, Any]) -> str:
+    """Ids are content hashes; two different posts with one hash get a suffix, not a merge."""
+    post_id, n = candidate, 1
+    while post_id in rows or post_id in pending:
+        n += 1
+        post_id = f"{candidate}-{n}"
+    return post_id
+
+
+def _fields_of(record: PostRecord) -> dict[str, Any]:
+    return {
+        "title": record.title,
+        "title_derived": record.title_derived if record.title else False,
+        "excerpt": record.excerpt,
+        "body": record.body,
+        "category": record.category,
+        "tags": tuple(record.tags),
+        "published": record.published,
+        "url": record.url,
+        "source": record.source,
+    }
+
+
+def _merge_fields(
+    base: dict[str, Any], record: PostRecord, post_id: str, conflicts: list[Conflict]
+) -> None:
+    """Fill gaps from ``record``; report, never overwrite, a real disagreement."""
+
+    def conflict(name: str, kept: object, offered: object) -> None:
+        conflicts.append(Conflict(post_id, name, _show(kept), _show(offered), record.locator))
+
+    if record.title:
+        if not base["title"] or (base["title_derived"] and not record.title_derived):
+            base["title"], base["title_derived"] = record.title, record.title_derived
+        elif base["title"] != record.title and not record.title_derived and not base["title_derived"]:
+            conflict("title", base["title"], record.title)
+    for name in ("excerpt", "body"):
+        offered = getattr(record, name)
+        if not offered or offered == base[name]:
+            continue
+        if not base[name]:
+            base[name] = offered
+            continue
+        kept_id, offered_id = identity_of_text(base[name]), identity_of_text(offered)
+        if same_text(kept_id.stem, kept_id.truncated, offered_id.stem, offered_id.truncated):
+            if len(offered_id.stem) > len(kept_id.stem) and kept_id.truncated:
+                base[name] = offered
+        else:
+            conflict(name, base[name], offered)
+    for name in ("category", "published", "url"):
+        offered = getattr(record, name)
+        if offered is None or offered == base[name]:
+            continue
+        if base[name] is None:
+            base[name] = offered
+        else:
+            conflict(name, base[name], offered)
+    if record.tags:
+        merged = tuple(dict.fromkeys((*base["tags"], *record.tags)))
+        base["tags"] = merged
+
+
+def identity_of_text(text: str) -> Identity:
+    return identity_of(PostRecord(source="", locator="", body=text))
+
+
+def _show(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    groups: list[_Group],
+    pending: dict[str, dict[str, Any]],
+    status: dict[str, str],
+    run_id: int,
+    seen_at: datetime,
+) -> None:
+    changed = [pid for pid, s in status.items() if s != "unchanged"]
+    if changed:
+        rows = [pending[pid] for pid in changed]
+        table = pa.table(
+            {
+                "id": changed,
+                "title": [r["title"] for r in rows],
+                "title_derived": pa.array([bool(r["title_derived"]) for r in rows], pa.bool_()),
+                "excerpt": [r["excerpt"] for r in rows],
+                "body": [r["body"] for r in rows],
+                "category": [r["category"] for r in rows],
+                "tags": pa.array([list(r["tags"]) or None for r in rows], pa.list_(pa.string())),
+                "published": pa.array([r["published"] for r in rows], pa.date32()),
+                "url": [r["url"] for r in rows],
+                "source": [r.get("source") for r in rows],
+            }
+        )
+        con.register("_changed", table)
+        try:
+            con.execute(
+                """UPDATE posts SET title = c.title, title_derived = c.title_derived,
+                       excerpt = c.excerpt, body = c.body, category = c.category, tags = c.tags,
+                       published = c.published, url = c.url
+                   FROM _changed c WHERE posts.id = c.id"""
+            )
+            con.execute(
+                """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags,
+                                      published, url, source, first_seen, last_seen, sightings)
+                   SELECT c.id, c.title, c.title_derived, c.excerpt, c.body, c.category, c.tags,
+                          c.published, c.url, c.source, ?, ?, 0
+                   FROM _changed c ANTI JOIN posts p ON p.id = c.id""",
+                [seen_at, seen_at],
+            )
+        finally:
+            con.unregister("_changed")
+    _write_sightings(con, groups, run_id, seen_at)
+
+
+def _write_sightings(
+    con: duckdb.DuckDBPyConnection, groups: list[_Group], run_id: int, seen_at: datetime
+) -> None:
+    """Record each sighting once; a re-import of the same file adds none, so nothing changes."""
+    pairs = [(g.post_id, s) for g in groups for s in g.sightings]
+    if not pairs:
+        return
+    table = pa.table(
+        {
+            "post_id": [pid for pid, _ in pairs],
+            "source": [s.record.source for _, s in pairs],
+            "locator": [s.record.locator for _, s in pairs],
+            "source_digest": [s.source_digest for _, s in pairs],
+            "fingerprint": [s.identity.fingerprint for _, s in pairs],
+            "guid": [s.identity.guid for _, s in pairs],
+            "lead": [s.identity.lead for _, s in pairs],
+            "stem": [s.identity.stem for _, s in pairs],
+            "truncated": pa.array([s.identity.truncated for _, s in pairs], pa.bool_()),
+        }
+    )
+    con.register("_seen", table)
+    try:
+        con.execute(
+            """INSERT INTO sightings
+               SELECT DISTINCT ON (n.post_id, n.source_digest, n.fingerprint)
+                      n.post_id, ?, n.source, n.locator, n.source_digest, n.fingerprint,
+                      n.guid, n.lead, n.stem, n.truncated, ?
+               FROM _seen n ANTI JOIN sightings s
+                 ON s.post_id = n.post_id AND s.source_digest = n.source_digest
+                AND s.fingerprint = n.fingerprint""",
+            [run_id, seen_at],
+        )
+        con.execute(
+            """UPDATE posts SET sightings = agg.n, first_seen = agg.first, last_seen = agg.last
+               FROM (SELECT post_id, count(*) AS n, min(seen_at) AS first, max(seen_at) AS last
+                     FROM sightings WHERE post_id IN (SELECT DISTINCT post_id FROM _seen)
+                     GROUP BY post_id) agg
+               WHERE posts.id = agg.post_id
+                 AND (posts.sightings, posts.first_seen, posts.last_seen)
+                     IS DISTINCT FROM (agg.n, agg.first, agg.last)"""
+        )
+    finally:
+        con.unregister("_seen")

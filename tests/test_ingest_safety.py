@@ -1,0 +1,84 @@
+"""An import is all or nothing: killed half-way, the previous store is intact."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lib.config import REPO_ROOT, SEED_DIR
+from lib.ingest import run_ingest
+from tests.conftest import query, table_state
+
+
+def _big_snapshots(folder: Path, files: int = 6, cards: int = 2500) -> Path:
+    rng = random.Random(7)
+    words = "大模型 显存 分布式训练 FlashAttention LoRA MoE RLHF 注意力 推理 量化 KV cache".split()
+    folder.mkdir()
+    for f in range(files):
+        lines = ["LATEST UPDATES", ""]
+        for i in range(cards):
+            text = f"第{f}-{i}篇 " + "".join(rng.choice(words) for _ in range(60))
+            lines += ["Large Model", "2025-01-02", text[:340] + "..."]
+        (folder / f"{f:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
+def _start_ingest(db: str, source: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "lib.ingest", "-q", "--db", db, str(source)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_import_killed_mid_way_leaves_the_previous_store_intact(
+    db_path: str, tmp_path: Path
+) -> None:
+    run_ingest(db_path, [str(SEED_DIR)])
+    before = table_state(db_path)
+    source = _big_snapshots(tmp_path / "big")
+    rng = random.Random(11)
+    kills = 0
+    for _ in range(3):
+        proc = _start_ingest(db_path, source)
+        deadline = time.monotonic() + 60
+        # Wait until the writer has started on its copy of the store, then kill it at a random moment.
+        while not list(Path(db_path).parent.glob("posts.duckdb.tmp*")):
+            assert proc.poll() is None, "ingest finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.5))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        if proc.returncode == -signal.SIGKILL:
+            assert table_state(db_path) == before
+            assert query(db_path, "SELECT count(*) FROM ingest_runs")[0][0] == 1
+    assert kills >= 1
+    # The next import cleans up after the killed one and completes.
+    summary = run_ingest(db_path, [str(source)])
+    assert summary.added == 6 * 2500
+    assert query(db_path, "SELECT count(*) FROM posts")[0][0] == 33 + 6 * 2500
+    assert list(Path(db_path).parent.glob("posts.duckdb.tmp*")) == []
+
+
+def test_readers_keep_working_while_an_import_runs(db_path: str, tmp_path: Path) -> None:
+    import duckdb
+
+    run_ingest(db_path, [str(SEED_DIR)])
+    reader = duckdb.connect(db_path, read_only=True)
+    try:
+        run_ingest(db_path, [str(_big_snapshots(tmp_path / "big", files=1, cards=50))])
+        # The open connection still answers from the file it opened ...
+        assert reader.execute("SELECT count(*) FROM posts").fetchall() == [(33,)]
+    finally:
+        reader.close()
+    # ... and a new one sees the new data.
+    assert query(db_path, "SELECT count(*) FROM posts")[0][0] == 83
