@@ -24,7 +24,7 @@ def test_store_older_than_the_seed_is_brought_up_to_date_without_losing_data(
 ) -> None:
     seed = tmp_path / "seed"
     shutil.copytree(SEED_DIR, seed)
-    first, *rest = sorted(seed.glob("*.txt"))
+    _first, *rest = sorted(seed.glob("*.txt"))
     for path in rest:
         path.unlink()
     run_ingest(db_path, [str(seed)])

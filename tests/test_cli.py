@@ -40,7 +40,11 @@ def test_bad_source_exits_non_zero_naming_file_and_line(db_path: str, tmp_path: 
     _cli("--db", db_path, str(SEED_DIR))
     before = table_state(db_path)
     gbk = tmp_path / "listing.txt"
-    gbk.write_bytes("LATEST UPDATES\n这是一段很长的中文摘要,用来测试编码错误的提示信息是否清楚...\n".encode("gbk"))
+    gbk.write_bytes(
+        "LATEST UPDATES\n这是一段很长的中文摘要,用来测试编码错误的提示信息是否清楚...\n".encode(
+            "gbk"
+        )
+    )
     result = _cli("--db", db_path, str(gbk))
     assert result.returncode == 1
     assert f"{gbk}:2: not valid UTF-8" in result.stderr
@@ -50,7 +54,11 @@ def test_bad_source_exits_non_zero_naming_file_and_line(db_path: str, tmp_path: 
 
 def test_forced_encoding_reads_gbk_text(db_path: str, tmp_path: Path) -> None:
     gbk = tmp_path / "listing.txt"
-    gbk.write_bytes("LATEST UPDATES\nNLP\n2025-02-03\n这是一段很长的中文摘要,讲 LoRA 微调的显存占用与秩的选择,以及 QLoRA 在单卡上的实践经验与常见问题...\n".encode("gbk"))
+    text = (
+        "LATEST UPDATES\nNLP\n2025-02-03\n这是一段很长的中文摘要,讲 LoRA 微调的显存占用与秩的选择,"
+        "以及 QLoRA 在单卡上的实践经验与常见问题...\n"
+    )
+    gbk.write_bytes(text.encode("gbk"))
     result = _cli("--db", db_path, "--encoding", "gbk", str(gbk))
     assert result.returncode == 0, result.stderr
     assert query(db_path, "SELECT category, CAST(published AS VARCHAR) FROM posts") == [

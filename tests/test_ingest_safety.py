@@ -48,7 +48,7 @@ def test_import_killed_mid_way_leaves_the_previous_store_intact(
     for _ in range(3):
         proc = _start_ingest(db_path, source)
         deadline = time.monotonic() + 60
-        # Wait until the writer has started on its copy of the store, then kill it at a random moment.
+        # Wait until the writer works on its copy of the store, then kill it at a random moment.
         while not list(Path(db_path).parent.glob("posts.duckdb.tmp*")):
             assert proc.poll() is None, "ingest finished before it could be killed"
             assert time.monotonic() < deadline

@@ -44,10 +44,16 @@ def test_a_later_sighting_fills_what_an_earlier_one_lacked(db_path: str, tmp_pat
     assert rows == [("NLP", "2025-03-02", 2)]
 
 
-def test_a_real_conflict_is_reported_and_the_stored_value_kept(db_path: str, tmp_path: Path) -> None:
+def test_a_real_conflict_is_reported_and_the_stored_value_kept(
+    db_path: str, tmp_path: Path
+) -> None:
     run_ingest(db_path, [_snapshot(tmp_path / "a.txt", ("NLP", "2025-03-02", EXCERPT))])
-    summary = run_ingest(db_path, [_snapshot(tmp_path / "b.txt", ("Python", "2025-03-02", EXCERPT))])
-    assert [(c.field, c.kept, c.offered) for c in summary.conflicts] == [("category", "NLP", "Python")]
+    summary = run_ingest(
+        db_path, [_snapshot(tmp_path / "b.txt", ("Python", "2025-03-02", EXCERPT))]
+    )
+    assert [(c.field, c.kept, c.offered) for c in summary.conflicts] == [
+        ("category", "NLP", "Python")
+    ]
     assert "conflict in category" in summary.describe()
     assert query(db_path, "SELECT category FROM posts") == [("NLP",)]
     assert query(db_path, "SELECT field, kept, offered FROM conflicts") == [
@@ -60,7 +66,9 @@ def test_conflicts_within_one_run_are_reported_too(db_path: str, tmp_path: Path)
     b = _snapshot(tmp_path / "b.txt", ("Python", None, EXCERPT))
     summary = run_ingest(db_path, [a, b])
     assert summary.added == 1
-    assert [(c.field, c.kept, c.offered) for c in summary.conflicts] == [("category", "NLP", "Python")]
+    assert [(c.field, c.kept, c.offered) for c in summary.conflicts] == [
+        ("category", "NLP", "Python")
+    ]
     post_id = query(db_path, "SELECT id FROM posts")[0][0]
     assert query(db_path, "SELECT post_id FROM conflicts") == [(post_id,)]
 
@@ -88,9 +96,7 @@ def test_listing_excerpt_and_full_post_from_an_export_are_one_post(
     )
     summary = run_ingest(db_path, [str(export)])
     assert (summary.added, summary.updated) == (0, 1)
-    rows = query(
-        db_path, "SELECT title, title_derived, url, category, tags, sightings FROM posts"
-    )
+    rows = query(db_path, "SELECT title, title_derived, url, category, tags, sightings FROM posts")
     assert rows == [
         (
             "FlashAttention 原理",

@@ -77,7 +77,13 @@ def test_every_snapshot_post_has_a_derived_title_flagged_as_such(seeded_db: str)
 def test_missing_values_are_null_not_placeholders(seeded_db: str) -> None:
     rows = query(seeded_db, "SELECT DISTINCT category FROM posts ORDER BY category NULLS FIRST")
     assert rows[0] == (None,)
-    assert {r[0] for r in rows[1:]} == {"Large Model", "Generative Model", "NLP", "Python", "杂七杂八"}
+    assert {r[0] for r in rows[1:]} == {
+        "Large Model",
+        "Generative Model",
+        "NLP",
+        "Python",
+        "杂七杂八",
+    }
     assert query(seeded_db, "SELECT count(*) FROM posts WHERE url IS NOT NULL")[0][0] == 0
 
 

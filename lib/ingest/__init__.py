@@ -40,7 +40,8 @@ class RunSummary:
     def describe(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.formats.items()))
         lines = [
-            f"run {self.run_id}: {self.files} file(s) ({kinds or 'none'}), {self.records} record(s):"
+            f"run {self.run_id}: {self.files} file(s) ({kinds or 'none'}),"
+            f" {self.records} record(s):"
             f" {self.added} added, {self.updated} updated, {self.unchanged} unchanged,"
             f" {len(self.rejected)} rejected, {len(self.conflicts)} conflict(s)"
         ]

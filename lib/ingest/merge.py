@@ -267,7 +267,9 @@ def _merge_fields(
     if record.title:
         if not base["title"] or (base["title_derived"] and not record.title_derived):
             base["title"], base["title_derived"] = record.title, record.title_derived
-        elif base["title"] != record.title and not record.title_derived and not base["title_derived"]:
+        elif (
+            base["title"] != record.title and not record.title_derived and not base["title_derived"]
+        ):
             conflict("title", base["title"], record.title)
     for name in ("excerpt", "body"):
         offered = getattr(record, name)

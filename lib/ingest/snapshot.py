@@ -5,10 +5,10 @@ by its category line and its date line; page chrome ("LATEST UPDATES") and blank
 lines sit in between. Which way the metadata belongs was settled on the data:
 attached to the *following* excerpt, every post that appears in several
 snapshots gets the same category in all of them; attached to the preceding one,
-four posts contradict themselves. A category is told from an excerpt by length: a
-listing excerpt is hundreds of characters cut with "...". A card cut at the top
-edge of a snapshot has lost its metadata; metadata after the last excerpt belongs to a card cut at the
-bottom and is dropped.
+four posts contradict themselves. A category is told from an excerpt by length:
+a listing excerpt is hundreds of characters cut with "...". A card cut at the
+top edge of a snapshot has lost its metadata; metadata after the last excerpt
+belongs to a card cut at the bottom and is dropped.
 """
 
 from __future__ import annotations

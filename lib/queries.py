@@ -1,0 +1,210 @@
+"""Every question the pages ask of the store, answered in DuckDB.
+
+Functions take a cursor and :class:`~lib.filters.Filters` and return small,
+already-aggregated results: nothing here loads the table to filter it in Python,
+and card queries fetch only the rows shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from lib.filters import Filters, where
+from lib.periods import INTERVALS, auto_interval, is_partial, period_start
+
+CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
+SORTS = {
+    "newest": "published DESC NULLS LAST, id",
+    "oldest": "published ASC NULLS LAST, id",
+}
+EXPORT_COLUMNS = (
+    "id, title, title_derived, excerpt, body, category, tags, published, url, source,"
+    " first_seen, last_seen, sightings"
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    posts: int
+    categories: int
+    first: date | None
+    last: date | None
+    without_category: int
+    without_date: int
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
+    return con.execute(sql, params).fetchall()
+
+
+def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
+    clause, params = where(filters)
+    row = _rows(
+        con,
+        f"""SELECT count(*), count(DISTINCT category), min(published), max(published),
+                   count(*) FILTER (WHERE category IS NULL),
+                   count(*) FILTER (WHERE published IS NULL)
+            FROM posts WHERE {clause}""",
+        params,
+    )[0]
+    return Figures(*row)
+
+
+def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    clause, params = where(filters)
+    return int(_rows(con, f"SELECT count(*) FROM posts WHERE {clause}", params)[0][0])
+
+
+def category_counts(
+    con: duckdb.DuckDBPyConnection, filters: Filters
+) -> list[tuple[str | None, int]]:
+    """Every category with its count under the *other* filters, largest first.
+
+    Categories with no match are kept (count 0) so that a selected category never
+    vanishes from the panel when another filter excludes all of its posts.
+    """
+    clause, params = where(filters.without_categories())
+    return [
+        (cat, int(n))
+        for cat, n in _rows(
+            con,
+            f"""SELECT category, count(*) FILTER (WHERE {clause}) AS n
+                FROM posts GROUP BY category ORDER BY n DESC, category NULLS LAST""",
+            params,
+        )
+    ]
+
+
+def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    row = _rows(con, "SELECT min(published), max(published) FROM posts", [])[0]
+    return row[0], row[1]
+
+
+def volume(
+    con: duckdb.DuckDBPyConnection, filters: Filters, interval: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Posts per period and category, with each period flagged when only partly covered.
+
+    The covered span is where data *and* filter overlap: a month cut by the date
+    filter or by the first/last post is partial.
+    """
+    clause, params = where(filters)
+    first, last = _rows(
+        con, f"SELECT min(published), max(published) FROM posts WHERE {clause}", params
+    )[0]
+    empty = pd.DataFrame(columns=["period", "category", "posts", "partial"])
+    if first is None:
+        return empty, interval or "month"
+    interval = interval or auto_interval(filters.start or first, filters.end or last)
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    frame = con.execute(
+        f"""SELECT date_trunc(?, published)::DATE AS period,
+                   category, count(*) AS posts
+            FROM posts WHERE {clause} AND published IS NOT NULL
+            GROUP BY ALL ORDER BY period, category NULLS LAST""",
+        [interval, *params],
+    ).df()
+    covered_from = filters.start if filters.start and filters.start > first else first
+    covered_to = filters.end if filters.end and filters.end < last else last
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame["partial"] = [
+        is_partial(period_start(p, interval), interval, covered_from, covered_to)
+        for p in frame["period"]
+    ]
+    return frame, interval
+
+
+def cards(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    sort: str = "newest",
+    limit: int = 20,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    clause, params = where(filters)
+    order = SORTS.get(sort, SORTS["newest"])
+    cur = con.execute(
+        f"SELECT {CARD_COLUMNS} FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, int(limit), int(offset)],
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def post(con: duckdb.DuckDBPyConnection, post_id: str) -> dict[str, Any] | None:
+    cur = con.execute(f"SELECT {EXPORT_COLUMNS} FROM posts WHERE id = ?", [post_id])
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[0], strict=True)) if rows else None
+
+
+def sightings_of(con: duckdb.DuckDBPyConnection, post_id: str) -> pd.DataFrame:
+    return con.execute(
+        """SELECT s.locator AS "where", s.seen_at AS "seen", r.run_id AS "run"
+           FROM sightings s LEFT JOIN ingest_runs r USING (run_id)
+           WHERE s.post_id = ? ORDER BY s.seen_at, s.locator""",
+        [post_id],
+    ).df()
+
+
+def export(con: duckdb.DuckDBPyConnection, filters: Filters) -> pa.Table:
+    """The filtered posts for download, streamed by DuckDB as Arrow (never via pandas masks)."""
+    clause, params = where(filters)
+    return con.execute(
+        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']}", params
+    ).fetch_arrow_table()
+
+
+def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """SELECT run_id, started_at, finished_at, array_to_string(sources, ', ') AS sources,
+                  array_to_string(formats, ', ') AS formats, files, records,
+                  added, updated, unchanged, rejected, conflicts
+           FROM ingest_runs ORDER BY run_id DESC"""
+    ).df()
+
+
+@dataclass(frozen=True)
+class Quality:
+    posts: int
+    without_category: int
+    without_date: int
+    derived_title: int
+    without_title: int
+    without_link: int
+    merged_posts: int
+    sightings: int
+    conflicts: int
+    rejected: int
+
+
+def quality(con: duckdb.DuckDBPyConnection) -> Quality:
+    row = _rows(
+        con,
+        """SELECT count(*), count(*) FILTER (WHERE category IS NULL),
+                  count(*) FILTER (WHERE published IS NULL),
+                  count(*) FILTER (WHERE title_derived),
+                  count(*) FILTER (WHERE title IS NULL),
+                  count(*) FILTER (WHERE url IS NULL),
+                  count(*) FILTER (WHERE sightings > 1),
+                  coalesce(sum(sightings), 0),
+                  (SELECT count(*) FROM conflicts), (SELECT count(*) FROM rejections)
+           FROM posts""",
+        [],
+    )[0]
+    return Quality(*(int(v) for v in row))
+
+
+def conflicts(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    return con.execute(
+        """SELECT run_id, post_id, field, kept, offered, locator
+           FROM conflicts ORDER BY run_id DESC LIMIT ?""",
+        [limit],
+    ).df()

@@ -1,0 +1,40 @@
+"""``/data``: where the posts came from, and how complete they are."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.data import run
+
+st.title("Data")
+quality = run("quality")
+st.subheader("Data quality")
+if quality.posts == 0:
+    st.info("The store is empty. Import posts with `python -m lib.ingest SOURCE...`.")
+    st.stop()
+
+
+def share(n: int) -> str:
+    return f"{n:,} ({n / quality.posts:.0%})"
+
+
+cols = st.columns(5)
+cols[0].metric("Posts", f"{quality.posts:,}")
+cols[1].metric("Without category", share(quality.without_category))
+cols[2].metric("Without date", share(quality.without_date))
+cols[3].metric("Title derived / missing", f"{quality.derived_title:,} / {quality.without_title:,}")
+cols[4].metric("Without link", share(quality.without_link))
+cols = st.columns(3)
+cols[0].metric("Posts seen more than once", f"{quality.merged_posts:,}")
+cols[1].metric("Sightings merged", f"{quality.sightings:,}")
+cols[2].metric("Conflicts / rejected records", f"{quality.conflicts:,} / {quality.rejected:,}")
+
+st.subheader("Ingest runs")
+st.dataframe(run("ingest_runs"), hide_index=True)
+
+if quality.conflicts:
+    st.subheader("Conflicts")
+    st.caption(
+        "Sources that disagreed; the stored value was kept and the other one is listed here."
+    )
+    st.dataframe(run("conflicts"), hide_index=True)

@@ -1,0 +1,60 @@
+"""``/``: key figures, topic volume over time, volume by category, the latest posts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lib.charts import category_chart
+from lib.periods import INTERVALS
+from ui.cards import card_list
+from ui.data import run
+from ui.filters import current
+from ui.timechart import time_chart
+
+filters = current()
+st.session_state["_last_list_page"] = "pages/overview.py"  # where the post page's Back leads
+st.title("Overview")
+figures = run("figures", filters)
+
+if figures.posts == 0:
+    st.info("No posts match these filters.")
+    st.stop()
+
+cols = st.columns(4)
+cols[0].metric("Posts", f"{figures.posts:,}")
+cols[1].metric("Categories", figures.categories)
+span = "—"
+if figures.first:
+    span = (
+        figures.first.isoformat()
+        if figures.first == figures.last
+        else (f"{figures.first:%Y-%m-%d} → {figures.last:%Y-%m-%d}")
+    )
+cols[2].metric("Date span", span)
+cols[3].metric(
+    "Without category / date",
+    f"{figures.without_category / figures.posts:.0%} / {figures.without_date / figures.posts:.0%}",
+)
+
+frame, interval = run("volume", filters, None)
+by_category = run("category_counts", filters)
+category_frame = pd.DataFrame(
+    [(c, n) for c, n in by_category if n > 0], columns=["category", "posts"]
+)
+if frame.empty or frame["period"].nunique() < 2:
+    st.caption(
+        "Every dated post shares one date, so volume is shown by category rather than over time."
+        if not frame.empty
+        else "No post has a date, so volume is shown by category."
+    )
+    st.plotly_chart(category_chart(category_frame), key="by_category")
+else:
+    left, right = st.columns([2, 1])
+    with left:
+        time_chart(filters, interval_choices=INTERVALS)
+    with right:
+        st.plotly_chart(category_chart(category_frame), key="by_category")
+
+st.subheader("Latest posts")
+card_list(run("cards", filters, "newest", 6, 0), filters)

@@ -1,0 +1,53 @@
+"""``/post?id=…``: everything stored about one post, its original link, and the way back."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.charts import label
+from lib.safe_text import escape_markdown, highlighted, safe_link
+from ui.data import run
+from ui.filters import current, query_params
+
+filters = current()
+post_id = st.query_params.get("id", "")
+back = st.session_state.get("_last_list_page", "pages/posts.py")
+st.page_link(back, label="Back", icon=":material/arrow_back:", query_params=query_params(filters))
+
+post = run("post", post_id) if post_id else None
+if post is None:
+    st.title("Post not found")
+    st.info(
+        "No post has this id. It may have been removed by a re-import; browse the posts instead."
+    )
+    st.stop()
+
+st.title(escape_markdown(post["title"] or "Untitled post"), anchor=False)
+meta = [
+    escape_markdown(label(post["category"])),
+    post["published"].isoformat() if post["published"] else "no date",
+]
+if post["title_derived"]:
+    meta.append("title derived from the text (the source has none)")
+st.caption(" · ".join(meta))
+url = safe_link(post["url"])
+if url:
+    st.link_button("Read the original ↗", url)
+else:
+    st.caption("The source gives no link to the original post.")
+if post["tags"]:
+    st.caption("Tags: " + ", ".join(escape_markdown(t) for t in post["tags"]))
+
+text = post["body"] or post["excerpt"]
+if text:
+    st.markdown(highlighted(text, filters.words, limit=20_000))
+    if not post["body"]:
+        st.caption("Only the excerpt is known for this post.")
+
+with st.expander("Where this post was seen"):
+    st.write(
+        f"First seen {post['first_seen']:%Y-%m-%d %H:%M},"
+        f" last seen {post['last_seen']:%Y-%m-%d %H:%M},"
+        f" {post['sightings']} sighting(s) merged into this one post."
+    )
+    st.dataframe(run("sightings_of", post["id"]), hide_index=True)

@@ -1,0 +1,85 @@
+"""``/posts``: the cards for the current filters, paginated and sortable, with downloads."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import streamlit as st
+
+from lib import queries
+from ui.cards import card_list
+from ui.data import cursor, run
+from ui.filters import current
+
+PAGE_SIZE = 20
+
+filters = current()
+st.session_state["_last_list_page"] = "pages/posts.py"  # where the post page's Back leads
+st.title("Browse posts")
+total = run("count", filters)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+
+top = st.columns([2, 1, 1])
+top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matches")
+sort = top[1].selectbox(
+    "Sort",
+    options=["newest", "oldest"],
+    key="sort",
+    bind="query-params",
+    format_func=lambda s: {"newest": "Newest first", "oldest": "Oldest first"}[s],
+)
+page = top[2].number_input(
+    f"Page (of {pages:,})",
+    min_value=1,
+    max_value=pages,
+    step=1,
+    key="page",
+    bind="query-params",
+)
+page = min(int(page), pages)
+
+card_list(run("cards", filters, sort, PAGE_SIZE, (page - 1) * PAGE_SIZE), filters)
+if total > PAGE_SIZE:
+    st.caption(f"Page {page:,} of {pages:,} · {PAGE_SIZE} posts per page")
+
+
+def _csv() -> bytes:
+    # Exports are built on click and not cached: a million rows must not sit in the cache.
+    table = queries.export(cursor(), filters)
+    table = table.set_column(
+        table.schema.get_field_index("tags"),
+        "tags",
+        [["; ".join(t) if t else None for t in table.column("tags").to_pylist()]],
+    )
+    buffer = io.BytesIO()
+    pa_csv.write_csv(table, buffer)
+    return b"\xef\xbb\xbf" + buffer.getvalue()  # BOM: Excel then reads the Chinese right
+
+
+def _parquet() -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(queries.export(cursor(), filters), buffer)
+    return buffer.getvalue()
+
+
+if total:
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV",
+        data=_csv,
+        file_name="posts.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Download Parquet",
+        data=_parquet,
+        file_name="posts.parquet",
+        mime="application/vnd.apache.parquet",
+        icon=":material/download:",
+        on_click="ignore",
+    )

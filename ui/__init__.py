@@ -1,0 +1,1 @@
+"""Streamlit pieces shared by the pages: connection, filter panel, cards."""

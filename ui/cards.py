@@ -1,0 +1,52 @@
+"""Post cards: untrusted text rendered inert, search words highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from lib.charts import label
+from lib.filters import Filters
+from lib.safe_text import escape_markdown, highlighted, safe_link
+from ui.filters import query_params
+
+EXCERPT_CHARS = 600
+
+
+def card(post: dict[str, Any], filters: Filters) -> None:
+    words = filters.words
+    with st.container(border=True):
+        title = post.get("title") or "Untitled post"
+        st.markdown(f"#### {highlighted(title, words, limit=200)}")
+        meta = [
+            escape_markdown(label(post.get("category"))),
+            post["published"].isoformat() if post.get("published") else "no date",
+        ]
+        if post.get("title_derived"):
+            meta.append("title derived from the text")
+        st.caption(" · ".join(meta))
+        if post.get("excerpt"):
+            st.markdown(highlighted(post["excerpt"], words, limit=EXCERPT_CHARS))
+        else:
+            st.caption("No excerpt.")
+        if post.get("tags"):
+            st.caption("Tags: " + ", ".join(escape_markdown(t) for t in post["tags"][:20]))
+        left, right = st.columns([1, 1])
+        left.page_link(
+            "pages/post.py",
+            label="Read the post",
+            icon=":material/article:",
+            query_params={**query_params(filters), "id": post["id"]},
+        )
+        url = safe_link(post.get("url"))
+        if url:
+            right.link_button("Original ↗", url)
+
+
+def card_list(posts: list[dict[str, Any]], filters: Filters) -> None:
+    if not posts:
+        st.info("No posts match these filters. Try removing a category or widening the dates.")
+        return
+    for post in posts:
+        card(post, filters)

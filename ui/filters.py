@@ -1,0 +1,99 @@
+"""The filter panel shared by every page, bound to the URL so a view can be shared.
+
+Widgets live in the sidebar of ``app.py`` and are rendered on every page, which
+is what keeps the filters when the reader switches page. Their keys are the URL
+parameters: ``category`` (repeated), ``from``, ``to``, ``q``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from lib.charts import label
+from lib.filters import NO_CATEGORY, Filters
+from ui.data import run
+
+FILTER_KEYS = ("category", "from", "to", "q")
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def current() -> Filters:
+    """The filters as the widgets hold them now (also usable before they render)."""
+    state = st.session_state
+    return Filters(
+        categories=tuple(state.get("category") or ()),
+        start=state.get("from"),
+        end=state.get("to"),
+        q=(state.get("q") or "").strip(),
+    )
+
+
+def query_params(filters: Filters) -> dict[str, object]:
+    """URL parameters for links that must keep the current view."""
+    params: dict[str, object] = {}
+    if filters.categories:
+        params["category"] = list(filters.categories)
+    if filters.start:
+        params["from"] = filters.start.isoformat()
+    if filters.end:
+        params["to"] = filters.end.isoformat()
+    if filters.q:
+        params["q"] = filters.q
+    return params
+
+
+def _clear() -> None:
+    st.session_state["category"] = []
+    st.session_state["from"] = None
+    st.session_state["to"] = None
+    st.session_state["q"] = ""
+    if "page" in st.session_state:
+        st.session_state["page"] = 1
+
+
+def filter_panel() -> Filters:
+    with st.sidebar:
+        st.subheader("Filters")
+        category_box = st.container()
+        st.text_input(
+            "Words in the post",
+            key="q",
+            bind="query-params",
+            placeholder="e.g. LoRA, 显存, FlashAttention",
+            max_chars=200,
+        )
+        left, right = st.columns(2)
+        left.date_input(
+            "From",
+            value=None,
+            key="from",
+            bind="query-params",
+            min_value=EARLIEST,
+            max_value=LATEST,
+            format="YYYY-MM-DD",
+        )
+        right.date_input(
+            "To",
+            value=None,
+            key="to",
+            bind="query-params",
+            min_value=EARLIEST,
+            max_value=LATEST,
+            format="YYYY-MM-DD",
+        )
+        counts = dict(
+            (NO_CATEGORY if cat is None else cat, n) for cat, n in run("category_counts", current())
+        )
+        category_box.multiselect(
+            "Category",
+            options=list(counts),
+            key="category",
+            bind="query-params",
+            format_func=lambda c: f"{label(None if c == NO_CATEGORY else c)} ({counts.get(c, 0)})",
+            placeholder="All categories",
+        )
+        st.button("Clear filters", on_click=_clear, width="stretch")
+    return current()

@@ -1,0 +1,62 @@
+"""The topic-volume chart: interval picker, partial periods, and select-to-filter.
+
+Selecting bars (box or click) sets the ``from``/``to`` filter to the periods
+selected. That happens in the chart's ``on_select`` callback, which runs before
+the next script run, the only moment bound filter widgets may be changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import streamlit as st
+
+from lib.charts import volume_chart
+from lib.filters import Filters
+from lib.periods import period_end, period_start
+from ui.data import run
+
+CHART_KEY = "volume_chart"
+
+
+def _apply_selection() -> None:
+    event = st.session_state.get(CHART_KEY) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    days = sorted(date.fromisoformat(str(p["x"])[:10]) for p in points if p.get("x"))
+    if not days:
+        return
+    interval = st.session_state.get("_shown_interval", "day")
+    st.session_state["from"] = period_start(days[0], interval)
+    st.session_state["to"] = period_end(period_start(days[-1], interval), interval)
+    if "page" in st.session_state:
+        st.session_state["page"] = 1
+
+
+def time_chart(filters: Filters, interval_choices: Sequence[str]) -> None:
+    choice = st.segmented_control(
+        "Interval",
+        options=["auto", *interval_choices],
+        default="auto",
+        key="interval",
+        bind="query-params",
+        label_visibility="collapsed",
+    )
+    frame, interval = run("volume", filters, None if choice in (None, "auto") else choice)
+    st.session_state["_shown_interval"] = interval
+    if frame.empty:
+        st.info("No dated posts under these filters.")
+        return
+    st.plotly_chart(
+        volume_chart(frame, interval),
+        key=CHART_KEY,
+        on_select=_apply_selection,
+        selection_mode=("box", "points"),
+    )
+    if frame["partial"].any():
+        st.caption(
+            "Hatched bars are periods only partly covered by the data or the date filter,"
+            " not drops in volume. Select bars to filter to their dates."
+        )
+    else:
+        st.caption("Select bars to filter to their dates.")
