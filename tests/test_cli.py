@@ -88,3 +88,27 @@ def test_wrong_map_option_is_a_usage_error(db_path: str) -> None:
     result = _cli("--db", db_path, "--map", "colour=red", str(SEED_DIR))
     assert result.returncode == 2
     assert "--map takes FIELD=COLUMN" in result.stderr
+
+
+def test_a_folder_walk_skips_files_that_are_not_posts(db_path: str, tmp_path: Path) -> None:
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    (blog / "README.md").write_text("# My blog\n\nNotes on LLMs.\n", encoding="utf-8")
+    (blog / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (blog / "lora.md").write_text(
+        "---\ntitle: LoRA 微调实践\ndate: 2024-05-01\ncategories: [Large Model]\n---\n正文\n",
+        encoding="utf-8",
+    )
+    result = _cli("--db", db_path, str(blog))
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout
+    assert "skipped (not a post file)" in result.stdout and "README.md" in result.stdout
+    assert query(db_path, "SELECT title, category FROM posts") == [("LoRA 微调实践", "Large Model")]
+
+
+def test_a_file_with_only_a_byte_order_mark_is_empty(db_path: str, tmp_path: Path) -> None:
+    bom = tmp_path / "listing.txt"
+    bom.write_bytes(b"\xef\xbb\xbf\r\n\r\n")
+    result = _cli("--db", db_path, str(bom))
+    assert result.returncode == 1
+    assert "the file is empty" in result.stderr

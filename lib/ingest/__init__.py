@@ -53,7 +53,7 @@ class RunSummary:
         ]
         if len(self.conflicts) > 20:
             lines.append(f"  … {len(self.conflicts) - 20} more conflicts in table `conflicts`")
-        lines += [f"  skipped (unknown kind of file): {path}" for path in self.skipped[:20]]
+        lines += [f"  skipped (not a post file): {path}" for path in self.skipped[:20]]
         return "\n".join(lines)
 
 

@@ -106,7 +106,15 @@ def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[Sour
         if fmt is None:
             skipped.append(str(path))
             continue
-        yield SourceFile(str(path), fmt, read_bytes(str(path)))
+        data = read_bytes(str(path))
+        if fmt == "markdown" and not forced and not _has_front_matter(data):
+            skipped.append(str(path))  # a README.md beside the posts is not a post
+            continue
+        yield SourceFile(str(path), fmt, data)
+
+
+def _has_front_matter(data: bytes) -> bool:
+    return data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith((b"---", b"+++"))
 
 
 def _by_extension(path: Path) -> str | None:

@@ -15,9 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from dateutil import parser as date_parser
 
 _WS = re.compile(r"\s+")
-_CONTROL = dict.fromkeys(
-    c for c in range(0x20) if chr(c) not in "\n\t"
-)  # drop C0 controls except newline and tab
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and newlines
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EPOCH = re.compile(r"^\d{9,13}$")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -33,7 +31,7 @@ def clean_text(value: object) -> str | None:
         return None
     if isinstance(value, float) and value != value:  # NaN from pandas/pyarrow
         return None
-    text = str(value).translate(_CONTROL).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = _CONTROL.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
     return text or None
 
 

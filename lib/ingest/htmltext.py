@@ -13,19 +13,25 @@ from html.parser import HTMLParser
 
 # Elements that end a paragraph: text on either side must not run together.
 _BLOCK = frozenset(
-    "address article aside blockquote dd details div dl dt fieldset figcaption figure footer"
-    " form h1 h2 h3 h4 h5 h6 header hr main nav ol p pre section summary table tbody"
-    " thead tfoot tr ul".split()
+    (
+        *("address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt"),
+        *("fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "main", "nav"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "ol", "p", "pre", "section", "summary", "table"),
+        *("tbody", "thead", "tfoot", "tr", "ul"),
+    )
 )
 # Elements whose text is not part of the post (code, styling, embedded documents).
-_SKIP = frozenset("script style template noscript iframe object svg math head title".split())
+_SKIP = frozenset(
+    ("script", "style", "template", "noscript", "iframe", "object", "svg", "math", "head", "title")
+)
 _CELL = frozenset(("td", "th"))
 _HTML_TAG = re.compile(
     r"</?(?:p|br|div|span|a|img|h[1-6]|ul|ol|li|pre|code|em|strong|b|i|u|blockquote|table"
     r"|tr|td|th|figure|figcaption|section|article|hr|sup|sub|script|style|iframe|details|summary"
-    r"|kbd|mark|del|ins|small|center|font|video|audio|source)\b[^<>]*>",
+    r"|kbd|mark|del|ins)\b[^<>]*>",
     re.IGNORECASE,
 )
+_CLOSING_OR_VOID = re.compile(r"</[a-z][a-z0-9]*\s*>|<(?:br|img|hr)\b[^<>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\f\v\r\n\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACE_BEFORE_NEWLINE = re.compile(r"[ \t]+\n")
@@ -35,10 +41,11 @@ _SPACE_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
 def looks_like_html(text: str) -> bool:
     """True when a value carries real HTML markup, not just a ``<`` in prose or code.
 
-    Only known HTML element names count, so ``List<String>`` or ``a < b`` in a
-    Markdown or plain-text column is left exactly as written.
+    Only known HTML element names count, and only with a closing tag or a void
+    element beside them, so ``List<String>``, ``a < b`` or a ``<path>`` placeholder
+    in a Markdown or plain-text column is left exactly as written.
     """
-    return bool(_HTML_TAG.search(text))
+    return bool(_HTML_TAG.search(text)) and bool(_CLOSING_OR_VOID.search(text))
 
 
 def strip_tags(text: str) -> str:

@@ -45,7 +45,7 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
     GBK and other legacy encodings are refused rather than guessed: a wrong guess
     silently stores mojibake, while the message tells the user the exact fix.
     """
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise IngestError(source, "the file is empty")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         line = data[: data.index(b"\x00")].count(b"\n") + 1

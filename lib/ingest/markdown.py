@@ -1,0 +1,276 @@
+"""One Markdown post with front matter, as written for Hexo, Jekyll or Hugo.
+
+The front matter is split off here rather than by python-frontmatter: that
+library's TOML handler needs the third-party ``toml`` package, and neither of
+its handlers reports where in the file a broken block is. Splitting by hand
+lets YAML and TOML errors both point at a line of the post, which is what the
+author has to fix. The body is stored as the Markdown the author wrote; only
+titles and excerpts that have to be derived are taken from a plain-text
+rendering, so they never start with ``##`` or a code fence.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+
+from lib.ingest.assemble import build_record, resolve_url
+from lib.ingest.fields import clean_line, parse_date
+from lib.ingest.htmltext import strip_tags
+from lib.ingest.reading import decode_text
+from lib.ingest.records import IngestError, ParseOptions, PostRecord
+
+_FENCES = {"---": "YAML", "+++": "TOML"}
+_MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*\n?", re.IGNORECASE | re.MULTILINE)
+_JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-")
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
+_TOML_POSITION = re.compile(r"\s*\(at (?:line \d+, column \d+|end of document)\)$")
+
+DATE_KEYS = ("date", "published", "pubdate", "publishdate")
+URL_KEYS = ("permalink", "url", "link")
+EXCERPT_KEYS = ("summary", "description", "excerpt")
+
+
+@dataclass(frozen=True)
+class _FrontMatter:
+    """The parsed block, its raw lines and the file line its first line is on."""
+
+    meta: dict[str, Any]
+    lines: list[str]
+    first_line: int
+    body: str
+
+    def line_of(self, key: str) -> int | None:
+        """The file line where ``key`` is set, so a bad value can be pointed at."""
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*[:=]", re.IGNORECASE)
+        for offset, line in enumerate(self.lines):
+            if pattern.match(line):
+                return self.first_line + offset
+        return None
+
+
+def looks_like_markdown_post(text: str) -> bool:
+    """True when the first non-blank line opens a ``---`` or ``+++`` front matter block."""
+    for line in text.removeprefix("\ufeff").splitlines():
+        if line.strip():
+            return line.rstrip() in _FENCES
+    return False
+
+
+def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    """The one post in a Markdown file, as a one-element list like every parser returns."""
+    # One newline convention, so the <!-- more --> split and line counts agree on CRLF files.
+    text = decode_text(data, source, options.encoding).replace("\r\n", "\n").replace("\r", "\n")
+    front = _split_front_matter(text, source)
+    meta = front.meta
+    body, more_excerpt = _split_more(front.body)
+    plain_body = markdown_to_plain(body)
+    return [
+        build_record(
+            source=source,
+            locator=f"{source}:{front.first_line - 1}",
+            title=_text_value(meta, "title", front, source),
+            excerpt=_first_text(meta, EXCERPT_KEYS, front, source) or more_excerpt,
+            body=body,
+            plain_body=plain_body,
+            categories=_first(meta, ("categories", "category")),
+            tags=_first(meta, ("tags", "keywords")),
+            published=_published(meta, front, source),
+            url=_url(meta, options.base_url),
+            guid=_first(meta, ("guid", "id", "uuid")),
+        )
+    ]
+
+
+def _split_front_matter(text: str, source: str) -> _FrontMatter:
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    fence = lines[start].strip() if lines else ""
+    if fence not in _FENCES:
+        raise IngestError(
+            source,
+            "no front matter: a post must start with a '---' (YAML) or '+++' (TOML) block",
+            line=start + 1,
+        )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() == fence), None)
+    if end is None:
+        raise IngestError(
+            source, f"front matter opened with '{fence}' is never closed", line=start + 1
+        )
+    block = lines[start + 1 : end]
+    first_line = start + 2
+    meta = _load_block("".join(block), _FENCES[fence], first_line, source)
+    return _FrontMatter(
+        meta={str(key).lower(): value for key, value in meta.items()},
+        lines=block,
+        first_line=first_line,
+        body="".join(lines[end + 1 :]),
+    )
+
+
+def _load_block(block: str, kind: str, first_line: int, source: str) -> Mapping[Any, Any]:
+    if kind == "YAML":
+        meta = _load_yaml(block, first_line, source)
+    else:
+        meta = _load_toml(block, first_line, source)
+    if meta is None:
+        return {}
+    if not isinstance(meta, Mapping):
+        raise IngestError(
+            source,
+            f"front matter must be {kind} 'key: value' pairs, not a {type(meta).__name__}",
+            line=first_line,
+        )
+    return meta
+
+
+def _load_yaml(block: str, first_line: int, source: str) -> object:
+    try:
+        return yaml.safe_load(block)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = first_line + mark.line if mark is not None else first_line
+        message = f"front matter is not valid YAML: {exc.problem}"
+        if exc.context and exc.context_mark is not None:
+            message += f" ({exc.context} started on line {first_line + exc.context_mark.line})"
+        raise IngestError(source, message, line=line) from exc
+    except yaml.YAMLError as exc:
+        raise IngestError(
+            source, f"front matter is not valid YAML: {exc}", line=first_line
+        ) from exc
+
+
+def _load_toml(block: str, first_line: int, source: str) -> object:
+    try:
+        return tomllib.loads(block)
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11's tomllib only reports the position inside the message.
+        message = str(exc)
+        found = _TOML_LINE.search(message)
+        # Without a line, the error is "at end of document": point at the closing +++.
+        line = first_line + (int(found.group(1)) - 1 if found else block.count("\n"))
+        reason = _TOML_POSITION.sub("", message)
+        raise IngestError(source, f"front matter is not valid TOML: {reason}", line=line) from exc
+
+
+def _split_more(body: str) -> tuple[str, str | None]:
+    """The body without Hexo/Hugo's ``<!-- more -->`` marker, and the text before it."""
+    found = _MORE.search(body)
+    if found is None:
+        return body, None
+    before, after = body[: found.start()].rstrip(), body[found.end() :].lstrip("\n")
+    return f"{before}\n\n{after}", clean_line(markdown_to_plain(before))
+
+
+def _first(meta: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = meta.get(key)
+        if value not in (None, "", [], {}):
+            return value
+    return None
+
+
+def _first_text(
+    meta: Mapping[str, Any], keys: tuple[str, ...], front: _FrontMatter, source: str
+) -> str | None:
+    for key in keys:
+        value = _text_value(meta, key, front, source)
+        if value:
+            return value
+    return None
+
+
+def _text_value(meta: Mapping[str, Any], key: str, front: _FrontMatter, source: str) -> str | None:
+    """A scalar front matter value as text; a list or table where text belongs is an error."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (list, dict)):
+        raise IngestError(
+            source,
+            f"front matter '{key}' should be text, not a {type(value).__name__}",
+            line=front.line_of(key),
+        )
+    return clean_line(value)
+
+
+def _published(meta: Mapping[str, Any], front: _FrontMatter, source: str) -> date | None:
+    for key in DATE_KEYS:
+        value = meta.get(key)
+        # Hexo and Jekyll use ``published: false`` to mean "draft", not a date.
+        if value in (None, "") or isinstance(value, bool):
+            continue
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            raise IngestError(
+                source, f"front matter '{key}': {exc}", line=front.line_of(key) or front.first_line
+            ) from exc
+    return _date_from_file_name(source)
+
+
+def _date_from_file_name(source: str) -> date | None:
+    """Jekyll puts the date in the file name (``2024-03-05-my-post.md``) instead."""
+    name = PurePosixPath(urlsplit(source).path if "://" in source else source.replace("\\", "/"))
+    found = _JEKYLL_NAME.match(name.name)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise IngestError(source, f"the file name starts with an impossible date: {exc}") from exc
+
+
+def _url(meta: Mapping[str, Any], base_url: str | None) -> str | None:
+    """An absolute permalink, or a relative one or a slug placed under ``--base-url``."""
+    link = clean_line(_first(meta, URL_KEYS))
+    if link is not None:
+        return resolve_url(link, base_url)
+    slug = clean_line(meta.get("slug"))
+    if slug is None or not base_url:
+        return None
+    return resolve_url(urljoin(base_url.rstrip("/") + "/", slug.lstrip("/")), None)
+
+
+# --- Markdown to prose, for derived titles and excerpts only -------------------------
+
+_CODE_FENCE = re.compile(
+    r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE
+)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_REF_DEFINITION = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]+\S+.*$", re.MULTILINE)
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
+_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+_LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
+_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.MULTILINE)
+_EMPHASIS = re.compile(r"(\*\*|__|~~|`+)(.+?)\1")
+_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
+
+
+def markdown_to_plain(markdown: str) -> str:
+    """Markdown reduced to its prose: no code blocks, markup, link targets or images."""
+    text = _CODE_FENCE.sub("", markdown)
+    text = _HTML_COMMENT.sub("", text)
+    text = _REF_DEFINITION.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _RULE.sub("", text)
+    text = _HEADING.sub("", text)
+    text = _QUOTE.sub("", text)
+    text = _LIST_MARK.sub("", text)
+    text = strip_tags(text)
+    text = _EMPHASIS.sub(r"\2", text)
+    return _SINGLE_EMPHASIS.sub(r"\1", text)

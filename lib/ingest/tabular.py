@@ -1,0 +1,398 @@
+"""Exports as tables: CSV/TSV, JSON Lines, JSON and Parquet.
+
+Every export names its columns its own way, so a column is found by the user's
+``--column field=name`` mapping first and by common aliases second. A mapping
+that names a missing column is an error, never a silent fallback: the user
+asked for that column, and guessing another would store the wrong field.
+Positions in messages are what the user can find in the file: the physical
+line a CSV or JSON Lines row starts on, the 1-based row of a JSON array or
+Parquet table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from lib.ingest.assemble import build_record, resolve_url
+from lib.ingest.fields import clean_text, parse_date
+from lib.ingest.htmltext import html_to_text, looks_like_html
+from lib.ingest.reading import decode_text
+from lib.ingest.records import IngestError, ParseOptions, PostRecord
+
+FIELDS = ("title", "excerpt", "body", "category", "tags", "published", "url", "guid")
+ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "name", "headline"),
+    "excerpt": ("excerpt", "summary", "description", "abstract"),
+    "body": ("body", "content", "text", "content_html"),
+    "category": ("category", "categories", "section"),
+    "tags": ("tags", "keywords", "labels"),
+    "published": (
+        "published",
+        "date",
+        "pubdate",
+        "pub_date",
+        "created",
+        "created_at",
+        "publish_date",
+        "datetime",
+        "time",
+    ),
+    "url": ("url", "link", "permalink", "href"),
+    "guid": ("guid", "id", "uuid"),
+}
+# Keys under which JSON exports wrap their list of posts.
+LIST_KEYS = ("posts", "items", "data", "entries", "records", "articles", "results")
+# Keys that name a tag or category given as an object (Ghost, WordPress, Notion exports).
+NAME_KEYS = ("name", "term", "label", "title")
+CSV_DELIMITERS = ",;\t"
+# csv.Sniffer's regexes are quadratic in the sample: 64 KiB of long bodies took seconds.
+SNIFF_CHARS = 4096
+# Long post bodies exceed the csv module's default 128 KiB field limit.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A row's position, given to ``IngestError`` as ``line=`` or ``row=``."""
+
+    locator: str
+    line: int | None = None
+    row: int | None = None
+
+    def error(self, source: str, message: str) -> IngestError:
+        return IngestError(source, message, line=self.line, row=self.row)
+
+
+# --- Formats --------------------------------------------------------------------------
+
+
+def parse_csv(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    """Rows of a CSV/TSV export with a header line; ``,``, ``;`` or tab separated."""
+    text = decode_text(data, source, options.encoding)
+    rows = list(_csv_rows(text, source))
+    if not rows:
+        # decode_text lets a file holding only a BOM and line breaks through.
+        raise IngestError(source, "the file is empty")
+    names = [name.strip() for name in rows[0][2]]
+    mapping = _resolve_columns(names, options, source)
+    if len(rows) > 1:
+        _require_text_column(mapping, names, source)
+    records = []
+    for line, end, fields in rows[1:]:
+        if len(fields) != len(names):
+            raise IngestError(source, _width_message(len(fields), len(names), line, end), line=line)
+        where = _Where(f"{source}:{line}", line=line)
+        records.append(_record(_row_dict(names, fields), mapping, where, source, options))
+    return records
+
+
+def _row_dict(names: list[str], fields: list[str]) -> dict[str, str]:
+    """Cells by column name; of repeated names the first wins, as in column lookup."""
+    row: dict[str, str] = {}
+    for name, value in zip(names, fields, strict=True):
+        row.setdefault(name, value)
+    return row
+
+
+def parse_jsonl(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    """One JSON object per line; blank lines are allowed."""
+    text = decode_text(data, source, options.encoding)
+    objects: list[tuple[_Where, Mapping[str, Any]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise IngestError(
+                source, f"not valid JSON: {exc.msg} (column {exc.colno})", line=number
+            ) from exc
+        where = _Where(f"{source}:{number}", line=number)
+        if not isinstance(value, dict):
+            raise where.error(source, f"expected a JSON object, got {_json_kind(value)}")
+        objects.append((where, value))
+    if not objects:
+        raise IngestError(source, "the file is empty")
+    return _records_from_objects(objects, source, options)
+
+
+def parse_json(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    """A JSON array of post objects, or an object holding one under ``posts``/``items``/…"""
+    text = decode_text(data, source, options.encoding)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            source, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from exc
+    items = _json_items(document, source)
+    objects = []
+    for number, value in enumerate(items, start=1):
+        where = _Where(f"{source} row {number}", row=number)
+        if not isinstance(value, dict):
+            raise where.error(source, f"expected a JSON object, got {_json_kind(value)}")
+        objects.append((where, value))
+    return _records_from_objects(objects, source, options)
+
+
+def parse_parquet(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
+    """Rows of a Parquet table; list columns (tags) arrive as Python lists."""
+    import pyarrow as pa  # imported on use: pyarrow is slow to import
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        reason = str(exc).replace("Could not open Parquet input source '<Buffer>': ", "")
+        raise IngestError(source, f"not a readable Parquet file: {reason}") from exc
+    names = [str(name) for name in table.column_names]
+    mapping = _resolve_columns(names, options, source)
+    if table.num_rows:
+        _require_text_column(mapping, names, source)
+    return [
+        _record(row, mapping, _Where(f"{source} row {number}", row=number), source, options)
+        for number, row in enumerate(table.to_pylist(), start=1)
+    ]
+
+
+# --- CSV reading ----------------------------------------------------------------------
+
+
+def _csv_rows(text: str, source: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Non-empty rows with the physical lines they start and end on.
+
+    ``newline=""`` keeps CRLF and line breaks inside quoted fields intact for the
+    csv module; ``strict`` turns quoting mistakes into errors instead of guesses.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                message = "a quoted field in the row starting here is never closed"
+                raise IngestError(source, message, line=start) from exc
+            raise IngestError(source, f"bad CSV quoting: {exc}", line=reader.line_num) from exc
+        end = reader.line_num
+        if any(field.strip() for field in fields):
+            yield start, end, fields
+
+
+def _delimiter(text: str) -> str:
+    """``,``, ``;`` or tab, as sniffed; the header line overrules an implausible guess.
+
+    The sniffer can be swayed by a column full of ``LoRA;PEFT`` tag strings; a
+    header line almost never contains any separator but the real one.
+    """
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        sniffed = csv.Sniffer().sniff(text[:SNIFF_CHARS], delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = None
+    if sniffed and sniffed in header:
+        return sniffed
+    counts = {candidate: header.count(candidate) for candidate in CSV_DELIMITERS}
+    best = max(counts, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
+
+
+def _width_message(got: int, expected: int, line: int, end: int) -> str:
+    message = f"this row has {got} field{'s' * (got != 1)} but the header has {expected}"
+    if end > line:
+        message += f" (the row runs on to line {end}: is a quote left open?)"
+    return message
+
+
+# --- Columns --------------------------------------------------------------------------
+
+
+def _resolve_columns(names: list[str], options: ParseOptions, source: str) -> dict[str, str]:
+    """Which column holds each field: the user's mapping, else the first matching alias."""
+    return _with_aliases(names, _mapped_columns(names, options, source))
+
+
+def _mapped_columns(names: list[str], options: ParseOptions, source: str) -> dict[str, str]:
+    """The user's ``--column`` mapping, checked against the columns the file has."""
+    by_lower = _by_lower(names)
+    found = ", ".join(repr(name) for name in names) or "none"
+    mapping: dict[str, str] = {}
+    for field, column in options.columns.items():
+        if field not in FIELDS:
+            raise IngestError(
+                source,
+                f"unknown field {field!r} in the column mapping; fields are {', '.join(FIELDS)}",
+            )
+        actual = column if column in names else by_lower.get(column.strip().lower())
+        if actual is None:
+            raise IngestError(
+                source,
+                f"mapped column {column!r} (for {field}) is not in the file; columns: {found}",
+            )
+        mapping[field] = actual
+    return mapping
+
+
+def _with_aliases(names: list[str], mapped: Mapping[str, str]) -> dict[str, str]:
+    """Fill unmapped fields from aliases, never reusing a column another field holds."""
+    by_lower = _by_lower(names)
+    mapping = dict(mapped)
+    claimed = set(mapping.values())
+    for field in FIELDS:
+        if field in mapping:
+            continue
+        for alias in ALIASES[field]:
+            actual = by_lower.get(alias)
+            if actual is not None and actual not in claimed:
+                mapping[field] = actual
+                claimed.add(actual)
+                break
+    return mapping
+
+
+def _by_lower(names: list[str]) -> dict[str, str]:
+    """Column names by their case-folded spelling; of two spellings the first wins."""
+    by_lower: dict[str, str] = {}
+    for name in names:
+        by_lower.setdefault(name.strip().lower(), name)
+    return by_lower
+
+
+def _require_text_column(mapping: Mapping[str, str], names: list[str], source: str) -> None:
+    """Refuse a table none of whose columns can be a title, excerpt or body.
+
+    Each of its rows would be rejected on its own; one message with the columns
+    found and the fix is what the user needs instead.
+    """
+    if any(field in mapping for field in ("title", "excerpt", "body")):
+        return
+    found = ", ".join(repr(name) for name in names) or "none"
+    raise IngestError(
+        source,
+        f"no column for the title, excerpt or body (columns: {found}); "
+        "map one with --column title=NAME",
+    )
+
+
+# --- Values ---------------------------------------------------------------------------
+
+
+def _records_from_objects(
+    objects: list[tuple[_Where, Mapping[str, Any]]], source: str, options: ParseOptions
+) -> list[PostRecord]:
+    """Records from JSON objects, whose keys may differ from one object to the next.
+
+    The user's mapping is checked against the keys of all objects; aliases are
+    resolved per object, so one export mixing ``content`` and ``content_html``
+    (or ``pub_date`` and ``created_at``) still finds each object's own field.
+    """
+    names = list(dict.fromkeys(str(key) for _, value in objects for key in value))
+    mapped = _mapped_columns(names, options, source)
+    if objects:
+        _require_text_column(_with_aliases(names, mapped), names, source)
+    by_keys: dict[tuple[str, ...], dict[str, str]] = {}
+    records = []
+    for where, value in objects:
+        keys = tuple(str(key) for key in value)
+        if keys not in by_keys:
+            by_keys[keys] = _with_aliases(list(keys), mapped)
+        records.append(_record(value, by_keys[keys], where, source, options))
+    return records
+
+
+def _record(
+    row: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    where: _Where,
+    source: str,
+    options: ParseOptions,
+) -> PostRecord:
+    def cell(field: str) -> Any:
+        column = mapping.get(field)
+        return None if column is None else row.get(column)
+
+    return build_record(
+        source=source,
+        locator=where.locator,
+        title=_text(cell("title"), mapping.get("title"), where, source, html=False),
+        excerpt=_text(cell("excerpt"), mapping.get("excerpt"), where, source),
+        body=_text(cell("body"), mapping.get("body"), where, source),
+        categories=_names(cell("category"), mapping.get("category"), where, source),
+        tags=_names(cell("tags"), mapping.get("tags"), where, source),
+        published=_date(cell("published"), mapping.get("published"), where, source),
+        url=resolve_url(_text(cell("url"), mapping.get("url"), where, source), options.base_url),
+        guid=_text(cell("guid"), mapping.get("guid"), where, source, html=False),
+    )
+
+
+def _text(
+    value: Any, column: str | None, where: _Where, source: str, html: bool = True
+) -> str | None:
+    """A cell as text; HTML (or WordPress's ``{"rendered": …}``) is turned into plain text."""
+    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
+        return html_to_text(value["rendered"])
+    if isinstance(value, (Mapping, list, tuple)):
+        raise where.error(source, f"column {column!r} should hold text, not {_json_kind(value)}")
+    text = clean_text(value)
+    if text is None:
+        return None
+    is_html = (column or "").lower().endswith("_html") or looks_like_html(text)
+    return html_to_text(text) if html and is_html else text
+
+
+def _names(value: Any, column: str | None, where: _Where, source: str) -> Any:
+    """Tags or categories: a delimited string, a list, or a list of ``{"name": …}`` objects."""
+    if not isinstance(value, (list, tuple)):
+        if isinstance(value, Mapping):
+            return _name_of(value, column, where, source)
+        return value
+    return [
+        _name_of(item, column, where, source) if isinstance(item, Mapping) else item
+        for item in value
+    ]
+
+
+def _name_of(item: Mapping[str, Any], column: str | None, where: _Where, source: str) -> Any:
+    for key in NAME_KEYS:
+        if item.get(key) not in (None, ""):
+            return item[key]
+    raise where.error(source, f"column {column!r} holds an object without a name: {item!r:.60}")
+
+
+def _date(value: Any, column: str | None, where: _Where, source: str) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise where.error(source, f"column {column!r}: {exc}") from exc
+
+
+def _json_items(document: Any, source: str) -> Iterable[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in LIST_KEYS:
+            if isinstance(document.get(key), list):
+                return document[key]
+        raise IngestError(
+            source,
+            "expected a list of posts, or an object with one under "
+            f"{', '.join(repr(key) for key in LIST_KEYS)}; found keys: "
+            f"{', '.join(repr(str(key)) for key in list(document)[:10]) or 'none'}",
+        )
+    raise IngestError(source, f"expected a list of posts, got {_json_kind(document)}")
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "a value")
