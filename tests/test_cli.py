@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from lib.config import REPO_ROOT, SEED_DIR
-from tests.conftest import query, table_state
+from tests.conftest import FIXTURES, query, table_state
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,3 +112,27 @@ def test_a_file_with_only_a_byte_order_mark_is_empty(db_path: str, tmp_path: Pat
     result = _cli("--db", db_path, str(bom))
     assert result.returncode == 1
     assert "the file is empty" in result.stderr
+
+
+def test_a_feed_is_imported_from_an_http_url(db_path: str) -> None:
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(FIXTURES / "feeds")
+    )
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/rss2.xml"
+        result = _cli("--db", db_path, url)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert "1 feed" in result.stdout
+    (n, sources) = query(db_path, "SELECT count(*), any_value(source) FROM posts")[0]
+    assert n >= 2 and sources == url
+    assert query(db_path, "SELECT sources FROM ingest_runs") == [([url],)]
