@@ -13,14 +13,22 @@ import plotly.graph_objects as go
 UNCATEGORIZED = "Uncategorized"
 
 
-def label(category: str | None) -> str:
-    return category if category else UNCATEGORIZED
+def label(category: object) -> str:
+    """How a category is shown; a missing one (None, or pandas' NA) reads "Uncategorized"."""
+    if category is None or pd.isna(category) or not str(category).strip():
+        return UNCATEGORIZED
+    return str(category)
+
+
+def _labels(column: pd.Series) -> list[str]:
+    # Not ``Series.map``: with pandas' string dtype it skips missing values.
+    return [label(c) for c in column]
 
 
 def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
     """Stacked bars of posts per period and category."""
     fig = go.Figure()
-    data = frame.assign(category=frame["category"].map(label))
+    data = frame.assign(category=_labels(frame["category"]))
     for category, rows in data.groupby("category", sort=False):
         fig.add_bar(
             x=rows["period"],
@@ -56,7 +64,7 @@ def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
 
 def category_chart(frame: pd.DataFrame) -> go.Figure:
     """Posts by category, for when time says nothing (all posts share one date)."""
-    data = frame.assign(category=frame["category"].map(label)).sort_values("posts")
+    data = frame.assign(category=_labels(frame["category"])).sort_values("posts")
     fig = go.Figure(
         go.Bar(
             x=data["posts"],

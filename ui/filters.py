@@ -65,8 +65,7 @@ def filter_panel() -> Filters:
             placeholder="e.g. LoRA, 显存, FlashAttention",
             max_chars=200,
         )
-        left, right = st.columns(2)
-        left.date_input(
+        st.date_input(
             "From",
             value=None,
             key="from",
@@ -75,7 +74,7 @@ def filter_panel() -> Filters:
             max_value=LATEST,
             format="YYYY-MM-DD",
         )
-        right.date_input(
+        st.date_input(
             "To",
             value=None,
             key="to",
