@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-NO_CATEGORY = "(none)"  # URL value for "posts without a category"; the UI shows "Uncategorized"
+# The URL value, and the label, for "posts without a category". Streamlit writes a bound
+# widget's displayed label into the URL, so value and label must be one and the same.
+NO_CATEGORY = "Uncategorized"
 MAX_QUERY_CHARS = 200
 
 

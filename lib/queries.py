@@ -7,7 +7,7 @@ and card queries fetch only the rows shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -95,9 +95,18 @@ def volume(
     filter or by the first/last post is partial.
     """
     clause, params = where(filters)
-    first, last = _rows(
-        con, f"SELECT min(published), max(published) FROM posts WHERE {clause}", params
+    # The data's own span comes from the other filters: a date filter narrows what is
+    # covered, it does not move where the data begins or ends.
+    undated_clause, undated_params = where(replace(filters, start=None, end=None))
+    data_first, data_last = _rows(
+        con,
+        f"SELECT min(published), max(published) FROM posts WHERE {undated_clause}",
+        undated_params,
     )[0]
+    first = max(filters.start, data_first) if filters.start and data_first else data_first
+    last = min(filters.end, data_last) if filters.end and data_last else data_last
+    if first is not None and last is not None and first > last:
+        first = None
     empty = pd.DataFrame(columns=["period", "category", "posts", "partial"])
     if first is None:
         return empty, interval or "month"
@@ -111,8 +120,7 @@ def volume(
             GROUP BY ALL ORDER BY period, category NULLS LAST""",
         [interval, *params],
     ).df()
-    covered_from = filters.start if filters.start and filters.start > first else first
-    covered_to = filters.end if filters.end and filters.end < last else last
+    covered_from, covered_to = first, last
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame["partial"] = [
         is_partial(period_start(p, interval), interval, covered_from, covered_to)
@@ -157,9 +165,10 @@ def sightings_of(con: duckdb.DuckDBPyConnection, post_id: str) -> pd.DataFrame:
 def export(con: duckdb.DuckDBPyConnection, filters: Filters) -> pa.Table:
     """The filtered posts for download, streamed by DuckDB as Arrow (never via pandas masks)."""
     clause, params = where(filters)
-    return con.execute(
-        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']}", params
-    ).fetch_arrow_table()
+    return con.sql(
+        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']}",
+        params=params,
+    ).to_arrow_table()
 
 
 def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

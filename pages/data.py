@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.data import run
+from ui.shell import require_shell
+
+require_shell()
 
 st.title("Data")
 quality = run("quality")

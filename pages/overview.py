@@ -10,7 +10,10 @@ from lib.periods import INTERVALS
 from ui.cards import card_list
 from ui.data import run
 from ui.filters import current
+from ui.shell import require_shell
 from ui.timechart import time_chart
+
+require_shell()
 
 filters = current()
 st.session_state["_last_list_page"] = "pages/overview.py"  # where the post page's Back leads

@@ -8,6 +8,9 @@ from lib.charts import label
 from lib.safe_text import escape_markdown, highlighted, safe_link
 from ui.data import run
 from ui.filters import current, query_params
+from ui.shell import require_shell
+
+require_shell()
 
 filters = current()
 post_id = st.query_params.get("id", "")

@@ -13,6 +13,9 @@ from lib import queries
 from ui.cards import card_list
 from ui.data import cursor, run
 from ui.filters import current
+from ui.shell import require_shell
+
+require_shell()
 
 PAGE_SIZE = 20
 
@@ -29,7 +32,6 @@ sort = top[1].selectbox(
     options=["newest", "oldest"],
     key="sort",
     bind="query-params",
-    format_func=lambda s: {"newest": "Newest first", "oldest": "Oldest first"}[s],
 )
 page = top[2].number_input(
     f"Page (of {pages:,})",

@@ -12,7 +12,8 @@ from datetime import date
 import streamlit as st
 
 from lib.charts import label
-from lib.filters import NO_CATEGORY, Filters
+from lib.filters import Filters
+from lib.safe_text import escape_markdown
 from ui.data import run
 
 FILTER_KEYS = ("category", "from", "to", "q")
@@ -83,16 +84,19 @@ def filter_panel() -> Filters:
             max_value=LATEST,
             format="YYYY-MM-DD",
         )
-        counts = dict(
-            (NO_CATEGORY if cat is None else cat, n) for cat, n in run("category_counts", current())
-        )
+        counts = [(label(cat), n) for cat, n in run("category_counts", current())]
+        # No format_func: Streamlit would put the formatted label (with its count,
+        # which changes with the other filters) into the URL instead of the name.
         category_box.multiselect(
             "Category",
-            options=list(counts),
+            options=[name for name, _ in counts],
             key="category",
             bind="query-params",
-            format_func=lambda c: f"{label(None if c == NO_CATEGORY else c)} ({counts.get(c, 0)})",
             placeholder="All categories",
+        )
+        category_box.caption(
+            "Posts per category under the other filters: "
+            + " · ".join(f"{escape_markdown(name)} **{n:,}**" for name, n in counts)
         )
         st.button("Clear filters", on_click=_clear, width="stretch")
     return current()

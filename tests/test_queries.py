@@ -1,0 +1,518 @@
+"""``lib.filters``, ``lib.queries`` and ``lib.charts`` against real stores built by the ingest code.
+
+The bundled store (``seeded_db``: 33 posts, all dated 2026-01-11 or undated) answers
+the counting questions; a store written here, spread over twenty months, answers
+the time-series ones. Expected values come from plain DuckDB SQL over the store,
+written independently of ``lib.filters.where``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from lib import queries
+from lib.charts import UNCATEGORIZED, category_chart, label, volume_chart
+from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
+from lib.ingest import run_ingest
+from tests.conftest import query
+
+SEED_DAY = date(2026, 1, 11)
+CATEGORIES = ("Large Model", "NLP", None)
+FIRST_DAY = date(2024, 1, 1)
+
+# ---------------------------------------------------------------------------
+# Store builders, shared with tests/test_app_pages.py
+# ---------------------------------------------------------------------------
+
+
+def build_store(db: str | Path, rows: list[dict[str, Any]]) -> str:
+    """A store holding ``rows`` (JSON Lines records), imported by the real ingest code."""
+    db = Path(db)
+    source = db.with_suffix(".jsonl")
+    source.write_text(
+        "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+    )
+    summary = run_ingest(str(db), [str(source)])
+    assert summary.added == len(rows), summary.describe()
+    return str(db)
+
+
+def multi_month_posts() -> list[dict[str, Any]]:
+    """45 posts: 40 dated every 16 days from 2024-01-01 to 2025-09-16 (categories cycling
+    Large Model / NLP / none), two more NLP posts on the day of post 10, and three undated."""
+    rows: list[dict[str, Any]] = [
+        {
+            "title": f"Post {i:02d}",
+            "excerpt": f"Excerpt number {i} about topic",
+            "category": CATEGORIES[i % 3],
+            "tags": ["t"],
+            "date": (FIRST_DAY + timedelta(days=16 * i)).isoformat(),
+            "url": f"https://example.com/p/{i}",
+        }
+        for i in range(40)
+    ]
+    same_day = rows[10]["date"]
+    rows += [
+        {"title": f"Twin {x}", "excerpt": f"twin {x}", "category": "NLP", "date": same_day}
+        for x in ("A", "B")
+    ]
+    rows += [
+        {"title": f"Undated {i}", "excerpt": f"undated {i}", "category": "NLP"} for i in range(3)
+    ]
+    return rows
+
+
+def plotly_values(value: Any) -> list[Any]:
+    """A trace's array as a list, whether Plotly wrote it plainly or as typed base64."""
+    if value is None:
+        return []
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def figure_json(fig: Any) -> dict[str, Any]:
+    return json.loads(fig.to_json())
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(seeded_db, read_only=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return build_store(
+        tmp_path_factory.mktemp("queries_multi") / "posts.duckdb", multi_month_posts()
+    )
+
+
+@pytest.fixture(scope="module")
+def multi_con(multi_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(multi_db, read_only=True)
+    yield connection
+    connection.close()
+
+
+def store_category_counts(db: str) -> dict[str | None, int]:
+    return dict(query(db, "SELECT category, count(*) FROM posts GROUP BY category"))
+
+
+# ---------------------------------------------------------------------------
+# lib.filters
+# ---------------------------------------------------------------------------
+
+
+def test_no_filter_is_true_without_parameters() -> None:
+    assert where(Filters()) == ("TRUE", [])
+
+
+def test_each_filter_becomes_a_placeholder_with_its_parameter() -> None:
+    clause, params = where(
+        Filters(
+            categories=("NLP", NO_CATEGORY, "Python"),
+            start=date(2024, 1, 1),
+            end=date(2024, 12, 31),
+            q="LoRA 显存",
+        )
+    )
+    assert clause.count("?") == len(params) == 6
+    assert params == ["NLP", "Python", date(2024, 1, 1), date(2024, 12, 31), "lora", "显存"]
+    assert "category IS NULL" in clause
+    assert "published >= ?" in clause and "published <= ?" in clause
+
+
+def test_alias_prefixes_every_column() -> None:
+    clause, _ = where(Filters(categories=("NLP",), start=SEED_DAY, q="x"), alias="p")
+    assert "p.category IN (?)" in clause
+    assert "p.published >= ?" in clause
+    for column in ("title", "excerpt", "body", "tags"):
+        assert f"p.{column}" in clause
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(q="'; DROP TABLE posts; --"),
+        Filters(categories=("NLP') OR TRUE OR (category IN ('x",)),
+        Filters(categories=("'; DROP TABLE posts; --", NO_CATEGORY), q='" OR 1=1 --'),
+    ],
+    ids=["q", "category", "both"],
+)
+def test_user_text_never_reaches_the_sql_string(
+    filters: Filters, con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    clause, params = where(filters)
+    # The SQL depends only on how many values there are, never on what they say.
+    benign = Filters(
+        categories=tuple(
+            c if c == NO_CATEGORY else f"c{i}" for i, c in enumerate(filters.categories)
+        ),
+        q=" ".join(f"w{i}" for i in range(len(filters.words))),
+    )
+    assert clause == where(benign)[0]
+    hostile = [c for c in filters.categories if c != NO_CATEGORY] + [
+        w.lower() for w in filters.words
+    ]
+    assert params == hostile
+    for text in (filters.q, *filters.categories):
+        if text and text != NO_CATEGORY:
+            assert text not in clause
+    # Run as parameters, the text matches nothing and breaks nothing.
+    expected = 11 if NO_CATEGORY in filters.categories and not filters.q else 0
+    assert queries.count(con, filters) == expected
+    assert query(seeded_db, "SELECT count(*) FROM posts") == [(33,)]
+
+
+def test_search_words_are_split_deduplicated_and_capped() -> None:
+    assert Filters(q="  LoRA  lora LoRA 显存 ").words == ("LoRA", "lora", "显存")
+    long = Filters(q="a" * (MAX_QUERY_CHARS - 2) + " b c")  # only the first 200 characters count
+    assert long.words == ("a" * (MAX_QUERY_CHARS - 2), "b")
+    assert Filters(q="   ").words == ()
+
+
+def test_without_categories_keeps_the_other_filters() -> None:
+    filters = Filters(categories=("NLP",), start=SEED_DAY, end=SEED_DAY, q="x")
+    assert filters.without_categories() == Filters(start=SEED_DAY, end=SEED_DAY, q="x")
+
+
+# ---------------------------------------------------------------------------
+# lib.queries on the bundled store
+# ---------------------------------------------------------------------------
+
+
+def test_figures_of_the_whole_store(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    expected = query(
+        seeded_db,
+        """SELECT count(*), count(DISTINCT category), min(published), max(published),
+                  count(*) - count(category), count(*) - count(published) FROM posts""",
+    )[0]
+    assert expected == (33, 5, SEED_DAY, SEED_DAY, 11, 11)
+    assert queries.figures(con, Filters()) == queries.Figures(*expected)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(categories=("NLP",)), 4),
+        (Filters(categories=("NLP", "Python")), 7),
+        (Filters(categories=(NO_CATEGORY,)), 11),
+        (Filters(categories=(NO_CATEGORY, "Large Model")), 24),
+        (Filters(start=SEED_DAY, end=SEED_DAY), 22),
+        (Filters(start=date(2026, 1, 12)), 0),
+        (Filters(end=date(2026, 1, 10)), 0),
+        (Filters(categories=("No such category",)), 0),
+    ],
+)
+def test_count_and_figures_agree_with_the_store(
+    con: duckdb.DuckDBPyConnection, filters: Filters, expected: int
+) -> None:
+    assert queries.count(con, filters) == expected
+    figures = queries.figures(con, filters)
+    assert figures.posts == expected
+    assert len(queries.cards(con, filters, limit=100)) == expected
+
+
+def test_search_is_case_insensitive_over_title_excerpt_body_and_tags(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    for word in ("FlashAttention", "attention", "LoRA", "显存", "pytorch"):
+        expected = query(
+            seeded_db,
+            """SELECT id FROM posts WHERE title ILIKE ? OR excerpt ILIKE ? OR body ILIKE ?
+                   OR list_bool_or([t ILIKE ? FOR t IN coalesce(tags, [])]) ORDER BY id""",
+            [f"%{word}%"] * 4,
+        )
+        found = sorted(c["id"] for c in queries.cards(con, Filters(q=word.upper()), limit=100))
+        assert found == [row[0] for row in expected], word
+        assert expected, word
+
+
+def test_category_counts_match_the_store_largest_first(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    counts = queries.category_counts(con, Filters())
+    assert dict(counts) == store_category_counts(seeded_db)
+    assert [n for _, n in counts] == sorted((n for _, n in counts), reverse=True)
+
+
+def test_category_counts_ignore_the_category_filter(con: duckdb.DuckDBPyConnection) -> None:
+    assert queries.category_counts(con, Filters(categories=("NLP",))) == queries.category_counts(
+        con, Filters()
+    )
+
+
+def test_category_counts_keep_categories_without_matches(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    counts = dict(queries.category_counts(con, Filters(q="FlashAttention")))
+    assert set(counts) == set(store_category_counts(seeded_db))  # including None
+    assert sum(counts.values()) == 1
+    assert sorted(counts.values()) == [0, 0, 0, 0, 0, 1]
+    nothing = dict(queries.category_counts(con, Filters(start=date(2030, 1, 1))))
+    assert set(nothing) == set(counts) and set(nothing.values()) == {0}
+
+
+def test_cards_pages_cover_the_store_in_order(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    newest = [
+        r[0]
+        for r in query(seeded_db, "SELECT id FROM posts ORDER BY published DESC NULLS LAST, id")
+    ]
+    pages = [queries.cards(con, Filters(), "newest", 10, offset) for offset in (0, 10, 20, 30)]
+    assert [len(p) for p in pages] == [10, 10, 10, 3]
+    assert [c["id"] for page in pages for c in page] == newest
+    assert queries.cards(con, Filters(), "newest", 10, 40) == []
+    first = pages[0][0]
+    assert list(first) == [c.strip() for c in queries.CARD_COLUMNS.split(",")]
+
+
+def test_cards_sorted_oldest_first_and_unknown_sort_falls_back(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    oldest = [
+        r[0] for r in query(seeded_db, "SELECT id FROM posts ORDER BY published ASC NULLS LAST, id")
+    ]
+    assert [c["id"] for c in queries.cards(con, Filters(), "oldest", 100)] == oldest
+    assert queries.cards(con, Filters(), "bogus", 100) == queries.cards(
+        con, Filters(), "newest", 100
+    )
+
+
+def test_cards_respect_the_filters(con: duckdb.DuckDBPyConnection) -> None:
+    cards = queries.cards(con, Filters(categories=("NLP",)), limit=100)
+    assert len(cards) == 4
+    assert {c["category"] for c in cards} == {"NLP"}
+
+
+def test_post_returns_every_stored_field(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    post_id, title, sightings = query(
+        seeded_db, "SELECT id, title, sightings FROM posts ORDER BY sightings DESC, id LIMIT 1"
+    )[0]
+    post = queries.post(con, post_id)
+    assert post is not None
+    assert list(post) == [c.strip() for c in queries.EXPORT_COLUMNS.split(",")]
+    assert (post["id"], post["title"], post["sightings"]) == (post_id, title, sightings)
+    assert len(queries.sightings_of(con, post_id)) == sightings
+    assert queries.post(con, "no-such-id") is None
+    assert queries.post(con, "' OR TRUE --") is None
+
+
+def test_export_is_an_arrow_table_of_every_matching_row(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    table = queries.export(con, Filters())
+    assert isinstance(table, pa.Table)
+    assert table.num_rows == 33
+    assert table.column_names == [c.strip() for c in queries.EXPORT_COLUMNS.split(",")]
+    assert table.column("id").to_pylist() == [
+        r[0]
+        for r in query(seeded_db, "SELECT id FROM posts ORDER BY published DESC NULLS LAST, id")
+    ]
+    nlp = queries.export(con, Filters(categories=("NLP",)))
+    assert nlp.num_rows == 4 and set(nlp.column("category").to_pylist()) == {"NLP"}
+    assert queries.export(con, Filters(q="no such words anywhere")).num_rows == 0
+
+
+def test_quality_counts_match_the_store(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    expected = query(
+        seeded_db,
+        """SELECT count(*), count(*) - count(category), count(*) - count(published),
+                  count(*) FILTER (WHERE title_derived), count(*) - count(title),
+                  count(*) - count(url), count(*) FILTER (WHERE sightings > 1), sum(sightings)
+           FROM posts""",
+    )[0]
+    sightings_rows = query(seeded_db, "SELECT count(*) FROM sightings")[0][0]
+    quality = queries.quality(con)
+    assert quality == queries.Quality(*expected, 0, 0)
+    assert (quality.posts, quality.without_category, quality.without_date) == (33, 11, 11)
+    assert quality.sightings == sightings_rows
+
+
+def test_ingest_runs_lists_the_one_import(con: duckdb.DuckDBPyConnection) -> None:
+    runs = queries.ingest_runs(con)
+    assert len(runs) == 1
+    row = runs.iloc[0]
+    assert (row["run_id"], row["added"], row["updated"], row["rejected"]) == (1, 33, 0, 0)
+    assert queries.conflicts(con).empty
+
+
+def test_volume_of_one_day(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    frame, interval = queries.volume(con, Filters())
+    assert interval == "day"
+    assert set(frame["period"]) == {SEED_DAY}
+    assert not frame["partial"].any()
+    dated = dict(
+        query(
+            seeded_db, "SELECT category, count(*) FROM posts WHERE published IS NOT NULL GROUP BY 1"
+        )
+    )
+    assert dict(zip(frame["category"], frame["posts"], strict=True)) == dated
+
+
+def test_volume_with_nothing_dated_is_empty(con: duckdb.DuckDBPyConnection) -> None:
+    frame, interval = queries.volume(con, Filters(categories=(NO_CATEGORY,)))
+    assert frame.empty and interval == "month"
+    assert list(frame.columns) == ["period", "category", "posts", "partial"]
+
+
+def test_volume_rejects_an_unknown_interval(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ValueError, match="interval must be one of"):
+        queries.volume(con, Filters(), "fortnight")
+
+
+# ---------------------------------------------------------------------------
+# lib.queries.volume over many months
+# ---------------------------------------------------------------------------
+
+
+def test_volume_picks_months_for_twenty_months_and_counts_every_dated_post(
+    multi_con: duckdb.DuckDBPyConnection, multi_db: str
+) -> None:
+    frame, interval = queries.volume(multi_con, Filters())
+    assert interval == "month"
+    expected = query(
+        multi_db,
+        """SELECT date_trunc('month', published)::DATE, category, count(*) FROM posts
+           WHERE published IS NOT NULL GROUP BY ALL""",
+    )
+    got = {
+        (p, None if pd.isna(c) else c, int(n))
+        for p, c, n in zip(frame["period"], frame["category"], frame["posts"], strict=True)
+    }
+    assert got == set(expected)
+    assert int(frame["posts"].sum()) == 42
+
+
+def test_volume_flags_periods_cut_by_the_data_or_the_filter(
+    multi_con: duckdb.DuckDBPyConnection,
+) -> None:
+    frame, _ = queries.volume(multi_con, Filters(), "month")
+    partial = set(frame.loc[frame["partial"], "period"])
+    # Data from 2024-01-01 (a whole first month) to 2025-09-16 (a cut last month).
+    assert partial == {date(2025, 9, 1)}
+
+    cut = Filters(start=date(2024, 2, 10), end=date(2025, 5, 20))
+    frame, _ = queries.volume(multi_con, cut, "month")
+    assert min(frame["period"]) == date(2024, 2, 1)
+    assert max(frame["period"]) == date(2025, 5, 1)
+    assert set(frame.loc[frame["partial"], "period"]) == {date(2024, 2, 1), date(2025, 5, 1)}
+
+    whole = Filters(start=date(2024, 3, 1), end=date(2025, 4, 30))
+    frame, _ = queries.volume(multi_con, whole, "month")
+    assert not frame["partial"].any()
+
+
+def test_volume_interval_follows_the_filtered_span(multi_con: duckdb.DuckDBPyConnection) -> None:
+    assert queries.volume(multi_con, Filters(end=date(2024, 2, 15)))[1] == "day"
+    assert queries.volume(multi_con, Filters(end=date(2024, 12, 31)))[1] == "week"
+    assert queries.volume(multi_con, Filters(), "quarter")[1] == "quarter"
+    weekly, _ = queries.volume(multi_con, Filters(), "week")
+    assert {p.weekday() for p in weekly["period"]} == {0}
+
+
+# ---------------------------------------------------------------------------
+# lib.charts
+# ---------------------------------------------------------------------------
+
+
+def test_label_names_missing_categories() -> None:
+    assert label(None) == label("") == UNCATEGORIZED == "Uncategorized"
+    assert label("NLP") == "NLP"
+
+
+def test_volume_chart_stacks_one_trace_per_category_and_hatches_partial_periods(
+    multi_con: duckdb.DuckDBPyConnection,
+) -> None:
+    frame, interval = queries.volume(
+        multi_con, Filters(start=date(2024, 2, 10), end=date(2025, 5, 20)), "month"
+    )
+    fig = figure_json(volume_chart(frame, interval))
+    assert fig["layout"]["title"]["text"] == "Posts per month"
+    assert fig["layout"]["barmode"] == "stack"
+    bars = [t for t in fig["data"] if t["name"] != "partial period"]
+    for trace in bars:
+        shapes = trace["marker"]["pattern"]["shape"]
+        periods = plotly_values(trace["x"])
+        for period, shape in zip(periods, shapes, strict=True):
+            expected = "/" if period in ("2024-02-01", "2025-05-01") else ""
+            assert shape == expected, (trace["name"], period)
+    legend = [t for t in fig["data"] if t["name"] == "partial period"]
+    assert len(legend) == 1 and legend[0]["marker"]["pattern"]["shape"] == "/"
+
+
+def test_volume_chart_has_no_partial_legend_when_nothing_is_partial() -> None:
+    frame = pd.DataFrame(
+        {
+            "period": [date(2024, 3, 1), date(2024, 4, 1), date(2024, 4, 1)],
+            "category": ["NLP", "NLP", "Python"],
+            "posts": [2, 1, 5],
+            "partial": [False, False, False],
+        }
+    )
+    fig = figure_json(volume_chart(frame, "month"))
+    assert [t["name"] for t in fig["data"]] == ["NLP", "Python"]
+    for trace in fig["data"]:
+        assert set(trace["marker"]["pattern"]["shape"]) == {""}
+    assert sum(sum(plotly_values(t["y"])) for t in fig["data"]) == 8
+
+
+def test_volume_chart_draws_posts_without_category_as_uncategorized(
+    multi_con: duckdb.DuckDBPyConnection, multi_db: str
+) -> None:
+    frame, interval = queries.volume(multi_con, Filters())
+    fig = figure_json(volume_chart(frame, interval))
+    totals = {
+        t["name"]: sum(plotly_values(t["y"])) for t in fig["data"] if t["name"] != "partial period"
+    }
+    expected = {
+        label(c): n
+        for c, n in query(
+            multi_db,
+            "SELECT category, count(*) FROM posts WHERE published IS NOT NULL GROUP BY 1",
+        )
+    }
+    assert totals == expected
+
+
+def test_category_chart_is_a_sorted_horizontal_bar_chart() -> None:
+    frame = pd.DataFrame(
+        [("NLP", 4), ("Large Model", 13), ("Python", 3)], columns=["category", "posts"]
+    )
+    fig = figure_json(category_chart(frame))
+    assert fig["layout"]["title"]["text"] == "Posts by category"
+    (trace,) = fig["data"]
+    assert trace["orientation"] == "h"
+    assert plotly_values(trace["y"]) == ["Python", "NLP", "Large Model"]
+    assert plotly_values(trace["x"]) == [3, 4, 13]
+    assert fig["layout"]["height"] == max(220, 48 * 3 + 80)
+
+
+def test_category_chart_labels_posts_without_category(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    # Built the way pages/overview.py builds it.
+    counts = queries.category_counts(con, Filters())
+    frame = pd.DataFrame([(c, n) for c, n in counts if n > 0], columns=["category", "posts"])
+    (trace,) = figure_json(category_chart(frame))["data"]
+    bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
+    assert bars == {label(c): n for c, n in store_category_counts(seeded_db).items()}
