@@ -17,11 +17,15 @@ from urllib.parse import urlsplit
 
 _ESCAPE = {ord(ch): "\\" + ch for ch in string.punctuation}
 _WS = re.compile(r"\s+")
+# GFM turns bare "https://…", "www.…" and e-mail addresses into links even when their
+# punctuation is escaped; a zero-width space inside each pattern keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=\w)")
+_ZWSP = "\u200b"
 MAX_RENDER_CHARS = 2000
 
 
 def escape_markdown(text: str) -> str:
-    return _WS.sub(" ", text).translate(_ESCAPE)
+    return _AUTOLINK.sub(_ZWSP, _WS.sub(" ", text)).translate(_ESCAPE)
 
 
 def clip(text: str, limit: int = MAX_RENDER_CHARS) -> str:
