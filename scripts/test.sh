@@ -14,7 +14,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
   echo "installing ${need_apt[*]} ..."
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
