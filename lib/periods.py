@@ -53,3 +53,14 @@ def period_end(start: date, interval: str) -> date:
 
 def is_partial(start: date, interval: str, covered_from: date, covered_to: date) -> bool:
     return start < covered_from or period_end(start, interval) > covered_to
+
+
+def compact_span(first: date | None, last: date | None) -> str:
+    """A date span short enough for a metric tile; the exact dates go in its tooltip."""
+    if first is None or last is None:
+        return "—"
+    if first == last:
+        return first.isoformat()
+    if first.year == last.year:
+        return f"{first:%Y-%m-%d} → {last:%m-%d}"
+    return f"{first:%Y-%m} → {last:%Y-%m}"

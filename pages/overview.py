@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.charts import category_chart
-from lib.periods import INTERVALS
+from lib.periods import INTERVALS, compact_span
 from ui.cards import card_list
 from ui.data import run
 from ui.filters import current
@@ -24,17 +24,14 @@ if figures.posts == 0:
     st.info("No posts match these filters.")
     st.stop()
 
-cols = st.columns(4)
+cols = st.columns([1, 1, 1.6, 1.4])
 cols[0].metric("Posts", f"{figures.posts:,}")
 cols[1].metric("Categories", figures.categories)
-span = "—"
-if figures.first:
-    span = (
-        figures.first.isoformat()
-        if figures.first == figures.last
-        else (f"{figures.first:%Y-%m-%d} → {figures.last:%Y-%m-%d}")
-    )
-cols[2].metric("Date span", span)
+cols[2].metric(
+    "Date span",
+    compact_span(figures.first, figures.last),
+    help=f"{figures.first} to {figures.last}" if figures.first else "No post has a date.",
+)
 cols[3].metric(
     "Without category / date",
     f"{figures.without_category / figures.posts:.0%} / {figures.without_date / figures.posts:.0%}",

@@ -111,3 +111,12 @@ def test_is_partial(
     start: date, interval: str, covered_from: date, covered_to: date, partial: bool
 ) -> None:
     assert is_partial(start, interval, covered_from, covered_to) is partial
+
+
+def test_compact_span_fits_a_metric_tile() -> None:
+    from lib.periods import compact_span
+
+    assert compact_span(None, None) == "—"
+    assert compact_span(date(2026, 1, 11), date(2026, 1, 11)) == "2026-01-11"
+    assert compact_span(date(2024, 1, 1), date(2024, 12, 27)) == "2024-01-01 → 12-27"
+    assert compact_span(date(2016, 3, 9), date(2025, 11, 2)) == "2016-03 → 2025-11"
