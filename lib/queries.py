@@ -81,11 +81,6 @@ def category_counts(
     ]
 
 
-def date_bounds(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    row = _rows(con, "SELECT min(published), max(published) FROM posts", [])[0]
-    return row[0], row[1]
-
-
 def volume(
     con: duckdb.DuckDBPyConnection, filters: Filters, interval: str | None = None
 ) -> tuple[pd.DataFrame, str]:

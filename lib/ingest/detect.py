@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lib.ingest.feeds import looks_like_feed
+from lib.ingest.markdown import looks_like_markdown_post
 from lib.ingest.reading import decode_text, is_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 
@@ -51,7 +53,7 @@ class SourceFile:
 
 
 def parser_for(fmt: str) -> Parser:
-    # Imported on use: a CLI call for snapshots should not pay for pyarrow and feedparser.
+    # Imported on use: a CLI call for snapshots or feeds should not pay for pyarrow and pandas.
     if fmt == "snapshot":
         return _parse_snapshot_bytes
     if fmt == "feed":
@@ -107,14 +109,15 @@ def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[Sour
             skipped.append(str(path))
             continue
         data = read_bytes(str(path))
-        if fmt == "markdown" and not forced and not _has_front_matter(data):
+        if fmt == "markdown" and not forced and not looks_like_markdown_post(_head(data)):
             skipped.append(str(path))  # a README.md beside the posts is not a post
             continue
         yield SourceFile(str(path), fmt, data)
 
 
-def _has_front_matter(data: bytes) -> bool:
-    return data.removeprefix(b"\xef\xbb\xbf").lstrip().startswith((b"---", b"+++"))
+def _head(data: bytes) -> str:
+    """The opening of a file as text, enough for the format checks."""
+    return data[:8192].decode("utf-8", errors="replace")
 
 
 def _by_extension(path: Path) -> str | None:
@@ -125,11 +128,12 @@ def sniff(data: bytes, source: str) -> str:
     """The format of bytes with no telling name (a URL, a file without extension)."""
     if data.startswith(b"PAR1"):
         return "parquet"
-    head = data[:4096].decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    if head.startswith(("<?xml", "<rss", "<feed", "<rdf:RDF", "<!--")):
+    text = _head(data)
+    if looks_like_feed(text):
         return "feed"
-    if head.startswith(("---", "+++")):
+    if looks_like_markdown_post(text):
         return "markdown"
+    head = text.lstrip("\ufeff \t\r\n")
     if head.startswith("["):
         return "json"
     if head.startswith("{"):

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import duckdb
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
+from tests.conftest import query
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -370,9 +370,5 @@ def publish_screenshot(source: Path, name: str) -> Path:
     return target
 
 
-def store_rows(db: str, sql: str, params: list[object] | None = None) -> list[tuple]:
-    con = duckdb.connect(db, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+# The rows a test expects come from the store itself, read the same way as in the unit tests.
+store_rows = query
