@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lib.ingest.feeds import looks_like_feed
-from lib.ingest.markdown import looks_like_markdown_post
+from lib.ingest import tabular
+from lib.ingest.feeds import looks_like_feed, parse_feed
+from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
 from lib.ingest.reading import decode_text, is_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
 
 Parser = Callable[[bytes, str, ParseOptions], list[PostRecord]]
 
@@ -36,7 +38,6 @@ EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-FORMATS = ("snapshot", "feed", "markdown", "csv", "jsonl", "json", "parquet")
 
 
 @dataclass(frozen=True)
@@ -53,33 +54,33 @@ class SourceFile:
 
 
 def parser_for(fmt: str) -> Parser:
-    # Imported on use: a CLI call for snapshots or feeds should not pay for pyarrow and pandas.
-    if fmt == "snapshot":
-        return _parse_snapshot_bytes
-    if fmt == "feed":
-        from lib.ingest.feeds import parse_feed
-
-        return parse_feed
-    if fmt == "markdown":
-        from lib.ingest.markdown import parse_markdown
-
-        return parse_markdown
-    if fmt in ("csv", "jsonl", "json", "parquet"):
-        from lib.ingest import tabular
-
-        return getattr(tabular, f"parse_{fmt}")
-    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    try:
+        return PARSERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
 
 
 def _parse_snapshot_bytes(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
-    from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
-
     text = decode_text(data, source, options.encoding)
     if not looks_like_snapshot(text):
         raise IngestError(
             source, "does not look like a listing snapshot (no excerpt lines ending in '...')"
         )
     return parse_snapshot(text, source)
+
+
+PARSERS: dict[str, Parser] = {
+    "snapshot": _parse_snapshot_bytes,
+    "feed": parse_feed,
+    "markdown": parse_markdown,
+    "csv": tabular.parse_csv,
+    "jsonl": tabular.parse_jsonl,
+    "json": tabular.parse_json,
+    "parquet": tabular.parse_parquet,
+}
+
+
+FORMATS = tuple(PARSERS)
 
 
 def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
@@ -139,8 +140,6 @@ def sniff(data: bytes, source: str) -> str:
     if head.startswith("{"):
         first_line = head.split("\n", 1)[0].strip()
         return "jsonl" if first_line.endswith("}") else "json"
-    from lib.ingest.snapshot import looks_like_snapshot
-
     if looks_like_snapshot(head):
         return "snapshot"
     first = head.split("\n", 1)[0]
