@@ -1,0 +1,41 @@
+"""Segmentation: Chinese cut into words, English terms kept whole, filler dropped."""
+
+from __future__ import annotations
+
+from lib.segment import Segmenter, tokens
+
+
+def test_english_terms_stay_whole_and_lower_case() -> None:
+    words = tokens("使用FlashAttention和KV cache,对比Qwen3-VL与DeepSeek-V3的 use_rmpad 和 C++ 实现")
+    for term in ("flashattention", "kv cache", "qwen3-vl", "deepseek-v3", "use_rmpad", "c++"):
+        assert term in words
+    assert "kv" not in words and "cache" not in words
+
+
+def test_dictionary_terms_are_one_token() -> None:
+    words = tokens("梯度检查点(Gradient Checkpointing)在分布式训练中节省显存,大模型的参数量巨大")
+    for term in ("梯度检查点", "gradient checkpointing", "分布式训练", "显存", "大模型", "参数量"):
+        assert term in words
+
+
+def test_stop_words_punctuation_and_bare_numbers_are_dropped() -> None:
+    words = tokens("这是一个关于 the LoRA 的例子,在 2024 年。")
+    assert "的" not in words and "是" not in words and "the" not in words
+    assert "2024" not in words and "," not in words and "。" not in words
+    assert "lora" in words
+
+
+def test_repeats_are_kept_for_term_counts() -> None:
+    assert tokens("LoRA 与 LoRA").count("lora") == 2
+
+
+def test_the_dictionary_is_extendable() -> None:
+    plain = Segmenter(terms=[], stopwords=[])
+    extended = Segmenter(terms=["旋转位置编码", "Ring AllReduce"], stopwords=[])
+    text = "旋转位置编码和 ring  allreduce"
+    assert "旋转位置编码" not in plain.tokens(text)
+    assert extended.tokens(text) == ["旋转位置编码", "和", "ring allreduce"]
+
+
+def test_empty_text_has_no_tokens() -> None:
+    assert tokens(None) == [] and tokens("") == [] and tokens("，。！") == []
