@@ -91,6 +91,8 @@ def run_ingest(
     if files == 0:
         raise IngestError(", ".join(sources), "no readable files found")
     stats = MergeStats()
+    if progress:
+        progress(f"merging {len(parsed):,} records into the store", files, len(parsed))
     with write_transaction(db_path) as con:
         run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
         sightings = sightings_from(parsed, stats)

@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     bar = tqdm(desc="reading", unit=" file", disable=args.quiet or None, file=sys.stderr)
 
     def progress(name: str, files: int, records: int) -> None:
-        bar.set_postfix_str(f"{records} posts", refresh=False)
+        if name.startswith("merging "):
+            bar.set_description_str(name)  # the last, possibly long, phase of a run
+            bar.refresh()
+            return
+        bar.set_postfix_str(f"{records:,} posts", refresh=False)
         bar.update(1)
 
     try:
