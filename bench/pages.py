@@ -1,0 +1,70 @@
+"""Latency of the dashboard's queries on a synthetic store: median and p95 per query.
+
+    python -m bench.pages --posts 1000000
+
+Queries run through ``lib.queries`` exactly as the pages call them, on a
+read-only connection with a cursor per query, uncached (a first visit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from bench.corpus import generate
+from lib import queries
+from lib.filters import Filters
+from lib.ingest import run_ingest
+
+VIEWS = {
+    "all posts": Filters(),
+    "one category": Filters(categories=("NLP",)),
+    "two categories + year": Filters(
+        categories=("NLP", "Python"), start=date(2023, 1, 1), end=date(2023, 12, 31)
+    ),
+    "words": Filters(q="FlashAttention"),
+}
+CALLS = {
+    "figures": lambda cur, f: queries.figures(cur, f),
+    "category_counts": lambda cur, f: queries.category_counts(cur, f),
+    "volume": lambda cur, f: queries.volume(cur, f),
+    "cards page 1": lambda cur, f: queries.cards(cur, f, "newest", 20, 0),
+    "count": lambda cur, f: queries.count(cur, f),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "corpus.parquet"
+        pq.write_table(generate(args.posts), source)
+        db = str(Path(tmp) / "posts.duckdb")
+        run_ingest(db, [str(source)])
+        con = duckdb.connect(db, read_only=True)
+        print(f"{args.posts:,} posts; ms per query, median / p95 over {args.repeat} runs")
+        for view, filters in VIEWS.items():
+            for name, call in CALLS.items():
+                times = []
+                for _ in range(args.repeat):
+                    cur = con.cursor()
+                    started = time.perf_counter()
+                    call(cur, filters)
+                    times.append((time.perf_counter() - started) * 1000)
+                    cur.close()
+                times.sort()
+                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+                print(f"  {view:24} {name:16} {statistics.median(times):8.1f} {p95:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
