@@ -19,6 +19,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab an
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EPOCH = re.compile(r"^\d{9,13}$")
 _NOT_WORD = re.compile(r"[\W_]+")
+_URL_BREAKER = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace or a control character
 
 
 def clean_text(value: object) -> str | None:
@@ -90,7 +91,7 @@ def clean_url(value: object, base: str | None = None) -> str | None:
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    if any(ch.isspace() for ch in text) or any(ord(ch) < 0x20 for ch in text):
+    if _URL_BREAKER.search(text):
         return None
     return urlunsplit(
         (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
