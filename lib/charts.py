@@ -70,7 +70,7 @@ def category_chart(frame: pd.DataFrame) -> go.Figure:
             x=data["posts"],
             y=data["category"],
             orientation="h",
-            text=data["posts"],
+            text=[f"{n:,}" for n in data["posts"]],
             textposition="auto",
             hovertemplate="%{y}: %{x} posts<extra></extra>",
         )

@@ -516,3 +516,13 @@ def test_category_chart_labels_posts_without_category(
     (trace,) = figure_json(category_chart(frame))["data"]
     bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
     assert bars == {label(c): n for c, n in store_category_counts(seeded_db).items()}
+
+
+def test_category_bars_label_large_counts_with_thousands_separators() -> None:
+    import pandas as pd
+
+    from lib.charts import category_chart
+
+    figure = category_chart(pd.DataFrame({"category": ["NLP", None], "posts": [200_000, 1_234]}))
+    assert list(figure.data[0].text) == ["1,234", "200,000"]
+    assert list(figure.data[0].y) == ["Uncategorized", "NLP"]
