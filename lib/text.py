@@ -14,7 +14,8 @@ _GENERIC_HEADING = re.compile(
     re.IGNORECASE,
 )
 _URL = re.compile(r"https?://\S+")
-_MARKER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
+# Markers the listing scraper puts where code, formulas and images were.
+PLACEHOLDER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
 _LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
 _CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
 MIN_TITLE_CHARS = 10
@@ -29,7 +30,7 @@ def derive_title(text: str | None) -> str | None:
     """
     if not text:
         return None
-    cleaned = _WS.sub(" ", _MARKER.sub(" ", _URL.sub(" ", text))).strip()
+    cleaned = _WS.sub(" ", PLACEHOLDER.sub(" ", _URL.sub(" ", text))).strip()
     cleaned = _LEADING_SYMBOLS.sub("", cleaned)
     cleaned = _GENERIC_HEADING.sub("", cleaned, count=1)
     # Extend clause by clause until the title says something ("24年12月" alone does not).

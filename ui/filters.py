@@ -12,11 +12,10 @@ from datetime import date
 import streamlit as st
 
 from lib.charts import label
-from lib.filters import Filters
+from lib.filters import MAX_QUERY_CHARS, Filters
 from lib.safe_text import escape_markdown
 from ui.data import run
 
-FILTER_KEYS = ("category", "from", "to", "q")
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2100, 12, 31)
 
@@ -64,26 +63,18 @@ def filter_panel() -> Filters:
             key="q",
             bind="query-params",
             placeholder="e.g. LoRA, 显存, FlashAttention",
-            max_chars=200,
+            max_chars=MAX_QUERY_CHARS,
         )
-        st.date_input(
-            "From",
-            value=None,
-            key="from",
-            bind="query-params",
-            min_value=EARLIEST,
-            max_value=LATEST,
-            format="YYYY-MM-DD",
-        )
-        st.date_input(
-            "To",
-            value=None,
-            key="to",
-            bind="query-params",
-            min_value=EARLIEST,
-            max_value=LATEST,
-            format="YYYY-MM-DD",
-        )
+        for title, key in (("From", "from"), ("To", "to")):
+            st.date_input(
+                title,
+                value=None,
+                key=key,
+                bind="query-params",
+                min_value=EARLIEST,
+                max_value=LATEST,
+                format="YYYY-MM-DD",
+            )
         counts = [(label(cat), n) for cat, n in run("category_counts", current())]
         # No format_func: Streamlit would put the formatted label (with its count,
         # which changes with the other filters) into the URL instead of the name.

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from lib.ingest.fields import match_text
 from lib.ingest.records import PostRecord
+from lib.text import PLACEHOLDER
 
 LEAD_CHARS = 24
 MIN_PREFIX_CHARS = 40
 STEM_CHARS = 600
-_MARKER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 
 
@@ -38,19 +38,26 @@ class Identity:
         return self.stem[:LEAD_CHARS]
 
     @property
+    def _basis(self) -> str:
+        return f"url:{self.url}" if self.url else f"guid:{self.guid}" if self.guid else self.stem
+
+    @property
     def fingerprint(self) -> str:
         """Names the sighting's content, so re-importing the same file is recognised."""
-        basis = f"url:{self.url}" if self.url else f"guid:{self.guid}" if self.guid else self.stem
-        return _digest(basis)
+        return _digest(self._basis)
 
     def new_post_id(self) -> str:
-        basis = f"url:{self.url}" if self.url else f"guid:{self.guid}" if self.guid else self.stem
-        return _digest(basis)[:16]
+        return _digest(self._basis)[:16]
 
 
 def identity_of(record: PostRecord) -> Identity:
-    text = record.body or record.excerpt or record.title or ""
-    cut = _MARKER.search(text)
+    stem, truncated = text_stem(record.body or record.excerpt or record.title or "")
+    return Identity(url=record.url, guid=record.guid, stem=stem, truncated=truncated)
+
+
+def text_stem(text: str) -> tuple[str, bool]:
+    """The normalised opening that identifies a text, and whether the text was cut short."""
+    cut = PLACEHOLDER.search(text)
     truncated = bool(_ELLIPSIS.search(text)) or cut is not None
     if cut is not None:
         text = text[: cut.start()]
@@ -60,7 +67,7 @@ def identity_of(record: PostRecord) -> Identity:
     stem = match_text(text)
     if len(stem) > STEM_CHARS:
         stem, truncated = stem[:STEM_CHARS], True
-    return Identity(url=record.url, guid=record.guid, stem=stem, truncated=truncated)
+    return stem, truncated
 
 
 def same_text(a: str, a_truncated: bool, b: str, b_truncated: bool) -> bool:

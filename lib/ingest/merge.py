@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lib.ingest.identity import Identity, identity_of, same_text
+from lib.ingest.identity import Identity, identity_of, same_text, text_stem
 from lib.ingest.records import PostRecord
 
 POST_FIELDS = ("title", "title_derived", "excerpt", "body", "category", "tags", "published", "url")
@@ -278,9 +278,9 @@ def _merge_fields(
         if not base[name]:
             base[name] = offered
             continue
-        kept_id, offered_id = identity_of_text(base[name]), identity_of_text(offered)
-        if same_text(kept_id.stem, kept_id.truncated, offered_id.stem, offered_id.truncated):
-            if len(offered_id.stem) > len(kept_id.stem) and kept_id.truncated:
+        (kept_stem, kept_cut), (new_stem, new_cut) = text_stem(base[name]), text_stem(offered)
+        if same_text(kept_stem, kept_cut, new_stem, new_cut):
+            if len(new_stem) > len(kept_stem) and kept_cut:
                 base[name] = offered
         else:
             conflict(name, base[name], offered)
@@ -295,10 +295,6 @@ def _merge_fields(
     if record.tags:
         merged = tuple(dict.fromkeys((*base["tags"], *record.tags)))
         base["tags"] = merged
-
-
-def identity_of_text(text: str) -> Identity:
-    return identity_of(PostRecord(source="", locator="", body=text))
 
 
 def _show(value: object) -> str | None:
