@@ -24,6 +24,8 @@ def pages() -> list[st.Page]:
     return [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/posts.py", title="Browse", icon=":material/list:", url_path="posts"),
+        st.Page("pages/topics.py", title="Topics", icon=":material/insights:", url_path="topics"),
+        st.Page("pages/sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
         st.Page("pages/post.py", title="Post", url_path="post", visibility="hidden"),
     ]
