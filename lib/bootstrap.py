@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from lib.config import SEED_DIR
-from lib.store import connect_read_only
+from lib.store import SCHEMA_VERSION, connect_read_only, scalar, write_transaction
 
 
 def seed_files(seed_dir: Path = SEED_DIR) -> list[Path]:
@@ -46,10 +46,38 @@ def needs_seeding(db_path: str, seed_dir: Path = SEED_DIR) -> bool:
     return not set(digests) <= seen
 
 
+def schema_version(db_path: str) -> int:
+    con = connect_read_only(db_path)
+    try:
+        return int(scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'") or 0)
+    except Exception:
+        return 0
+    finally:
+        con.close()
+
+
+def upgrade(db_path: str) -> bool:
+    """Bring a store written by an older version up to the current schema and index.
+
+    A user's own store cannot be rebuilt from the bundled data, so it is migrated
+    in place (through the same all-or-nothing write as an import). True when it was.
+    """
+    if not os.path.exists(db_path) or schema_version(db_path) >= SCHEMA_VERSION:
+        return False
+    from lib.ingest.index import update_index
+
+    with write_transaction(db_path) as con:  # creates the new tables and columns
+        update_index(con, [])
+    return True
+
+
 def ensure_seeded(db_path: str, seed_dir: Path = SEED_DIR) -> bool:
     """Import the bundled data when needed; True when the store was (re)written."""
-    if db_path.startswith("md:") or not needs_seeding(db_path, seed_dir):
+    if db_path.startswith("md:"):
         return False
+    upgraded = upgrade(db_path)
+    if not needs_seeding(db_path, seed_dir):
+        return upgraded
     from lib.ingest import run_ingest
 
     run_ingest(db_path, [str(seed_dir)])

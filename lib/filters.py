@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
+from lib.search import MAX_QUERY_CHARS, match_clauses, query_tokens, topic_clause
+
+__all__ = ["MAX_QUERY_CHARS", "NO_CATEGORY", "Filters", "where"]
+
 # The URL value, and the label, for "posts without a category". Streamlit writes a bound
 # widget's displayed label into the URL, so value and label must be one and the same.
 NO_CATEGORY = "Uncategorized"
-MAX_QUERY_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,13 @@ class Filters:
     def without_categories(self) -> Filters:
         return replace(self, categories=())
 
+    def without_search(self) -> Filters:
+        return replace(self, q="")
+
     @property
     def words(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(w for w in self.q[:MAX_QUERY_CHARS].split() if w))
+        """The search tokens, as the index knows them: what cards highlight."""
+        return query_tokens(self.q) if self.q.strip() else ()
 
 
 def where(filters: Filters, alias: str = "") -> tuple[str, list[object]]:
@@ -51,10 +58,12 @@ def where(filters: Filters, alias: str = "") -> tuple[str, list[object]]:
     if filters.end:
         clauses.append(f"{col}published <= ?")
         params.append(filters.end)
-    for word in filters.words:
-        clauses.append(
-            f"contains(lower(concat_ws(' ', {col}title, {col}excerpt, {col}body, "
-            f"array_to_string({col}tags, ' '))), ?)"
-        )
-        params.append(word.lower())
+    if filters.q.strip():
+        found, found_params = match_clauses(filters.q, col)
+        clauses.extend(found)
+        params.extend(found_params)
+    if filters.topics:
+        topic_sql, topic_params = topic_clause(filters.topics, col)
+        clauses.append(topic_sql)
+        params.extend(topic_params)
     return (" AND ".join(clauses) or "TRUE"), params

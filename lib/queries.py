@@ -17,12 +17,15 @@ import pyarrow as pa
 
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, is_partial, period_start
+from lib.search import Group, groups, scores_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
 SORTS = {
     "newest": "published DESC NULLS LAST, id",
     "oldest": "published ASC NULLS LAST, id",
 }
+RELEVANCE = "relevance"  # only with a search; the order is the BM25 score
+SIMILAR_BY = 10  # keywords of a post that find its neighbours
 EXPORT_COLUMNS = (
     "id, title, title_derived, excerpt, body, category, tags, published, url, source,"
     " first_seen, last_seen, sightings"
@@ -131,21 +134,68 @@ def cards(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
+    if sort == RELEVANCE and filters.q.strip():
+        clause, params = where(filters.without_search(), "p")
+        scored, scored_params = scores_sql(groups(filters.q), clause)
+        return _records(
+            con,
+            f"""SELECT {CARD_COLUMNS}, s.score FROM posts JOIN ({scored}) s USING (doc)
+                ORDER BY s.score DESC, id LIMIT ? OFFSET ?""",
+            [*scored_params, *params, int(limit), int(offset)],
+        )
     clause, params = where(filters)
     order = SORTS.get(sort, SORTS["newest"])
-    cur = con.execute(
+    return _records(
+        con,
         f"SELECT {CARD_COLUMNS} FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, int(limit), int(offset)],
     )
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def keywords(con: duckdb.DuckDBPyConnection, post_id: str) -> list[str]:
+    """A post's stored keywords, most distinctive first."""
+    return [
+        term
+        for (term,) in _rows(
+            con,
+            """SELECT k.term FROM post_keywords k JOIN posts p ON p.doc = k.doc
+               WHERE p.id = ? ORDER BY k.weight DESC, k.term""",
+            [post_id],
+        )
+    ]
+
+
+def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Posts sharing the most distinctive words of this one, ranked by BM25 over them.
+
+    The post's keywords act as a query, so this costs one search, not a comparison
+    with every post: fast enough at request time on a million posts.
+    """
+    terms = keywords(con, post_id)[:SIMILAR_BY]
+    if not terms:
+        return []
+    exact = [
+        Group(t, "SELECT term, df, 1.0 AS w FROM term_postings WHERE term = ?", (t,))
+        for t in terms
+    ]
+    scored, params = scores_sql(exact, "p.id <> ?", require_all=False)
+    return _records(
+        con,
+        f"""SELECT {CARD_COLUMNS}, s.score FROM posts JOIN ({scored}) s USING (doc)
+            ORDER BY s.score DESC, id LIMIT ?""",
+        [*params, post_id, int(limit)],
+    )
+
+
 def post(con: duckdb.DuckDBPyConnection, post_id: str) -> dict[str, Any] | None:
-    cur = con.execute(f"SELECT {EXPORT_COLUMNS} FROM posts WHERE id = ?", [post_id])
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return dict(zip(names, rows[0], strict=True)) if rows else None
+    rows = _records(con, f"SELECT {EXPORT_COLUMNS} FROM posts WHERE id = ?", [post_id])
+    return rows[0] if rows else None
 
 
 def sightings_of(con: duckdb.DuckDBPyConnection, post_id: str) -> pd.DataFrame:

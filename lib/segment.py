@@ -22,6 +22,11 @@ from lib.config import DATA_DIR
 
 DICTIONARY_DIR = DATA_DIR / "dictionary"
 STOPWORDS_FILE = "stopwords.txt"
+NOT_TOPICS_FILE = "not_topics.txt"
+# jieba parts of speech that can name a topic: nouns, verbal nouns, idioms of the trade,
+# abbreviations, foreign words, and words it does not know (often new technical terms).
+_TOPIC_POS = ("n", "vn", "nz", "j", "eng", "x")
+_NOT_A_TOPIC = re.compile(r"^[\d.,%x×+\-_]+$")
 _LATIN_WORD = r"[a-z_][a-z0-9_]*(?:[-.+][a-z0-9_]+)*\+*"
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
@@ -41,11 +46,15 @@ def _normalise(text: str) -> str:
 class Segmenter:
     """Turns text into index and query tokens; one instance per process is enough."""
 
-    def __init__(self, terms: Iterable[str], stopwords: Iterable[str]) -> None:
+    def __init__(
+        self, terms: Iterable[str], stopwords: Iterable[str], not_topics: Iterable[str] = ()
+    ) -> None:
         self._jieba = rjieba.Jieba()
         self.stopwords = frozenset(_normalise(w) for w in stopwords)
+        self.not_topics = frozenset(_normalise(w) for w in not_topics)
+        self.terms = frozenset(_normalise(t) for t in terms)
         latin_terms: list[str] = []
-        for term in {_normalise(t) for t in terms}:
+        for term in self.terms:
             if _HAS_CJK.search(term) and not re.search(r"[a-z ]", term):
                 self._jieba.add_word(term, _TERM_FREQ, "n")
             else:
@@ -77,14 +86,41 @@ class Segmenter:
         return out
 
 
+    def is_topical(self, term: str) -> bool:
+        """Whether a token can stand as a topic: a dictionary term, or a noun-like word.
+
+        Searching needs every word; a topic list of 随着, 所有 and "given" reads as noise.
+        """
+        if term in self.terms:
+            return True
+        if term in self.not_topics or _NOT_A_TOPIC.match(term):
+            return False
+        if not _HAS_CJK.search(term):
+            return len(term) >= 3 or any(ch.isdigit() for ch in term[1:])
+        if len(term) < 2:
+            return False
+        tags = self._jieba.tag(term)
+        if len(tags) > 1:  # a compound jieba only knows as a whole: usually a technical term
+            return True
+        return tags[0][1].startswith(_TOPIC_POS)
+
+
+def _words(path: Path) -> list[str]:
+    return [word for line in _read_lines(path) for word in line.split()]
+
+
 @lru_cache(maxsize=1)
 def default_segmenter() -> Segmenter:
-    """The segmenter with every dictionary file in ``data/dictionary`` (stop words apart)."""
+    """The segmenter with every dictionary file in ``data/dictionary`` (word lists apart)."""
     terms: list[str] = []
     for path in sorted(DICTIONARY_DIR.glob("*.txt")):
-        if path.name != STOPWORDS_FILE:
+        if path.name not in (STOPWORDS_FILE, NOT_TOPICS_FILE):
             terms.extend(_read_lines(path))
-    return Segmenter(terms, _read_lines(DICTIONARY_DIR / STOPWORDS_FILE))
+    return Segmenter(
+        terms,
+        _words(DICTIONARY_DIR / STOPWORDS_FILE),
+        _words(DICTIONARY_DIR / NOT_TOPICS_FILE),
+    )
 
 
 def tokens(text: str | None) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -33,7 +33,31 @@ CREATE TABLE IF NOT EXISTS posts (
     source        VARCHAR NOT NULL,
     first_seen    TIMESTAMP NOT NULL,
     last_seen     TIMESTAMP NOT NULL,
-    sightings     INTEGER NOT NULL DEFAULT 1
+    sightings     INTEGER NOT NULL DEFAULT 1,
+    doc           INTEGER,
+    doc_len       INTEGER
+);
+-- Stores from schema 1 get the search index columns; ingest fills them.
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc INTEGER;
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc_len INTEGER;
+CREATE TABLE IF NOT EXISTS postings (
+    doc  INTEGER NOT NULL,
+    term VARCHAR NOT NULL,
+    tf   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS term_postings (
+    term VARCHAR NOT NULL,
+    df   INTEGER NOT NULL,
+    docs INTEGER[] NOT NULL,
+    tfs  INTEGER[] NOT NULL,
+    topical BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS post_keywords (
+    doc       INTEGER NOT NULL,
+    term      VARCHAR NOT NULL,
+    weight    DOUBLE NOT NULL,
+    category  VARCHAR,
+    published DATE
 );
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id      INTEGER PRIMARY KEY,

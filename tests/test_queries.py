@@ -24,6 +24,7 @@ import pytest
 from lib import queries
 from lib.charts import UNCATEGORIZED, category_chart, label, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
+from lib.search import MAX_TOKENS
 from lib.ingest import run_ingest
 from tests.conftest import query
 
@@ -134,8 +135,11 @@ def test_each_filter_becomes_a_placeholder_with_its_parameter() -> None:
             q="LoRA 显存",
         )
     )
-    assert clause.count("?") == len(params) == 6
-    assert params == ["NLP", "Python", date(2024, 1, 1), date(2024, 12, 31), "lora", "显存"]
+    assert clause.count("?") == len(params)
+    assert params[:4] == ["NLP", "Python", date(2024, 1, 1), date(2024, 12, 31)]
+    # Each search token is matched through the index, lower-cased, as a parameter.
+    assert {"lora", "显存"} <= set(params[4:])
+    assert "LoRA" not in clause and "显存" not in clause
     assert "category IS NULL" in clause
     assert "published >= ?" in clause and "published <= ?" in clause
 
@@ -144,8 +148,7 @@ def test_alias_prefixes_every_column() -> None:
     clause, _ = where(Filters(categories=("NLP",), start=SEED_DAY, q="x"), alias="p")
     assert "p.category IN (?)" in clause
     assert "p.published >= ?" in clause
-    for column in ("title", "excerpt", "body", "tags"):
-        assert f"p.{column}" in clause
+    assert "p.doc IN" in clause
 
 
 @pytest.mark.parametrize(
@@ -169,10 +172,8 @@ def test_user_text_never_reaches_the_sql_string(
         q=" ".join(f"w{i}" for i in range(len(filters.words))),
     )
     assert clause == where(benign)[0]
-    hostile = [c for c in filters.categories if c != NO_CATEGORY] + [
-        w.lower() for w in filters.words
-    ]
-    assert params == hostile
+    named = [c for c in filters.categories if c != NO_CATEGORY]
+    assert params[: len(named)] == named
     for text in (filters.q, *filters.categories):
         if text and text != NO_CATEGORY:
             assert text not in clause
@@ -182,11 +183,12 @@ def test_user_text_never_reaches_the_sql_string(
     assert query(seeded_db, "SELECT count(*) FROM posts") == [(33,)]
 
 
-def test_search_words_are_split_deduplicated_and_capped() -> None:
-    assert Filters(q="  LoRA  lora LoRA 显存 ").words == ("LoRA", "lora", "显存")
+def test_search_words_are_segmented_deduplicated_and_capped() -> None:
+    assert Filters(q="  LoRA  lora LoRA 显存 ").words == ("lora", "显存")
     long = Filters(q="a" * (MAX_QUERY_CHARS - 2) + " b c")  # only the first 200 characters count
     assert long.words == ("a" * (MAX_QUERY_CHARS - 2), "b")
     assert Filters(q="   ").words == ()
+    assert len(Filters(q=" ".join(f"word{i}" for i in range(30))).words) == MAX_TOKENS
 
 
 def test_without_categories_keeps_the_other_filters() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lib.config import REPO_ROOT
 from lib.ingest.detect import expand, parser_for
+from lib.ingest.index import update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
@@ -97,6 +98,9 @@ def run_ingest(
         run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
         sightings = sightings_from(parsed, stats)
         merge_run(con, sightings, run_id, started, stats)
+        if progress:
+            progress(f"indexing {len(stats.changed_ids):,} new or changed posts", files, len(parsed))
+        update_index(con, stats.changed_ids)
         _record_run(con, run_id, started, sources, formats, files, len(parsed), stats)
     return RunSummary(
         run_id=run_id,

@@ -47,6 +47,7 @@ class MergeStats:
     unchanged: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    changed_ids: list[str] = field(default_factory=list)  # added or updated: to re-index
 
 
 @dataclass
@@ -111,6 +112,7 @@ def merge_run(
         stats.conflicts.extend(group.conflicts)
     for value in status.values():
         setattr(stats, value, getattr(stats, value) + 1)
+    stats.changed_ids = [pid for pid, value in status.items() if value != "unchanged"]
     _write(con, groups, pending, status, run_id, seen_at)
 
 

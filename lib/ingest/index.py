@@ -1,0 +1,220 @@
+"""The search and topic index, kept up to date by every import.
+
+Segmentation is the slow part of search, so it happens here, once per changed
+post, and never at page load. What it leaves in the store:
+
+- ``posts.doc`` (a dense integer for joins) and ``posts.doc_len`` (tokens, for BM25);
+- ``postings(doc, term, tf)``: one row per post and term, the index's source of truth;
+- ``term_postings(term, df, docs, tfs)``: the same grouped by term, so a query term
+  costs one lookup in a table of terms rather than a scan of every posting;
+- ``post_keywords(doc, term, weight, category, published)``: each post's top
+  keywords by TF-IDF, with the columns the filter panel needs, so topic counts are
+  one aggregation with no join.
+
+The DuckDB wheel has no ``fts`` extension and nothing may be downloaded at run
+time, so this is a small inverted index in plain tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import duckdb
+import pyarrow as pa
+
+from lib.segment import default_segmenter
+from lib.text import PLACEHOLDER
+
+TITLE_WEIGHT = 2  # a word in the title counts as much as two in the text
+KEYWORDS_PER_POST = 8
+CHUNK = 4_000  # posts per batch: bounds memory and feeds the worker processes
+PARALLEL_FROM = 20_000  # below this, starting worker processes costs more than it saves
+
+Progress = Callable[[int, int], None]
+
+
+def document_text(title: str | None, tags: Sequence[str] | None, excerpt: str | None,
+                  body: str | None) -> tuple[str, str]:  # fmt: skip
+    """The title (with tags) and the text to index, the excerpt counted once.
+
+    An excerpt is usually the opening of the body; indexing both would double the
+    counts of every word in it.
+    """
+    head = " ".join([title or "", *(tags or ())])
+    text = body or ""
+    if excerpt:
+        opening = PLACEHOLDER.sub(" ", excerpt)[:30].strip()
+        if not text or opening not in PLACEHOLDER.sub(" ", text):
+            text = f"{excerpt}\n{text}" if text else excerpt
+    return head, PLACEHOLDER.sub(" ", text)
+
+
+def term_counts(head: str, text: str) -> Counter[str]:
+    segmenter = default_segmenter()
+    counts = Counter(segmenter.tokens(text))
+    for token in segmenter.tokens(head):
+        counts[token] += TITLE_WEIGHT
+    return counts
+
+
+def _segment_chunk(rows: list[tuple[int, str, str]]) -> tuple[list[int], list[str], list[int]]:
+    docs: list[int] = []
+    terms: list[str] = []
+    tfs: list[int] = []
+    for doc, head, text in rows:
+        for term, tf in term_counts(head, text).items():
+            docs.append(doc)
+            terms.append(term)
+            tfs.append(tf)
+    return docs, terms, tfs
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[list[tuple[int, str, str]]]:
+    """The posts to index, a batch per query: DuckDB 2.0 cannot keep a result open while
+    the same transaction inserts postings."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _todo AS
+            SELECT row_number() OVER (ORDER BY p.doc) AS k, p.doc, p.title, p.tags, p.excerpt,
+                   p.body
+            FROM posts p JOIN {ids} c ON c.id = p.id ORDER BY k"""
+    )
+    start = 1
+    while batch := con.execute(
+        "SELECT doc, title, tags, excerpt, body FROM _todo WHERE k >= ? AND k < ?",
+        [start, start + CHUNK],
+    ).fetchall():
+        start += CHUNK
+        yield [(doc, *document_text(title, tags, excerpt, body))
+               for doc, title, tags, excerpt, body in batch]  # fmt: skip
+    con.execute("DROP TABLE _todo")
+
+
+def _segmented(
+    con: duckdb.DuckDBPyConnection, ids: str, total: int
+) -> Iterator[tuple[list[int], list[str], list[int]]]:
+    """Postings for every post in ``ids``, chunk by chunk, on every core when it pays."""
+    workers = min(os.cpu_count() or 1, 4)
+    if total < PARALLEL_FROM or workers < 2:
+        for rows in _chunks(con, ids):
+            yield _segment_chunk(rows)
+        return
+    # "spawn": forking a process that runs DuckDB's threads is not safe.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        pending = []
+        for rows in _chunks(con, ids):
+            pending.append(pool.submit(_segment_chunk, rows))
+            if len(pending) > workers * 2:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def update_index(
+    con: duckdb.DuckDBPyConnection, changed: Sequence[str], progress: Progress | None = None
+) -> int:
+    """Re-index the posts in ``changed`` and any post never indexed; returns how many.
+
+    Runs inside the import's transaction, so the index always matches the posts.
+    """
+    con.register("_changed_ids", pa.table({"id": pa.array(list(changed), pa.string())}))
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _reindex AS
+               SELECT id FROM posts WHERE doc IS NULL
+               UNION SELECT id FROM _changed_ids"""
+        )
+    finally:
+        con.unregister("_changed_ids")
+    total = int(con.execute("SELECT count(*) FROM _reindex").fetchall()[0][0])
+    if total == 0:
+        return 0
+    con.execute(
+        """UPDATE posts SET doc = n.doc FROM (
+               SELECT r.id, (SELECT coalesce(max(doc), 0) FROM posts)
+                            + row_number() OVER (ORDER BY r.id) AS doc
+               FROM _reindex r JOIN posts p ON p.id = r.id WHERE p.doc IS NULL) n
+           WHERE posts.id = n.id"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _docs AS
+           SELECT p.doc FROM posts p JOIN _reindex r ON r.id = p.id"""
+    )
+    # Terms whose posting lists change: those the posts had, and (below) those they have now.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _touched AS
+           SELECT DISTINCT term FROM postings WHERE doc IN (SELECT doc FROM _docs)"""
+    )
+    con.execute("DELETE FROM postings WHERE doc IN (SELECT doc FROM _docs)")
+    con.execute("DELETE FROM post_keywords WHERE doc IN (SELECT doc FROM _docs)")
+    done = 0
+    for docs, terms, tfs in _segmented(con, "_reindex", total):
+        batch = pa.table(
+            {
+                "doc": pa.array(docs, pa.int32()),
+                "term": pa.array(terms, pa.string()),
+                "tf": pa.array(tfs, pa.int32()),
+            }
+        )
+        con.register("_batch", batch)
+        try:
+            con.execute("INSERT INTO postings SELECT doc, term, tf FROM _batch")
+            con.execute(
+                "INSERT INTO _touched SELECT DISTINCT term FROM _batch"
+                " EXCEPT SELECT term FROM _touched"
+            )
+        finally:
+            con.unregister("_batch")
+        done += len(set(docs))
+        if progress:
+            progress(done, total)
+    con.execute(
+        """UPDATE posts SET doc_len = coalesce(l.n, 0) FROM _docs d
+           LEFT JOIN (SELECT doc, sum(tf)::INTEGER AS n FROM postings
+                      WHERE doc IN (SELECT doc FROM _docs) GROUP BY doc) l ON l.doc = d.doc
+           WHERE posts.doc = d.doc"""
+    )
+    _rebuild_term_postings(con)
+    _store_keywords(con)
+    return total
+
+
+def _rebuild_term_postings(con: duckdb.DuckDBPyConnection) -> None:
+    """Regroup the posting lists of the touched terms only; the others are unchanged."""
+    touched = [row[0] for row in con.execute("SELECT term FROM _touched").fetchall()]
+    segmenter = default_segmenter()
+    con.register(
+        "_kinds",
+        pa.table({"term": touched, "topical": [segmenter.is_topical(t) for t in touched]}),
+    )
+    try:
+        con.execute("DELETE FROM term_postings WHERE term IN (SELECT term FROM _touched)")
+        con.execute(
+            """INSERT INTO term_postings
+               SELECT p.term, count(*)::INTEGER, list(p.doc ORDER BY p.doc),
+                      list(p.tf ORDER BY p.doc), any_value(k.topical)
+               FROM postings p JOIN _kinds k USING (term) GROUP BY p.term"""
+        )
+    finally:
+        con.unregister("_kinds")
+
+
+def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
+    """Each re-indexed post's top topical terms by TF-IDF, with the filter columns."""
+    con.execute(
+        """INSERT INTO post_keywords
+           SELECT doc, term, weight, category, published FROM (
+               SELECT k.doc, k.term, k.weight, p.category, p.published,
+                      row_number() OVER (PARTITION BY k.doc ORDER BY k.weight DESC, k.term) AS rank
+               FROM (SELECT s.doc, s.term,
+                            s.tf * ln(1 + (n.posts - t.df + 0.5) / (t.df + 0.5)) AS weight
+                     FROM postings s JOIN term_postings t USING (term),
+                          (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) n
+                     WHERE s.doc IN (SELECT doc FROM _docs) AND t.topical) k
+               JOIN posts p ON p.doc = k.doc)
+           WHERE rank <= ?""",
+        [KEYWORDS_PER_POST],
+    )

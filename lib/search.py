@@ -1,0 +1,118 @@
+"""Search over the index that ingest builds (see ``lib.ingest.index``), in DuckDB SQL.
+
+A query is segmented exactly as the posts were. Each query token becomes a group
+of index terms: the token itself, and terms that contain it, so that ``显存`` also
+finds ``显存占用``, a single character still finds the words it is part of, and
+``moe`` finds ``moe-lightning``. A post matches when it has a term of every group;
+it is ranked by BM25, with terms that only contain the token counting half.
+
+Everything here returns SQL and parameters; nothing reads the store, so the
+filter clause stays a pure function of the URL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lib.segment import default_segmenter
+
+MAX_QUERY_CHARS = 200
+MAX_TOKENS = 8  # a pasted paragraph is not a query; its first words are
+MAX_EXPANSION = 64  # terms per query token, most frequent first
+PARTIAL_WEIGHT = 0.5  # a term that only contains the query token
+K1, B = 1.2, 0.75  # BM25's usual constants
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def query_tokens(q: str) -> tuple[str, ...]:
+    """The query's search tokens, segmented as the posts were.
+
+    A query made only of stop words (``的``) still searches for them literally,
+    rather than silently matching everything.
+    """
+    text = q[:MAX_QUERY_CHARS]
+    tokens = default_segmenter().tokens(text)
+    if not tokens:
+        tokens = [w.lower() for w in text.split()]
+    return tuple(dict.fromkeys(tokens))[:MAX_TOKENS]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One query token and the SQL that lists its matching terms with their weights."""
+
+    token: str
+    sql: str
+    params: tuple[object, ...]
+
+
+def group(token: str) -> Group:
+    if _CJK.search(token):
+        # Chinese has no spaces: any term containing the token is a word built on it.
+        partial, extra = "contains(term, ?)", (token,)
+    else:
+        # Latin words: a prefix, a suffix (``attention`` in ``flashattention``, written as one
+        # word), or a part after - . _ or a space (``moe`` in ``deepseek-moe``); not any
+        # substring (``lora`` is not in ``explorations``).
+        partial = "(starts_with(term, ?) OR ends_with(term, ?) OR regexp_matches(term, ?))"
+        extra = (token, token, rf"[-._ ]{re.escape(token)}")
+    sql = f"""SELECT term, df, CASE WHEN term = ? THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
+              FROM term_postings WHERE term = ? OR {partial}
+              ORDER BY w DESC, df DESC, term LIMIT {MAX_EXPANSION}"""
+    return Group(token, sql, (token, token, *extra))
+
+
+def groups(q: str) -> list[Group]:
+    return [group(token) for token in query_tokens(q)]
+
+
+def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
+    """``WHERE`` conditions that keep the posts matching every token of ``q``."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for g in groups(q):
+        clauses.append(
+            f"{col}doc IN (SELECT unnest(t.docs) FROM term_postings t"
+            f" WHERE t.term IN (SELECT term FROM ({g.sql})))"
+        )
+        params.extend(g.params)
+    return clauses, params
+
+
+def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
+    """Posts that mention any of ``topics`` (index terms, as the Topics page lists them)."""
+    marks = ", ".join("?" for _ in topics)
+    return (
+        f"{col}doc IN (SELECT unnest(docs) FROM term_postings WHERE term IN ({marks}))",
+        [t.lower() for t in topics],
+    )
+
+
+def scores_sql(
+    term_groups: list[Group], filter_clause: str, require_all: bool = True
+) -> tuple[str, list[object]]:
+    """A query of ``(doc, score)`` over posts passing ``filter_clause`` (alias ``p``).
+
+    With ``require_all`` a post must match every group (a search); without it any
+    group will do (similar posts, found through a post's own keywords).
+    """
+    unions = " UNION ALL ".join(
+        f"SELECT {i} AS grp, term, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
+    )
+    params: list[object] = [p for g in term_groups for p in g.params]
+    having = f"count(DISTINCT h.grp) = {len(term_groups)}" if require_all else "TRUE"
+    sql = f"""
+        WITH m AS ({unions}),
+        hits AS (SELECT m.grp, m.w, m.df, unnest(t.docs) AS doc, unnest(t.tfs) AS tf
+                 FROM term_postings t JOIN m USING (term)),
+        stats AS (SELECT count(*)::DOUBLE AS n, avg(doc_len) AS avgdl
+                  FROM posts WHERE doc IS NOT NULL)
+        SELECT h.doc,
+               sum(h.w * ln(1 + (s.n - h.df + 0.5) / (h.df + 0.5))
+                   * h.tf * {K1 + 1} / (h.tf + {K1} * (1 - {B} + {B} * p.doc_len / s.avgdl)))
+                   AS score
+        FROM hits h JOIN posts p ON p.doc = h.doc CROSS JOIN stats s
+        WHERE {filter_clause}
+        GROUP BY h.doc HAVING {having}"""
+    return sql, params
