@@ -83,3 +83,97 @@ def category_chart(frame: pd.DataFrame) -> go.Figure:
         height=max(220, 48 * len(data) + 80),
     )
     return fig
+
+
+def topics_chart(frame: pd.DataFrame) -> go.Figure:
+    """Leading topics as horizontal bars of posts, the most distinctive on top."""
+    data = frame.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=data["posts"],
+            y=data["topic"],
+            orientation="h",
+            text=[f"{n:,}" for n in data["posts"]],
+            textposition="auto",
+            customdata=[f"{s:.1%}" for s in data["share"]],
+            hovertemplate="%{y}: %{x} posts (%{customdata})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Leading topics",
+        xaxis_title="posts led by the topic",
+        yaxis_title=None,
+        margin={"t": 40, "b": 10},
+        height=max(260, 26 * len(data) + 90),
+    )
+    return fig
+
+
+def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure:
+    """Topics over time on one chart, as post counts or as a share of each period's posts."""
+    share = measure == "share"
+    fig = go.Figure()
+    for topic, rows in frame.groupby("topic", sort=False):
+        fig.add_scatter(
+            x=rows["period"],
+            y=rows["share"] if share else rows["posts"],
+            name=str(topic),
+            mode="lines+markers",
+            customdata=rows[["posts", "total"]],
+            hovertemplate="%{x}: %{customdata[0]} of %{customdata[1]} posts"
+            "<extra>%{fullData.name}</extra>",
+        )
+    fig.update_layout(
+        title=f"Posts mentioning each topic, per {interval}",
+        xaxis_title=None,
+        yaxis_title="share of posts" if share else "posts",
+        yaxis_tickformat=".0%" if share else ",",
+        legend_title_text="topic",
+        margin={"t": 40, "b": 10},
+    )
+    return fig
+
+
+def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
+    """Compared topics as bars, for when every post shares one date and a line says nothing."""
+    totals = frame.groupby("topic", sort=False)["posts"].sum()
+    fig = go.Figure(
+        go.Bar(
+            x=list(totals.index),
+            y=list(totals.values),
+            text=[f"{n:,}" for n in totals.values],
+            textposition="auto",
+            hovertemplate="%{x}: %{y} posts<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Posts mentioning each topic",
+        xaxis_title=None,
+        yaxis_title="posts",
+        margin={"t": 40, "b": 10},
+    )
+    return fig
+
+
+def movers_chart(frame: pd.DataFrame) -> go.Figure:
+    """Change in each topic's share of posts between two periods: rising right, falling left."""
+    data = frame.sort_values("change")
+    fig = go.Figure(
+        go.Bar(
+            x=data["change"],
+            y=data["topic"],
+            orientation="h",
+            marker_color=["#2e9e6a" if c > 0 else "#d0543c" for c in data["change"]],
+            customdata=data[["share_before", "share_after"]],
+            hovertemplate="%{y}: %{customdata[0]:.1%} → %{customdata[1]:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Rising and falling topics (change in share of posts)",
+        xaxis_title="change in share of posts",
+        xaxis_tickformat="+.0%",
+        yaxis_title=None,
+        margin={"t": 40, "b": 10},
+        height=max(260, 26 * len(data) + 90),
+    )
+    return fig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.charts import label
-from lib.safe_text import escape_markdown, highlighted, safe_link
+from lib.safe_text import clip, escape_markdown, highlighted, safe_link
 from ui.data import run
 from ui.filters import current, query_params
 from ui.shell import require_shell
@@ -46,6 +46,21 @@ if text:
     st.markdown(highlighted(text, filters.words, limit=20_000))
     if not post["body"]:
         st.caption("Only the excerpt is known for this post.")
+
+keywords = run("keywords", post["id"])
+if keywords:
+    st.caption("Keywords: " + " · ".join(escape_markdown(k) for k in keywords))
+
+similar = run("similar", post["id"])
+if similar:
+    st.subheader("Similar posts")
+    for other in similar:
+        st.page_link(
+            "pages/post.py",
+            label=escape_markdown(clip(other["title"] or "Untitled post", 90)),
+            icon=":material/article:",
+            query_params={**query_params(filters), "id": other["id"]},
+        )
 
 with st.expander("Where this post was seen"):
     st.write(

@@ -27,9 +27,13 @@ pages = max(1, math.ceil(total / PAGE_SIZE))
 
 top = st.columns([2, 1, 1])
 top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matches")
+# Relevance is offered (and the default) only while there is a search to rank by.
+sorts = [queries.RELEVANCE, "newest", "oldest"] if filters.q else ["newest", "oldest"]
+if st.session_state.get("sort") not in sorts:
+    st.session_state["sort"] = sorts[0]
 sort = top[1].selectbox(
     "Sort",
-    options=["newest", "oldest"],
+    options=sorts,
     key="sort",
     bind="query-params",
 )

@@ -1,11 +1,141 @@
-"""``/topics``: placeholder while the page is built."""
+"""``/topics``: the topics inside the categories, how they move, and the posts behind them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
+from lib.charts import compare_chart, label, movers_chart, topic_totals_chart, topics_chart
+from lib.periods import auto_interval
+from lib.safe_text import escape_markdown
+from lib.topics import MAX_COMPARED, Periods, topic_term
+from ui.data import run
+from ui.filters import current
 from ui.shell import require_shell
 
 require_shell()
 
+LEADING = 20
+PICK_KEY = "_topic_pick"
+
+filters = current()
+st.session_state["_last_list_page"] = "pages/topics.py"
 st.title("Topics")
+st.caption(
+    "Topics are the words that lead posts (each post's top keywords by TF-IDF, found at import)."
+    " Click one to filter every page by it."
+)
+
+leading = run("topics.leading", filters, LEADING)
+if leading.empty:
+    st.info("No topics under these filters: no post matches, or the store has no index yet.")
+    st.stop()
+
+
+def _add_topic() -> None:
+    """Add the clicked topic to the shared ``topic`` filter (the sidebar widget's key)."""
+    picked = st.session_state.get(PICK_KEY)
+    if picked:
+        chosen = list(st.session_state.get("topic") or [])
+        if picked not in chosen:
+            st.session_state["topic"] = [*chosen, picked]
+        st.session_state[PICK_KEY] = None
+
+
+left, right = st.columns([1, 1])
+with left:
+    st.plotly_chart(topics_chart(leading), key="leading_topics")
+with right:
+    st.pills(
+        "Filter the posts by a topic",
+        options=list(leading["topic"]),
+        key=PICK_KEY,
+        on_change=_add_topic,
+        format_func=escape_markdown,  # option labels are Markdown; topics come from posts
+    )
+    shown = leading.assign(share=(leading["share"] * 100).round(1), lift=leading["lift"].round(2))
+    st.dataframe(
+        shown[["topic", "posts", "share", "lift"]],
+        hide_index=True,
+        column_config={
+            "share": st.column_config.NumberColumn("share %", format="%.1f"),
+            "lift": st.column_config.NumberColumn(
+                "lift", help="How much more often it leads these posts than all posts"
+            ),
+        },
+    )
+
+st.subheader("Compare topics over time")
+typed = st.multiselect(
+    f"Topics to compare (up to {MAX_COMPARED}; type any word)",
+    options=list(dict.fromkeys([*(st.session_state.get("compare") or []), *leading["topic"]])),
+    key="compare",
+    bind="query-params",
+    max_selections=MAX_COMPARED,
+    accept_new_options=True,
+    placeholder="The three leading topics",
+)
+compared = tuple(dict.fromkeys(topic_term(t) for t in typed if t.strip())) or tuple(
+    leading["topic"].head(3)
+)
+measure = st.segmented_control(
+    "Measure",
+    options=["count", "share"],
+    default="count",
+    key="measure",
+    bind="query-params",
+    label_visibility="collapsed",
+)
+figures = run("figures", filters)
+interval = (
+    auto_interval(filters.start or figures.first, filters.end or figures.last)
+    if figures.first
+    else "month"
+)
+frame = run("topics.volume", filters, compared, interval)
+if frame.empty:
+    st.info("No dated posts under these filters.")
+elif frame["period"].nunique() < 2:
+    st.caption("Every dated post shares one date, so topics are compared as totals.")
+    st.plotly_chart(topic_totals_chart(frame), key="compare_totals")
+else:
+    st.plotly_chart(compare_chart(frame, measure or "count", interval), key="compare_chart")
+missing = [t for t in compared if frame.empty or frame.loc[frame["topic"] == t, "posts"].sum() == 0]
+if missing:
+    st.caption("Not mentioned by any filtered post: " + ", ".join(f"`{t}`" for t in missing))
+
+st.subheader("Rising and falling")
+periods = run("topics.default_periods", filters)
+if periods is None:
+    st.info(
+        "All filtered posts share one date, so there is nothing to compare over time."
+        " Import more snapshots or feeds with dates to see topics rise and fall."
+    )
+else:
+    cols = st.columns(2)
+    before = cols[0].date_input(
+        "Earlier period", value=periods.before, min_value=date(1970, 1, 1), format="YYYY-MM-DD"
+    )
+    after = cols[1].date_input(
+        "Later period", value=periods.after, min_value=date(1970, 1, 1), format="YYYY-MM-DD"
+    )
+    if len(before) == 2 and len(after) == 2:
+        movers = run("topics.movers", filters, Periods(tuple(before), tuple(after)))
+        if movers.empty:
+            st.info("No topic leads at least two posts in either period.")
+        else:
+            st.plotly_chart(movers_chart(movers), key="movers")
+    else:
+        st.caption("Pick a start and an end for both periods.")
+
+st.subheader("What sets each category apart")
+by_class = run("topics.by_class", filters, "category")
+if not by_class.empty:
+    table = (
+        by_class.assign(category=[label(c) for c in by_class["class"]])
+        .groupby("category", sort=False)["topic"]
+        .agg(lambda s: " · ".join(s))
+        .reset_index()
+    )
+    st.dataframe(table, hide_index=True, column_config={"topic": "distinctive topics"})

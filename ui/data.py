@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from lib import queries
+from lib import queries, topics
 from lib.bootstrap import ensure_seeded
 from lib.config import resolve_db
 from lib.store import connect_read_only, file_signature
@@ -49,15 +49,20 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return _connection(path, sig).cursor()
 
 
+_MODULES = {"queries": queries, "topics": topics}
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(name: str, store: tuple[str, tuple[int, int] | None], args: tuple[Any, ...]) -> Any:
+    module, _, function = name.rpartition(".")
     cur = _connection(*store).cursor()
     try:
-        return getattr(queries, name)(cur, *args)
+        return getattr(_MODULES[module or "queries"], function)(cur, *args)
     finally:
         cur.close()
 
 
 def run(name: str, *args: Any) -> Any:
-    """``lib.queries.<name>(cursor, *args)``, cached per store file and arguments."""
+    """``lib.queries.<name>(cursor, *args)`` (or ``lib.topics`` for ``"topics.<name>"``),
+    cached per store file and arguments."""
     return _cached(name, signature(), args)

@@ -2,7 +2,7 @@
 
 Widgets live in the sidebar of ``app.py`` and are rendered on every page, which
 is what keeps the filters when the reader switches page. Their keys are the URL
-parameters: ``category`` (repeated), ``from``, ``to``, ``q``.
+parameters: ``category`` (repeated), ``from``, ``to``, ``q``, ``topic`` (repeated).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def current() -> Filters:
         start=state.get("from"),
         end=state.get("to"),
         q=(state.get("q") or "").strip(),
+        topics=tuple(state.get("topic") or ()),
     )
 
 
@@ -42,6 +43,8 @@ def query_params(filters: Filters) -> dict[str, object]:
         params["to"] = filters.end.isoformat()
     if filters.q:
         params["q"] = filters.q
+    if filters.topics:
+        params["topic"] = list(filters.topics)
     return params
 
 
@@ -50,6 +53,7 @@ def _clear() -> None:
     st.session_state["from"] = None
     st.session_state["to"] = None
     st.session_state["q"] = ""
+    st.session_state["topic"] = []
     if "page" in st.session_state:
         st.session_state["page"] = 1
 
@@ -64,6 +68,16 @@ def filter_panel() -> Filters:
             bind="query-params",
             placeholder="e.g. LoRA, 显存, FlashAttention",
             max_chars=MAX_QUERY_CHARS,
+        )
+        chosen = list(dict.fromkeys([*st.query_params.get_all("topic"), *current().topics]))
+        st.multiselect(
+            "Topics",
+            options=chosen,
+            key="topic",
+            bind="query-params",
+            accept_new_options=True,
+            placeholder="Any topic: type one, or pick on Topics",
+            help="Posts that mention any of these topics. The Topics page lists the leading ones.",
         )
         for title, key in (("From", "from"), ("To", "to")):
             st.date_input(

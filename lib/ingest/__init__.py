@@ -99,7 +99,8 @@ def run_ingest(
         sightings = sightings_from(parsed, stats)
         merge_run(con, sightings, run_id, started, stats)
         if progress:
-            progress(f"indexing {len(stats.changed_ids):,} new or changed posts", files, len(parsed))
+            indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
+            progress(indexing, files, len(parsed))
         update_index(con, stats.changed_ids)
         _record_run(con, run_id, started, sources, formats, files, len(parsed), stats)
     return RunSummary(

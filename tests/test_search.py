@@ -1,0 +1,246 @@
+"""Search, keywords, topics and similar posts over the bundled posts, as a reader meets them.
+
+Expected posts are found by their own text with plain SQL, never through the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import duckdb
+import pytest
+
+from lib import queries, topics
+from lib.bootstrap import schema_version, upgrade
+from lib.filters import Filters
+from lib.ingest import run_ingest
+from lib.store import SCHEMA_VERSION, write_transaction
+from tests.conftest import query
+from tests.test_queries import build_store, multi_month_posts
+
+
+@pytest.fixture
+def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(seeded_db, read_only=True)
+    yield connection
+    connection.close()
+
+
+def post_with(db: str, opening: str) -> str:
+    """The id of the one post whose excerpt contains ``opening``."""
+    rows = query(db, "SELECT id FROM posts WHERE contains(excerpt, ?)", [opening])
+    assert len(rows) == 1, (opening, rows)
+    return rows[0][0]
+
+
+def ranked(con: duckdb.DuckDBPyConnection, q: str, limit: int = 5) -> list[str]:
+    return [c["id"] for c in queries.cards(con, Filters(q=q), queries.RELEVANCE, limit)]
+
+
+# Each query is a word a reader would type for the post whose excerpt holds the opening.
+DISTINCTIVE = [
+    ("FlashAttention", "FlashAttention的关键创新"),
+    ("flashattention", "FlashAttention的关键创新"),  # English is case-insensitive
+    ("DeepSeek-V3", "研究团队开发了 DeepSeek-V3"),
+    ("deepseek", "研究团队开发了 DeepSeek-V3"),
+    ("Medusa", "Medusa 是自投机领域"),
+    ("VQVAE", "VQVAE的一个明显特征"),
+    ("pdb", "Pycharm 的图形化界面"),
+    ("Gradient Checkpointing", "梯度检查点(Gradient Checkpointing)"),
+    ("梯度检查点", "梯度检查点(Gradient Checkpointing)"),
+    ("集群通信", "分布式深度学习里的通信"),
+    ("自投机", "Medusa 是自投机领域"),
+    ("继承", "通过继承创建的新类"),
+    ("线程 进程", "进程 一个在内存中运行的应用程序"),
+    ("计算几何", "计算几何(Computational Geometry)"),
+    ("单精度", "默认使用的数据类型为单精度"),
+    ("Chameleon", "Chameleon:生成理解统一模型"),
+    ("无辅助损失", "研究团队开发了 DeepSeek-V3"),  # not a dictionary word: segmented the same way
+]
+
+
+@pytest.mark.parametrize(("q", "opening"), DISTINCTIVE, ids=[q for q, _ in DISTINCTIVE])
+def test_a_distinctive_term_ranks_its_post_first(
+    con: duckdb.DuckDBPyConnection, seeded_db: str, q: str, opening: str
+) -> None:
+    assert ranked(con, q)[0] == post_with(seeded_db, opening)
+
+
+@pytest.mark.parametrize("q", ["量子纠缠", "zzyzx", "Kubernetes", "区块链"])
+def test_a_term_in_no_post_finds_nothing(con: duckdb.DuckDBPyConnection, q: str) -> None:
+    assert queries.count(con, Filters(q=q)) == 0
+    assert ranked(con, q) == []
+
+
+@pytest.mark.parametrize("q", ["卡", "显存", "微调", "GPU", "attention", "模型"])
+def test_short_words_find_every_post_that_contains_them(
+    con: duckdb.DuckDBPyConnection, seeded_db: str, q: str
+) -> None:
+    """One- and two-character words live inside longer segmented words; they are still found."""
+    containing = {
+        r[0]
+        for r in query(
+            seeded_db,
+            "SELECT id FROM posts WHERE contains(lower(concat_ws(' ', title, excerpt, body)), ?)",
+            [q.lower()],
+        )
+    }
+    assert containing, "the query must occur in the bundled posts"
+    found = {c["id"] for c in queries.cards(con, Filters(q=q), "newest", 100)}
+    assert found == containing
+
+
+def test_every_word_of_a_query_must_match(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    both = queries.count(con, Filters(q="LoRA 显存"))
+    assert 0 < both < queries.count(con, Filters(q="显存"))
+    assert queries.count(con, Filters(q="LoRA zzyzx")) == 0
+
+
+def test_search_combines_with_the_other_filters(con: duckdb.DuckDBPyConnection) -> None:
+    everywhere = queries.count(con, Filters(q="模型"))
+    in_nlp = queries.count(con, Filters(q="模型", categories=("NLP",)))
+    assert 0 < in_nlp < everywhere
+    ids = {c["id"] for c in queries.cards(con, Filters(q="模型", categories=("NLP",)), "newest")}
+    assert all(c["category"] == "NLP" for c in queries.cards(con, Filters(categories=("NLP",))))
+    assert ids <= {c["id"] for c in queries.cards(con, Filters(q="模型"), "newest", 100)}
+
+
+def test_relevance_puts_the_post_about_it_before_posts_that_mention_it(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    scores = [c["score"] for c in queries.cards(con, Filters(q="显存"), queries.RELEVANCE, 20)]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 6
+
+
+@pytest.mark.parametrize(
+    ("opening", "subject"),
+    [
+        ("研究团队开发了 DeepSeek-V3", "deepseek-v3"),
+        ("FlashAttention的关键创新", "flashattention"),
+        ("梯度检查点(Gradient Checkpointing)", "梯度检查点"),
+        ("Medusa 是自投机领域", "medusa"),
+        ("分布式深度学习里的通信", "集群通信"),
+        ("VQVAE的一个明显特征", "vqvae"),
+    ],
+)
+def test_keywords_of_a_post_include_its_subject(
+    con: duckdb.DuckDBPyConnection, seeded_db: str, opening: str, subject: str
+) -> None:
+    words = queries.keywords(con, post_with(seeded_db, opening))
+    assert subject in words[:3], words
+
+
+def test_keywords_read_like_topics(con: duckdb.DuckDBPyConnection) -> None:
+    every = {r[0] for r in con.execute("SELECT term FROM post_keywords").fetchall()}
+    filler = {
+        "随着",
+        "所有",
+        "尽管",
+        "虽然",
+        "一个",
+        "我们",
+        "可以",
+        "本文",
+        "given",
+        "the",
+        "https",
+    }
+    assert not every & filler
+    assert not [w for w in every if w.isdigit() or len(w) < 2]
+
+
+def test_category_keywords_differ_between_categories(con: duckdb.DuckDBPyConnection) -> None:
+    table = topics.by_class(con, Filters(), "category", 5)
+    per_class = {c: set(g["topic"]) for c, g in table.groupby("class")}
+    assert {"Large Model", "NLP", "Python"} <= set(per_class)
+    names = sorted(per_class)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert per_class[a] != per_class[b], (a, b)
+    assert "python" in per_class["Python"]
+
+
+def test_leading_topics_follow_the_filters(con: duckdb.DuckDBPyConnection) -> None:
+    everything = topics.leading(con, Filters(), 50)
+    python = topics.leading(con, Filters(categories=("Python",)), 50)
+    assert set(python["topic"]) < set(everything["topic"]) | set(python["topic"])
+    assert python["posts"].max() <= queries.count(con, Filters(categories=("Python",)))
+    assert (everything["share"] <= 1).all() and (everything["posts"] > 0).all()
+
+
+def test_a_topic_filter_keeps_the_posts_that_mention_it(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    mentioning = queries.count(con, Filters(topics=("显存",)))
+    assert mentioning == queries.count(con, Filters(q="显存")) == 6
+    either = queries.count(con, Filters(topics=("显存", "medusa")))
+    assert either == mentioning + 1  # any of the topics: the Medusa post has no 显存
+    frame = topics.volume(con, Filters(), ("显存", "medusa"), "month")
+    dated = queries.count(con, Filters(topics=("显存",), start=date(2000, 1, 1)))
+    assert frame.set_index("topic").loc["显存", "posts"] == dated
+
+
+def test_similar_posts_share_the_subject(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
+    # The bundled data hold two LoRA/Adapter posts that open the same way and then differ.
+    pair = [
+        r[0]
+        for r in query(seeded_db, "SELECT id FROM posts WHERE contains(excerpt, '进入LLM时代')")
+    ]
+    assert len(pair) == 2
+    assert queries.similar(con, pair[0])[0]["id"] == pair[1]
+    assert pair[0] not in {p["id"] for p in queries.similar(con, pair[0])}
+
+
+def test_topics_rise_and_fall_by_share(db_path: str) -> None:
+    rows = multi_month_posts()
+    for i, row in enumerate(rows[:40]):  # early posts about LoRA, late ones about 显存优化
+        row["excerpt"] += " LoRA 微调" if i < 20 else " 显存 优化器 显存"
+    build_store(db_path, rows)
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        periods = topics.default_periods(con, Filters())
+        assert periods is not None and periods.before[1] < periods.after[0]
+        moved = topics.movers(con, Filters(), periods).set_index("topic")
+        assert moved.loc["显存", "change"] > 0 > moved.loc["lora", "change"]
+    finally:
+        con.close()
+
+
+def test_reimport_leaves_the_index_unchanged_and_an_update_reindexes(db_path: str) -> None:
+    url = "https://example.com/a"
+    build_store(db_path, [{"title": "Post A", "excerpt": "关于 LoRA 的笔记", "url": url}])
+    index = "SELECT * FROM postings ORDER BY doc, term"
+    before = query(db_path, index)
+    source = db_path.removesuffix(".duckdb") + ".jsonl"
+    run_ingest(db_path, [source])
+    assert query(db_path, index) == before
+    longer = db_path.removesuffix(".duckdb") + "_more.jsonl"
+    with open(longer, "w", encoding="utf-8") as out:
+        out.write(f'{{"url": "{url}", "body": "关于 LoRA 的笔记, 以及 QLoRA 的显存"}}\n')
+    run_ingest(db_path, [longer])
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        assert queries.count(con, Filters(q="qlora")) == 1
+        assert queries.count(con, Filters(q="lora")) == 1  # still one post, not two
+    finally:
+        con.close()
+
+
+def test_a_store_from_before_the_index_is_upgraded_in_place(db_path: str) -> None:
+    build_store(db_path, [{"title": "Post A", "excerpt": "FlashAttention 笔记"}])
+    with write_transaction(db_path) as con:  # make it look like a schema-1 store
+        con.execute("DELETE FROM postings")
+        con.execute("DELETE FROM term_postings")
+        con.execute("DELETE FROM post_keywords")
+        con.execute("UPDATE posts SET doc = NULL, doc_len = NULL")
+    with write_transaction(db_path) as con:
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    assert schema_version(db_path) == 1
+    assert upgrade(db_path)
+    assert schema_version(db_path) == SCHEMA_VERSION
+    assert query(db_path, "SELECT count(*) FROM posts WHERE doc IS NULL") == [(0,)]
+    assert query(db_path, "SELECT count(*) FROM term_postings WHERE term = 'flashattention'") == [
+        (1,)
+    ]
+    assert not upgrade(db_path)  # already current: nothing to do
