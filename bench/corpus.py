@@ -29,6 +29,28 @@ ZH_TERMS = (
     "数据并行 张量并行 流水线并行 集群通信 优化器 学习率 损失函数 向量数据库 检索增强生成 "
     "思维链 智能体 分词 结构化输出"
 ).split()
+# A long tail of terms, as a real blog has: compounds of Chinese morphemes and model names
+# with versions. Terms are drawn by Zipf's law, so a few are everywhere and most are rare.
+ZH_PREFIXES = (
+    "分布式 稀疏 动态 层次 自适应 增量 多尺度 低秩 离线 在线 联邦 对比 因果 条件 双向 "
+    "局部 全局 分组 滑动窗口 门控 残差 量化感知 知识 语义 向量 图 序列 多任务 跨模态 零样本"
+).split()
+ZH_HEADS = (
+    "注意力 训练 推理 检索 路由 采样 编码器 解码器 蒸馏 剪枝 对齐 调度 缓存 索引 归一化 "
+    "优化器 嵌入 预测 正则化 聚类 生成 规划 评估 微调 搜索 压缩 融合 建模 表示 学习"
+).split()
+EN_FAMILIES = (
+    "Qwen Llama Mistral Gemma Phi DeepSeek Baichuan ChatGLM InternLM Yi Falcon Bloom Mixtral "
+    "Claude GPT T5 BERT RoBERTa Whisper SAM DINO Stable-Diffusion Flux Sora Kimi MiniCPM "
+    "Grok Jamba Command-R OLMo"
+).split()
+EN_VERSIONS = ("", "-2", "-3", "-7B", "-13B", "-70B", "-VL", "-Coder", "-Chat", "2.5", "-MoE")
+VOCABULARY = tuple(
+    dict.fromkeys(
+        [*TERMS, *ZH_TERMS, *(p + h for p in ZH_PREFIXES for h in ZH_HEADS),
+         *(f + v for f in EN_FAMILIES for v in EN_VERSIONS)]
+    )
+)  # fmt: skip
 OPENERS = ("简介", "概述", "背景", "引言", "前言", "")
 PHRASES = (
     "本文介绍{a}的基本原理,并结合{b}给出一个可以运行的例子。",
@@ -46,15 +68,23 @@ START = date(2016, 1, 1)
 DAYS = 3650
 
 
-def _text(rng: random.Random, sentences: int) -> tuple[str, list[str]]:
-    vocabulary = TERMS + ZH_TERMS
+def _zipf_order(seed: int) -> tuple[str, ...]:
+    order = list(VOCABULARY)
+    random.Random(seed).shuffle(order)  # which terms are common is itself seeded
+    return tuple(order)
+
+
+def _text(rng: random.Random, sentences: int, order: tuple[str, ...]) -> tuple[str, list[str]]:
+    # A post keeps coming back to its main term; the others come from the long tail.
+    main = order[int(len(order) ** rng.random()) - 1]
     used: list[str] = []
     parts = [rng.choice(OPENERS)]
     for _ in range(sentences):
-        a, b = rng.choice(vocabulary), rng.choice(vocabulary)
+        b = order[int(len(order) ** rng.random()) - 1]
+        a = main if rng.random() < 0.5 else order[int(len(order) ** rng.random()) - 1]
         used += [a, b]
         parts.append(rng.choice(PHRASES).format(a=a, b=b))
-    return " ".join(p for p in parts if p), used
+    return " ".join(p for p in parts if p), [main, *used]
 
 
 def _day(rng: random.Random) -> date:
@@ -68,10 +98,11 @@ def generate(posts: int, seed: int = 42) -> pa.Table:
     rows: dict[str, list[object]] = {
         k: [] for k in ("title", "excerpt", "body", "category", "tags", "date", "url")
     }
+    order = _zipf_order(seed)
     for i in range(posts):
-        body, used = _text(rng, rng.randint(6, 14))
+        body, used = _text(rng, rng.randint(6, 14), order)
         main = used[0]
-        rows["title"].append(f"{main} 笔记 {i}: {rng.choice(ZH_TERMS)}与{rng.choice(TERMS)}")
+        rows["title"].append(f"{main} 笔记 {i}: {used[1]}与{used[2]}")
         rows["excerpt"].append(body[:200] + "...")
         rows["body"].append(body)
         rows["category"].append(rng.choices(names, weights)[0])

@@ -1,0 +1,62 @@
+"""The Topics page and search in the real browser: charts draw, a topic click filters by URL."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import (
+    MAIN,
+    App,
+    assert_no_exception,
+    expect_match_count,
+    expect_url_param,
+    open_page,
+    screenshot,
+    store_rows,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+CHART = "[data-testid='stPlotlyChart']"
+PILLS = "[data-testid='stButtonGroup']"
+
+
+def mentioning(db: str, term: str) -> int:
+    sql = (
+        "SELECT count(*) FROM posts WHERE doc IN"
+        " (SELECT unnest(docs) FROM term_postings WHERE term = ?)"
+    )
+    return int(store_rows(db, sql, [term])[0][0])
+
+
+def test_topics_page_draws_and_a_topic_click_filters_the_posts(page: Page, app: App) -> None:
+    open_page(page, app("/topics"))
+    assert_no_exception(page)
+    assert page.locator(MAIN).locator("h1").first.inner_text().strip() == "Topics"
+    page.wait_for_selector(f"{CHART} .main-svg", timeout=20_000)
+    assert page.locator(CHART).count() >= 2  # leading topics, and the comparison
+    screenshot(page, "topics.png")
+    pill = page.locator(PILLS).locator("button").first
+    topic = pill.inner_text().strip()
+    pill.click()
+    wait_idle(page)
+    expect_url_param(page, "topic", [topic])
+    assert_no_exception(page)
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Browse").click()
+    wait_idle(page)
+    expect_url_param(page, "topic", [topic])  # the filter travels with the reader
+    expect_match_count(page, mentioning(app.db, topic))
+    assert_no_exception(page)
+
+
+def test_search_ranks_and_highlights_in_the_browser(page: Page, app: App) -> None:
+    open_page(page, app("/posts?q=梯度检查点"))
+    assert_no_exception(page)
+    expect_match_count(page, mentioning(app.db, "梯度检查点"))
+    first_title = page.locator(MAIN).locator("h4").first
+    assert first_title.inner_text().startswith("梯度检查点")
+    # The highlighted word is a styled span, not raw Markdown.
+    assert first_title.locator("strong").first.inner_text() == "梯度检查点"
+    assert ":orange-background" not in page.locator(MAIN).inner_text()
