@@ -95,7 +95,7 @@ def main() -> None:
             build(db, args.posts)
         con = duckdb.connect(str(db), read_only=True)
         (posts, terms, postings) = con.execute(
-            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM term_postings),"
+            "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM terms),"
             " (SELECT count(*) FROM postings)"
         ).fetchall()[0]
         print(f"store: {posts:,} posts, {terms:,} terms, {postings:,} postings, {db}")

@@ -67,6 +67,10 @@ def upgrade(db_path: str) -> bool:
     from lib.ingest.index import update_index
 
     with write_transaction(db_path) as con:  # creates the new tables and columns
+        # Rebuild the whole index: older layouts are not worth converting.
+        for table in ("postings", "terms", "post_keywords"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute("UPDATE posts SET doc = NULL, doc_len = NULL")
         update_index(con, [])
     return True
 

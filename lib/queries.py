@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, is_partial, period_start
-from lib.search import Group, groups, scores_sql
+from lib.search import Group, groups, matching_docs_sql, scores_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
 SORTS = {
@@ -60,6 +60,10 @@ def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
 
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    if filters.q.strip() and filters.without_search() == Filters():
+        # A search alone is counted in the index: no need to read a million posts.
+        docs, params = matching_docs_sql(filters.q)
+        return int(_rows(con, f"SELECT count(*) FROM ({docs})", params)[0][0])
     clause, params = where(filters)
     return int(_rows(con, f"SELECT count(*) FROM posts WHERE {clause}", params)[0][0])
 
@@ -137,17 +141,24 @@ def cards(
     if sort == RELEVANCE and filters.q.strip():
         clause, params = where(filters.without_search(), "p")
         scored, scored_params = scores_sql(groups(filters.q), clause)
+        # Rank first, then fetch the text of the shown page only: joining every match to
+        # the posts' text columns would read the whole table.
         return _records(
             con,
-            f"""SELECT {CARD_COLUMNS}, s.score FROM posts JOIN ({scored}) s USING (doc)
-                ORDER BY s.score DESC, id LIMIT ? OFFSET ?""",
+            f"""WITH top AS (SELECT doc, score FROM ({scored})
+                             ORDER BY score DESC, doc LIMIT ? OFFSET ?)
+                SELECT {CARD_COLUMNS}, top.score FROM posts JOIN top USING (doc)
+                ORDER BY top.score DESC, doc""",
             [*scored_params, *params, int(limit), int(offset)],
         )
     clause, params = where(filters)
     order = SORTS.get(sort, SORTS["newest"])
+    # Choose the page reading only the sort and filter columns, then fetch its text.
     return _records(
         con,
-        f"SELECT {CARD_COLUMNS} FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"""WITH page AS (SELECT id FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?)
+            SELECT {CARD_COLUMNS} FROM posts WHERE id IN (SELECT id FROM page)
+            ORDER BY {order}""",
         [*params, int(limit), int(offset)],
     )
 
@@ -181,14 +192,14 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     if not terms:
         return []
     exact = [
-        Group(t, "SELECT term, df, 1.0 AS w FROM term_postings WHERE term = ?", (t,))
-        for t in terms
+        Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
     scored, params = scores_sql(exact, "p.id <> ?", require_all=False)
     return _records(
         con,
-        f"""SELECT {CARD_COLUMNS}, s.score FROM posts JOIN ({scored}) s USING (doc)
-            ORDER BY s.score DESC, id LIMIT ?""",
+        f"""WITH top AS (SELECT doc, score FROM ({scored}) ORDER BY score DESC, doc LIMIT ?)
+            SELECT {CARD_COLUMNS}, top.score FROM posts JOIN top USING (doc)
+            ORDER BY top.score DESC, doc""",
         [*params, post_id, int(limit)],
     )
 

@@ -57,8 +57,8 @@ def group(token: str) -> Group:
         # substring (``lora`` is not in ``explorations``).
         partial = "(starts_with(term, ?) OR ends_with(term, ?) OR regexp_matches(term, ?))"
         extra = (token, token, rf"[-._ ]{re.escape(token)}")
-    sql = f"""SELECT term, df, CASE WHEN term = ? THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
-              FROM term_postings WHERE term = ? OR {partial}
+    sql = f"""SELECT term_id, df, CASE WHEN term = ? THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
+              FROM terms WHERE df > 0 AND (term = ? OR {partial})
               ORDER BY w DESC, df DESC, term LIMIT {MAX_EXPANSION}"""
     return Group(token, sql, (token, token, *extra))
 
@@ -73,46 +73,55 @@ def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
     params: list[object] = []
     for g in groups(q):
         clauses.append(
-            f"{col}doc IN (SELECT unnest(t.docs) FROM term_postings t"
-            f" WHERE t.term IN (SELECT term FROM ({g.sql})))"
+            f"{col}doc IN (SELECT doc FROM postings"
+            f" WHERE term_id IN (SELECT term_id FROM ({g.sql})))"
         )
         params.extend(g.params)
     return clauses, params
+
+
+def matching_docs_sql(q: str) -> tuple[str, list[object]]:
+    """The docs matching every token of ``q``, straight from the postings (no posts scan)."""
+    parts = [
+        f"SELECT DISTINCT doc FROM postings WHERE term_id IN (SELECT term_id FROM ({g.sql}))"
+        for g in groups(q)
+    ]
+    return " INTERSECT ".join(parts), [p for g in groups(q) for p in g.params]
 
 
 def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
     """Posts that mention any of ``topics`` (index terms, as the Topics page lists them)."""
     marks = ", ".join("?" for _ in topics)
     return (
-        f"{col}doc IN (SELECT unnest(docs) FROM term_postings WHERE term IN ({marks}))",
+        f"{col}doc IN (SELECT doc FROM postings WHERE term_id IN"
+        f" (SELECT term_id FROM terms WHERE term IN ({marks})))",
         [t.lower() for t in topics],
     )
 
 
 def scores_sql(
-    term_groups: list[Group], filter_clause: str, require_all: bool = True
+    term_groups: list[Group], filter_clause: str = "TRUE", require_all: bool = True
 ) -> tuple[str, list[object]]:
-    """A query of ``(doc, score)`` over posts passing ``filter_clause`` (alias ``p``).
+    """A query of ``(doc, score)``: BM25 over the postings, for posts passing
+    ``filter_clause`` (on alias ``p``; ``TRUE`` skips the join to the posts).
 
     With ``require_all`` a post must match every group (a search); without it any
     group will do (similar posts, found through a post's own keywords).
     """
     unions = " UNION ALL ".join(
-        f"SELECT {i} AS grp, term, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
+        f"SELECT {i} AS grp, term_id, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
     )
     params: list[object] = [p for g in term_groups for p in g.params]
     having = f"count(DISTINCT h.grp) = {len(term_groups)}" if require_all else "TRUE"
+    filtered = ""
+    if filter_clause != "TRUE":
+        filtered = f"WHERE h.doc IN (SELECT p.doc FROM posts p WHERE {filter_clause})"
     sql = f"""
         WITH m AS ({unions}),
-        hits AS (SELECT m.grp, m.w, m.df, unnest(t.docs) AS doc, unnest(t.tfs) AS tf
-                 FROM term_postings t JOIN m USING (term)),
-        stats AS (SELECT count(*)::DOUBLE AS n, avg(doc_len) AS avgdl
-                  FROM posts WHERE doc IS NOT NULL)
-        SELECT h.doc,
-               sum(h.w * ln(1 + (s.n - h.df + 0.5) / (h.df + 0.5))
-                   * h.tf * {K1 + 1} / (h.tf + {K1} * (1 - {B} + {B} * p.doc_len / s.avgdl)))
-                   AS score
-        FROM hits h JOIN posts p ON p.doc = h.doc CROSS JOIN stats s
-        WHERE {filter_clause}
+        n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
+        hits AS (SELECT m.grp, s.doc, m.w * ln(1 + (n.n - m.df + 0.5) / (m.df + 0.5)) * s.impact
+                               AS part
+                 FROM postings s JOIN m USING (term_id), n)
+        SELECT h.doc, sum(h.part) AS score FROM hits h {filtered}
         GROUP BY h.doc HAVING {having}"""
     return sql, params

@@ -85,7 +85,6 @@ class Segmenter:
                 out.extend(w for w in self._jieba.cut(chunk) if w not in self.stopwords)
         return out
 
-
     def is_topical(self, term: str) -> bool:
         """Whether a token can stand as a topic: a dictionary term, or a noun-like word.
 

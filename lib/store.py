@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -40,18 +40,21 @@ CREATE TABLE IF NOT EXISTS posts (
 -- Stores from schema 1 get the search index columns; ingest fills them.
 ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc INTEGER;
 ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc_len INTEGER;
-CREATE TABLE IF NOT EXISTS postings (
-    doc  INTEGER NOT NULL,
-    term VARCHAR NOT NULL,
-    tf   INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS term_postings (
-    term VARCHAR NOT NULL,
-    df   INTEGER NOT NULL,
-    docs INTEGER[] NOT NULL,
-    tfs  INTEGER[] NOT NULL,
+-- The search index (see lib/ingest/index.py). Postings are kept sorted by term_id, so
+-- DuckDB's zone maps skip every row group but a term's own.
+CREATE TABLE IF NOT EXISTS terms (
+    term_id INTEGER NOT NULL,
+    term    VARCHAR NOT NULL,
+    df      INTEGER NOT NULL,
     topical BOOLEAN NOT NULL
 );
+CREATE TABLE IF NOT EXISTS postings (
+    term_id INTEGER NOT NULL,
+    doc     INTEGER NOT NULL,
+    tf      INTEGER NOT NULL,
+    impact  REAL NOT NULL     -- BM25's tf part, length-normalised when indexed
+);
+DROP TABLE IF EXISTS term_postings;
 CREATE TABLE IF NOT EXISTS post_keywords (
     doc       INTEGER NOT NULL,
     term      VARCHAR NOT NULL,
@@ -107,6 +110,16 @@ CREATE TABLE IF NOT EXISTS meta (
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    # Earlier layouts of the index are rebuilt (see lib.bootstrap.upgrade), not converted.
+    columns = {
+        row[0]
+        for row in con.execute(
+            """SELECT column_name FROM duckdb_columns()
+               WHERE table_name = 'postings' AND NOT internal"""
+        ).fetchall()
+    }
+    if columns and "impact" not in columns:
+        con.execute("DROP TABLE postings")
     con.execute(SCHEMA)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 

@@ -111,8 +111,8 @@ def volume(
         f"""WITH totals AS (SELECT date_trunc(?, p.published)::DATE AS period, count(*) AS total
                             FROM posts p WHERE {clause} AND p.published IS NOT NULL
                             GROUP BY ALL),
-                 mentions AS (SELECT term AS topic, unnest(docs) AS doc FROM term_postings
-                              WHERE term IN ({marks})),
+                 mentions AS (SELECT t.term AS topic, s.doc FROM postings s
+                              JOIN terms t USING (term_id) WHERE t.term IN ({marks})),
                  counts AS (SELECT date_trunc(?, p.published)::DATE AS period, m.topic,
                                    count(*) AS posts
                             FROM mentions m JOIN posts p USING (doc)

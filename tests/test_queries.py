@@ -24,8 +24,8 @@ import pytest
 from lib import queries
 from lib.charts import UNCATEGORIZED, category_chart, label, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
-from lib.search import MAX_TOKENS
 from lib.ingest import run_ingest
+from lib.search import MAX_TOKENS
 from tests.conftest import query
 
 SEED_DAY = date(2026, 1, 11)

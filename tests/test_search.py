@@ -210,7 +210,7 @@ def test_topics_rise_and_fall_by_share(db_path: str) -> None:
 def test_reimport_leaves_the_index_unchanged_and_an_update_reindexes(db_path: str) -> None:
     url = "https://example.com/a"
     build_store(db_path, [{"title": "Post A", "excerpt": "关于 LoRA 的笔记", "url": url}])
-    index = "SELECT * FROM postings ORDER BY doc, term"
+    index = "SELECT doc, term, tf FROM postings JOIN terms USING (term_id) ORDER BY doc, term"
     before = query(db_path, index)
     source = db_path.removesuffix(".duckdb") + ".jsonl"
     run_ingest(db_path, [source])
@@ -231,7 +231,7 @@ def test_a_store_from_before_the_index_is_upgraded_in_place(db_path: str) -> Non
     build_store(db_path, [{"title": "Post A", "excerpt": "FlashAttention 笔记"}])
     with write_transaction(db_path) as con:  # make it look like a schema-1 store
         con.execute("DELETE FROM postings")
-        con.execute("DELETE FROM term_postings")
+        con.execute("DELETE FROM terms")
         con.execute("DELETE FROM post_keywords")
         con.execute("UPDATE posts SET doc = NULL, doc_len = NULL")
     with write_transaction(db_path) as con:
@@ -240,7 +240,5 @@ def test_a_store_from_before_the_index_is_upgraded_in_place(db_path: str) -> Non
     assert upgrade(db_path)
     assert schema_version(db_path) == SCHEMA_VERSION
     assert query(db_path, "SELECT count(*) FROM posts WHERE doc IS NULL") == [(0,)]
-    assert query(db_path, "SELECT count(*) FROM term_postings WHERE term = 'flashattention'") == [
-        (1,)
-    ]
+    assert query(db_path, "SELECT df FROM terms WHERE term = 'flashattention'") == [(1,)]
     assert not upgrade(db_path)  # already current: nothing to do

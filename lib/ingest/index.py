@@ -4,9 +4,9 @@ Segmentation is the slow part of search, so it happens here, once per changed
 post, and never at page load. What it leaves in the store:
 
 - ``posts.doc`` (a dense integer for joins) and ``posts.doc_len`` (tokens, for BM25);
-- ``postings(doc, term, tf)``: one row per post and term, the index's source of truth;
-- ``term_postings(term, df, docs, tfs)``: the same grouped by term, so a query term
-  costs one lookup in a table of terms rather than a scan of every posting;
+- ``terms(term_id, term, df, topical)``: the vocabulary, with document frequencies;
+- ``postings(term_id, doc, tf)``: one row per post and term, kept sorted by term, so
+  that DuckDB's zone maps read only a query term's own row groups;
 - ``post_keywords(doc, term, weight, category, published)``: each post's top
   keywords by TF-IDF, with the columns the filter panel needs, so topic counts are
   one aggregation with no join.
@@ -26,6 +26,7 @@ from multiprocessing import get_context
 import duckdb
 import pyarrow as pa
 
+from lib.search import K1, B
 from lib.segment import default_segmenter
 from lib.text import PLACEHOLDER
 
@@ -143,13 +144,14 @@ def update_index(
         """CREATE OR REPLACE TEMP TABLE _docs AS
            SELECT p.doc FROM posts p JOIN _reindex r ON r.id = p.id"""
     )
-    # Terms whose posting lists change: those the posts had, and (below) those they have now.
+    # Terms whose counts change: those the posts had, and (below) those they have now.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _touched AS
-           SELECT DISTINCT term FROM postings WHERE doc IN (SELECT doc FROM _docs)"""
+           SELECT DISTINCT term_id FROM postings WHERE doc IN (SELECT doc FROM _docs)"""
     )
     con.execute("DELETE FROM postings WHERE doc IN (SELECT doc FROM _docs)")
     con.execute("DELETE FROM post_keywords WHERE doc IN (SELECT doc FROM _docs)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _new (doc INTEGER, term VARCHAR, tf INTEGER)")
     done = 0
     for docs, terms, tfs in _segmented(con, "_reindex", total):
         batch = pa.table(
@@ -161,45 +163,80 @@ def update_index(
         )
         con.register("_batch", batch)
         try:
-            con.execute("INSERT INTO postings SELECT doc, term, tf FROM _batch")
-            con.execute(
-                "INSERT INTO _touched SELECT DISTINCT term FROM _batch"
-                " EXCEPT SELECT term FROM _touched"
-            )
+            con.execute("INSERT INTO _new SELECT doc, term, tf FROM _batch")
         finally:
             con.unregister("_batch")
         done += len(set(docs))
         if progress:
             progress(done, total)
+    _add_terms(con)
     con.execute(
         """UPDATE posts SET doc_len = coalesce(l.n, 0) FROM _docs d
-           LEFT JOIN (SELECT doc, sum(tf)::INTEGER AS n FROM postings
-                      WHERE doc IN (SELECT doc FROM _docs) GROUP BY doc) l ON l.doc = d.doc
+           LEFT JOIN (SELECT doc, sum(tf)::INTEGER AS n FROM _new GROUP BY doc) l
+             ON l.doc = d.doc
            WHERE posts.doc = d.doc"""
     )
-    _rebuild_term_postings(con)
+    _add_postings(con)
+    con.execute(
+        """UPDATE terms SET df = coalesce(c.n, 0)
+           FROM _touched t LEFT JOIN (
+               SELECT term_id, count(*)::INTEGER AS n FROM postings
+               WHERE term_id IN (SELECT term_id FROM _touched) GROUP BY term_id) c
+             USING (term_id)
+           WHERE terms.term_id = t.term_id"""
+    )
     _store_keywords(con)
+    con.execute("DROP TABLE _new")
     return total
 
 
-def _rebuild_term_postings(con: duckdb.DuckDBPyConnection) -> None:
-    """Regroup the posting lists of the touched terms only; the others are unchanged."""
-    touched = [row[0] for row in con.execute("SELECT term FROM _touched").fetchall()]
+def _add_terms(con: duckdb.DuckDBPyConnection) -> None:
+    """Number the terms not seen before, and judge once whether each can be a topic."""
+    fresh = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT term FROM _new EXCEPT SELECT term FROM terms ORDER BY 1"
+        ).fetchall()
+    ]
     segmenter = default_segmenter()
     con.register(
-        "_kinds",
-        pa.table({"term": touched, "topical": [segmenter.is_topical(t) for t in touched]}),
+        "_fresh",
+        pa.table({"term": fresh, "topical": [segmenter.is_topical(t) for t in fresh]}),
     )
     try:
-        con.execute("DELETE FROM term_postings WHERE term IN (SELECT term FROM _touched)")
         con.execute(
-            """INSERT INTO term_postings
-               SELECT p.term, count(*)::INTEGER, list(p.doc ORDER BY p.doc),
-                      list(p.tf ORDER BY p.doc), any_value(k.topical)
-               FROM postings p JOIN _kinds k USING (term) GROUP BY p.term"""
+            """INSERT INTO terms
+               SELECT (SELECT coalesce(max(term_id), 0) FROM terms)
+                      + row_number() OVER (ORDER BY term), term, 0, topical
+               FROM _fresh"""
         )
     finally:
-        con.unregister("_kinds")
+        con.unregister("_fresh")
+    con.execute(
+        """INSERT INTO _touched SELECT DISTINCT t.term_id FROM _new n JOIN terms t USING (term)
+           EXCEPT SELECT term_id FROM _touched"""
+    )
+
+
+def _add_postings(con: duckdb.DuckDBPyConnection) -> None:
+    """Append the new postings in term order; rewrite the table sorted when the unsorted
+    tail would grow past a fifth of it, so zone maps keep skipping other terms."""
+    (old,) = con.execute("SELECT count(*) FROM postings").fetchall()[0]
+    (new,) = con.execute("SELECT count(*) FROM _new").fetchall()[0]
+    # BM25's tf part is stored with the posting, so ranking needs no join to the posts;
+    # the average length drifts a little as the store grows, which moves scores little.
+    fresh = f"""SELECT t.term_id, n.doc, n.tf,
+                       n.tf * {K1 + 1} / (n.tf + {K1} * (1 - {B} + {B} * p.doc_len / a.avgdl))
+                FROM _new n JOIN terms t USING (term) JOIN posts p ON p.doc = n.doc,
+                     (SELECT greatest(avg(doc_len), 1) AS avgdl FROM posts) a"""
+    if old and new * 5 > old:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE postings AS
+                SELECT * FROM (SELECT * FROM postings UNION ALL {fresh})
+                ORDER BY term_id, doc"""
+        )
+    else:
+        con.execute(f"INSERT INTO postings {fresh} ORDER BY term_id, doc")
 
 
 def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
@@ -209,11 +246,11 @@ def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
            SELECT doc, term, weight, category, published FROM (
                SELECT k.doc, k.term, k.weight, p.category, p.published,
                       row_number() OVER (PARTITION BY k.doc ORDER BY k.weight DESC, k.term) AS rank
-               FROM (SELECT s.doc, s.term,
-                            s.tf * ln(1 + (n.posts - t.df + 0.5) / (t.df + 0.5)) AS weight
-                     FROM postings s JOIN term_postings t USING (term),
-                          (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) n
-                     WHERE s.doc IN (SELECT doc FROM _docs) AND t.topical) k
+               FROM (SELECT n.doc, n.term,
+                            n.tf * ln(1 + (c.posts - t.df + 0.5) / (t.df + 0.5)) AS weight
+                     FROM _new n JOIN terms t USING (term),
+                          (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c
+                     WHERE t.topical) k
                JOIN posts p ON p.doc = k.doc)
            WHERE rank <= ?""",
         [KEYWORDS_PER_POST],

@@ -26,7 +26,7 @@ PILLS = "[data-testid='stButtonGroup']"
 def mentioning(db: str, term: str) -> int:
     sql = (
         "SELECT count(*) FROM posts WHERE doc IN"
-        " (SELECT unnest(docs) FROM term_postings WHERE term = ?)"
+        " (SELECT doc FROM postings JOIN terms USING (term_id) WHERE term = ?)"
     )
     return int(store_rows(db, sql, [term])[0][0])
 
