@@ -19,7 +19,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from bench.corpus import generate
-from lib import queries
+from lib import queries, topics
 from lib.filters import Filters
 from lib.ingest import run_ingest
 
@@ -30,6 +30,7 @@ VIEWS = {
         categories=("NLP", "Python"), start=date(2023, 1, 1), end=date(2023, 12, 31)
     ),
     "words": Filters(q="FlashAttention"),
+    "common word + category": Filters(q="训练", categories=("NLP",)),
 }
 CALLS = {
     "figures": lambda cur, f: queries.figures(cur, f),
@@ -37,6 +38,9 @@ CALLS = {
     "volume": lambda cur, f: queries.volume(cur, f),
     "cards page 1": lambda cur, f: queries.cards(cur, f, "newest", 20, 0),
     "count": lambda cur, f: queries.count(cur, f),
+    "cards relevance": lambda cur, f: queries.cards(cur, f, queries.RELEVANCE, 20, 0),
+    "leading topics": lambda cur, f: topics.leading(cur, f, 20),
+    "topic volume": lambda cur, f: topics.volume(cur, f, ("lora", "显存", "训练"), "quarter"),
 }
 
 
@@ -44,13 +48,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--db", type=Path, default=None, help="an existing store to measure")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "corpus.parquet"
-        pq.write_table(generate(args.posts), source)
-        db = str(Path(tmp) / "posts.duckdb")
-        run_ingest(db, [str(source)])
+        db = str(args.db) if args.db else str(Path(tmp) / "posts.duckdb")
+        if not args.db:
+            source = Path(tmp) / "corpus.parquet"
+            pq.write_table(generate(args.posts), source)
+            run_ingest(db, [str(source)])
         con = duckdb.connect(db, read_only=True)
+        (args.posts,) = con.execute("SELECT count(*) FROM posts").fetchall()[0]
         print(f"{args.posts:,} posts; ms per query, median / p95 over {args.repeat} runs")
         for view, filters in VIEWS.items():
             for name, call in CALLS.items():
