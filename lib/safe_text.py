@@ -56,7 +56,10 @@ def safe_link(url: str | None) -> str | None:
     """The URL if it is an absolute http(s) link, else ``None``: the last guard before a page."""
     if not url or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "https://[oops": an unbalanced IPv6 bracket
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url

@@ -281,7 +281,7 @@ def test_the_filter_panel_filters_and_stays(
     assert_no_exception(at)
     assert metrics(at)["Posts"] == "4"
     # After the rerun the reader still sees the panel, with NLP selected.
-    assert [m.value for m in at.sidebar.multiselect] == [["NLP"]]
+    assert [m.value for m in at.sidebar.multiselect] == [["NLP"], []]  # category, topic
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,7 @@ def test_every_page_shows_the_filter_panel(
 ) -> None:
     at = open_app(monkeypatch, seeded_db, page=page)
     assert [w.key for w in at.sidebar.text_input] == ["q"]
-    assert [w.key for w in at.sidebar.multiselect] == ["category"]
+    assert [w.key for w in at.sidebar.multiselect] == ["category", "topic"]
     assert [w.key for w in at.sidebar.date_input] == ["from", "to"]
 
 
@@ -422,7 +422,10 @@ def test_post_page_shows_the_stored_post(monkeypatch: pytest.MonkeyPatch, seeded
     assert at.caption[0].value.startswith(f"{escape_markdown(category)} · 2026-01-11")
     assert "The source gives no link to the original post." in [c.value for c in at.caption]
     assert at.markdown[0].value.startswith(escape_markdown(excerpt)[:200])
-    assert [p.proto.label for p in at.get("page_link")] == ["Back"]
+    # Back, then the similar posts (each a link to another post).
+    links = at.get("page_link")
+    assert links[0].proto.label == "Back"
+    assert len(links) > 1 and all(f"id={post_id}" not in p.proto.query_string for p in links[1:])
     assert not at.get("link_button")
 
 

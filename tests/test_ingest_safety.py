@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +67,82 @@ def test_import_killed_mid_way_leaves_the_previous_store_intact(
     summary = run_ingest(db_path, [str(source)])
     assert summary.added == 6 * 2500
     assert query(db_path, "SELECT count(*) FROM posts")[0][0] == 33 + 6 * 2500
+    assert list(Path(db_path).parent.glob("posts.duckdb.tmp*")) == []
+
+
+def durable_state(db: str) -> list[tuple]:
+    """What an import decides, without the clock: equal for any two complete runs of it."""
+    return (
+        query(
+            db, "SELECT id, title, excerpt, category, published, url, source FROM posts ORDER BY id"
+        )
+        + query(
+            db,
+            "SELECT post_id, source, locator, fingerprint FROM sightings"
+            " ORDER BY post_id, source, locator, fingerprint",
+        )
+        + query(db, "SELECT run_id, files, records, added, updated FROM ingest_runs ORDER BY 1")
+    )
+
+
+def test_import_killed_at_random_points_leaves_the_old_or_the_new_store(
+    db_path: str, tmp_path: Path
+) -> None:
+    """SIGKILL at seeded points spread over an import: each time, all of it or none of it.
+
+    A first, complete run (on a copy) gives the import's length, when its writer starts
+    on the copy of the store, and the store it produces. Each trial then restores the
+    original store, starts the same import, and kills it: three times inside the writing
+    phase, two anywhere from start to end. The store afterwards must open and hold exactly
+    the old data or exactly the new, never a mix.
+    """
+    run_ingest(db_path, [str(SEED_DIR)])
+    original = tmp_path / "original.duckdb"
+    shutil.copyfile(db_path, original)
+    old = durable_state(db_path)
+    source = _big_snapshots(tmp_path / "big", files=3, cards=1200)
+
+    started = time.monotonic()
+    proc = _start_ingest(db_path, source)
+    writing_from = None
+    while proc.poll() is None:
+        if writing_from is None and list(Path(db_path).parent.glob("posts.duckdb.tmp*")):
+            writing_from = time.monotonic() - started
+        time.sleep(0.005)
+    length = time.monotonic() - started
+    assert proc.returncode == 0 and writing_from is not None
+    new = durable_state(db_path)
+    assert new != old
+
+    rng = random.Random(2026)
+    window = length - writing_from
+    delays = [writing_from + window * (k + rng.random()) / 3 for k in range(3)]
+    delays += [length * (k + rng.random()) / 2 for k in range(2)]
+    outcomes: list[str] = []
+    for delay in delays:
+        shutil.copyfile(original, db_path)
+        Path(f"{db_path}.wal").unlink(missing_ok=True)
+        started = time.monotonic()
+        proc = _start_ingest(db_path, source)
+        while proc.poll() is None and time.monotonic() - started < delay:
+            time.sleep(0.002)
+        killed = proc.poll() is None
+        if killed:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        state = durable_state(db_path)
+        assert state in (old, new), (
+            f"the store is neither old nor new after a kill at {delay:.2f} s"
+        )
+        outcomes.append(
+            ("killed, " if killed else "finished, ") + ("old" if state == old else "new")
+        )
+    assert sum(o.startswith("killed") for o in outcomes) >= 3, outcomes
+    assert "killed, old" in outcomes, outcomes
+    # The next import cleans up after the killed ones and completes.
+    shutil.copyfile(original, db_path)
+    run_ingest(db_path, [str(source)])
+    assert durable_state(db_path) == new
     assert list(Path(db_path).parent.glob("posts.duckdb.tmp*")) == []
 
 

@@ -154,6 +154,7 @@ def test_safe_link_accepts_absolute_http_links(url: str) -> None:
         "https://example.com/\nx",
         "https://example.com/\x00",
         "https://example.com/\u2028",
+        "https://[oops/unbalanced-ipv6-bracket",
     ],
 )
 def test_safe_link_rejects_everything_else(url: str | None) -> None:

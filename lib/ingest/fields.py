@@ -84,11 +84,14 @@ def clean_url(value: object, base: str | None = None) -> str | None:
     text = clean_line(value)
     if text is None:
         return None
-    if base and text.startswith("/") and not text.startswith("//"):
-        base_parts = urlsplit(base)
-        if base_parts.scheme in ("http", "https") and base_parts.netloc:
-            text = f"{base_parts.scheme}://{base_parts.netloc}{text}"
-    parts = urlsplit(text)
+    try:
+        if base and text.startswith("/") and not text.startswith("//"):
+            base_parts = urlsplit(base)
+            if base_parts.scheme in ("http", "https") and base_parts.netloc:
+                text = f"{base_parts.scheme}://{base_parts.netloc}{text}"
+        parts = urlsplit(text)
+    except ValueError:  # "https://[oops": not a link anyone can follow
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     if _URL_BREAKER.search(text):

@@ -146,11 +146,15 @@ def _load_yaml(block: str, first_line: int, source: str) -> object:
         raise IngestError(
             source, f"front matter is not valid YAML: {exc}", line=first_line
         ) from exc
+    except RecursionError as exc:
+        raise IngestError(source, "front matter nested too deeply", line=first_line) from exc
 
 
 def _load_toml(block: str, first_line: int, source: str) -> object:
     try:
         return tomllib.loads(block)
+    except RecursionError as exc:
+        raise IngestError(source, "front matter nested too deeply", line=first_line) from exc
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's tomllib only reports the position inside the message.
         message = str(exc)

@@ -100,6 +100,9 @@ def _row_dict(names: list[str], fields: list[str]) -> dict[str, str]:
     return row
 
 
+TOO_DEEP = "JSON nested too deeply to be a post export"
+
+
 def parse_jsonl(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
     """One JSON object per line; blank lines are allowed."""
     text = decode_text(data, source, options.encoding)
@@ -113,6 +116,8 @@ def parse_jsonl(data: bytes, source: str, options: ParseOptions) -> list[PostRec
             raise IngestError(
                 source, f"not valid JSON: {exc.msg} (column {exc.colno})", line=number
             ) from exc
+        except RecursionError as exc:
+            raise IngestError(source, TOO_DEEP, line=number) from exc
         where = _Where(f"{source}:{number}", line=number)
         if not isinstance(value, dict):
             raise where.error(source, f"expected a JSON object, got {_json_kind(value)}")
@@ -131,6 +136,8 @@ def parse_json(data: bytes, source: str, options: ParseOptions) -> list[PostReco
         raise IngestError(
             source, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
         ) from exc
+    except RecursionError as exc:
+        raise IngestError(source, TOO_DEEP, line=1) from exc
     items = _json_items(document, source)
     objects = []
     for number, value in enumerate(items, start=1):
