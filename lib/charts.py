@@ -62,51 +62,68 @@ def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
     return fig
 
 
-def category_chart(frame: pd.DataFrame) -> go.Figure:
-    """Posts by category, for when time says nothing (all posts share one date)."""
-    data = frame.assign(category=_labels(frame["category"])).sort_values("posts")
+def _count_bars(
+    labels: list[str],
+    counts: list[int],
+    title: str,
+    count_title: str,
+    horizontal: bool = True,
+    hover: str = "%{label}: %{value} posts",
+    customdata: list[str] | None = None,
+    sizing: tuple[int, int, int] = (240, 30, 90),
+) -> go.Figure:
+    """Bars of post counts with their numbers written on them; one look for every count chart.
+
+    Horizontal charts grow with their bars: ``sizing`` is (least height, per bar, margins).
+    """
+    axis, other = ("x", "y") if horizontal else ("y", "x")
     fig = go.Figure(
         go.Bar(
-            x=data["posts"],
-            y=data["category"],
-            orientation="h",
-            text=[f"{n:,}" for n in data["posts"]],
+            **{axis: counts, other: labels},
+            orientation="h" if horizontal else "v",
+            text=[f"{n:,}" for n in counts],
             textposition="auto",
-            hovertemplate="%{y}: %{x} posts<extra></extra>",
+            customdata=customdata,
+            hovertemplate=hover.replace("%{label}", f"%{{{other}}}").replace(
+                "%{value}", f"%{{{axis}}}"
+            )
+            + "<extra></extra>",
         )
     )
     fig.update_layout(
-        title="Posts by category",
-        xaxis_title="posts",
-        yaxis_title=None,
+        title=title,
+        **{f"{axis}axis_title": count_title, f"{other}axis_title": None},
         margin={"t": 40, "b": 10},
-        height=max(220, 48 * len(data) + 80),
     )
+    if horizontal:
+        least, per_bar, margins = sizing
+        fig.update_layout(height=max(least, per_bar * len(labels) + margins))
     return fig
+
+
+def category_chart(frame: pd.DataFrame) -> go.Figure:
+    """Posts by category, for when time says nothing (all posts share one date)."""
+    data = frame.assign(category=_labels(frame["category"])).sort_values("posts")
+    return _count_bars(
+        list(data["category"]),
+        list(data["posts"]),
+        "Posts by category",
+        "posts",
+        sizing=(220, 48, 80),  # few categories: thick bars
+    )
 
 
 def topics_chart(frame: pd.DataFrame) -> go.Figure:
     """Leading topics as horizontal bars of posts, the most distinctive on top."""
     data = frame.iloc[::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=data["posts"],
-            y=data["topic"],
-            orientation="h",
-            text=[f"{n:,}" for n in data["posts"]],
-            textposition="auto",
-            customdata=[f"{s:.1%}" for s in data["share"]],
-            hovertemplate="%{y}: %{x} posts (%{customdata})<extra></extra>",
-        )
+    return _count_bars(
+        list(data["topic"]),
+        list(data["posts"]),
+        "Leading topics",
+        "posts led by the topic",
+        hover="%{label}: %{value} posts (%{customdata})",
+        customdata=[f"{s:.1%}" for s in data["share"]],
     )
-    fig.update_layout(
-        title="Leading topics",
-        xaxis_title="posts led by the topic",
-        yaxis_title=None,
-        margin={"t": 40, "b": 10},
-        height=max(260, 26 * len(data) + 90),
-    )
-    return fig
 
 
 def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure:
@@ -137,22 +154,13 @@ def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure
 def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
     """Compared topics as bars, for when every post shares one date and a line says nothing."""
     totals = frame.groupby("topic", sort=False)["posts"].sum()
-    fig = go.Figure(
-        go.Bar(
-            x=list(totals.index),
-            y=list(totals.values),
-            text=[f"{n:,}" for n in totals.values],
-            textposition="auto",
-            hovertemplate="%{x}: %{y} posts<extra></extra>",
-        )
+    return _count_bars(
+        [str(t) for t in totals.index],
+        [int(n) for n in totals.values],
+        "Posts mentioning each topic",
+        "posts",
+        horizontal=False,
     )
-    fig.update_layout(
-        title="Posts mentioning each topic",
-        xaxis_title=None,
-        yaxis_title="posts",
-        margin={"t": 40, "b": 10},
-    )
-    return fig
 
 
 def movers_chart(frame: pd.DataFrame) -> go.Figure:
