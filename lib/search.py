@@ -89,13 +89,20 @@ def matching_docs_sql(q: str) -> tuple[str, list[object]]:
     return " INTERSECT ".join(parts), [p for g in groups(q) for p in g.params]
 
 
+def topic_term(text: str) -> str:
+    """The index term a typed topic stands for (``FlashAttention`` → ``flashattention``,
+    ``Flash Attention`` → ``flash attention``)."""
+    tokens = default_segmenter().tokens(text)
+    return tokens[0] if len(tokens) == 1 else " ".join(text.lower().split())
+
+
 def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
     """Posts that mention any of ``topics`` (index terms, as the Topics page lists them)."""
     marks = ", ".join("?" for _ in topics)
     return (
         f"{col}doc IN (SELECT doc FROM postings WHERE term_id IN"
         f" (SELECT term_id FROM terms WHERE term IN ({marks})))",
-        [t.lower() for t in topics],
+        [topic_term(t) for t in topics],
     )
 
 

@@ -19,16 +19,9 @@ import pandas as pd
 
 from lib.filters import Filters, where
 from lib.periods import INTERVALS
-from lib.segment import default_segmenter
 
 MAX_COMPARED = 5
 CLASS_COLUMNS = {"category": "k.category", "year": "year(k.published)::VARCHAR"}
-
-
-def topic_term(text: str) -> str:
-    """The index term a typed topic stands for (``Flash Attention`` → ``flash attention``)."""
-    tokens = default_segmenter().tokens(text)
-    return tokens[0] if len(tokens) == 1 else " ".join(text.lower().split())
 
 
 def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -> pd.DataFrame:

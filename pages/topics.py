@@ -9,7 +9,8 @@ import streamlit as st
 from lib.charts import compare_chart, label, movers_chart, topic_totals_chart, topics_chart
 from lib.periods import auto_interval
 from lib.safe_text import escape_markdown
-from lib.topics import MAX_COMPARED, Periods, topic_term
+from lib.search import topic_term
+from lib.topics import MAX_COMPARED, Periods
 from ui.data import run
 from ui.filters import current
 from ui.shell import require_shell

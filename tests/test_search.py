@@ -242,3 +242,8 @@ def test_a_store_from_before_the_index_is_upgraded_in_place(db_path: str) -> Non
     assert query(db_path, "SELECT count(*) FROM posts WHERE doc IS NULL") == [(0,)]
     assert query(db_path, "SELECT df FROM terms WHERE term = 'flashattention'") == [(1,)]
     assert not upgrade(db_path)  # already current: nothing to do
+
+
+def test_a_typed_topic_is_matched_as_the_index_writes_it(con: duckdb.DuckDBPyConnection) -> None:
+    typed = queries.count(con, Filters(topics=("FlashAttention",)))
+    assert typed == queries.count(con, Filters(topics=("flashattention",))) == 1
