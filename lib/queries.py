@@ -141,16 +141,7 @@ def cards(
     if sort == RELEVANCE and filters.q.strip():
         clause, params = where(filters.without_search(), "p")
         scored, scored_params = scores_sql(groups(filters.q), clause)
-        # Rank first, then fetch the text of the shown page only: joining every match to
-        # the posts' text columns would read the whole table.
-        return _records(
-            con,
-            f"""WITH top AS (SELECT doc, score FROM ({scored})
-                             ORDER BY score DESC, doc LIMIT ? OFFSET ?)
-                SELECT {CARD_COLUMNS}, top.score FROM posts JOIN top USING (doc)
-                ORDER BY top.score DESC, doc""",
-            [*scored_params, *params, int(limit), int(offset)],
-        )
+        return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
     clause, params = where(filters)
     order = SORTS.get(sort, SORTS["newest"])
     # Choose the page reading only the sort and filter columns, then fetch its text.
@@ -159,6 +150,24 @@ def cards(
         f"""WITH page AS (SELECT id FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?)
             SELECT {CARD_COLUMNS} FROM posts WHERE id IN (SELECT id FROM page)
             ORDER BY {order}""",
+        [*params, int(limit), int(offset)],
+    )
+
+
+def _ranked_cards(
+    con: duckdb.DuckDBPyConnection, scored: str, params: list[Any], limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The cards of one page of a ``(doc, score)`` query, best first, each with its score.
+
+    Rank first, then fetch the text of the shown page only: joining every match to
+    the posts' text columns would read the whole table.
+    """
+    return _records(
+        con,
+        f"""WITH top AS (SELECT doc, score FROM ({scored})
+                         ORDER BY score DESC, doc LIMIT ? OFFSET ?)
+            SELECT {CARD_COLUMNS}, top.score FROM posts JOIN top USING (doc)
+            ORDER BY top.score DESC, doc""",
         [*params, int(limit), int(offset)],
     )
 
@@ -195,13 +204,7 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
         Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
     scored, params = scores_sql(exact, "p.id <> ?", require_all=False)
-    return _records(
-        con,
-        f"""WITH top AS (SELECT doc, score FROM ({scored}) ORDER BY score DESC, doc LIMIT ?)
-            SELECT {CARD_COLUMNS}, top.score FROM posts JOIN top USING (doc)
-            ORDER BY top.score DESC, doc""",
-        [*params, post_id, int(limit)],
-    )
+    return _ranked_cards(con, scored, [*params, post_id], limit)
 
 
 def post(con: duckdb.DuckDBPyConnection, post_id: str) -> dict[str, Any] | None:

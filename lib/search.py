@@ -67,26 +67,27 @@ def groups(q: str) -> list[Group]:
     return [group(token) for token in query_tokens(q)]
 
 
+def _docs_of(g: Group) -> str:
+    return f"SELECT doc FROM postings WHERE term_id IN (SELECT term_id FROM ({g.sql}))"
+
+
 def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
     """``WHERE`` conditions that keep the posts matching every token of ``q``."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for g in groups(q):
-        clauses.append(
-            f"{col}doc IN (SELECT doc FROM postings"
-            f" WHERE term_id IN (SELECT term_id FROM ({g.sql})))"
-        )
-        params.extend(g.params)
-    return clauses, params
+    found = groups(q)
+    return [f"{col}doc IN ({_docs_of(g)})" for g in found], [p for g in found for p in g.params]
 
 
 def matching_docs_sql(q: str) -> tuple[str, list[object]]:
     """The docs matching every token of ``q``, straight from the postings (no posts scan)."""
-    parts = [
-        f"SELECT DISTINCT doc FROM postings WHERE term_id IN (SELECT term_id FROM ({g.sql}))"
-        for g in groups(q)
-    ]
-    return " INTERSECT ".join(parts), [p for g in groups(q) for p in g.params]
+    found = groups(q)
+    parts = [f"SELECT DISTINCT doc FROM ({_docs_of(g)})" for g in found]
+    return " INTERSECT ".join(parts), [p for g in found for p in g.params]
+
+
+def idf_sql(posts: str, df: str) -> str:
+    """BM25's inverse document frequency, as SQL over two column expressions; the
+    ranking and the stored keywords weigh a term by the same rule."""
+    return f"ln(1 + ({posts} - {df} + 0.5) / ({df} + 0.5))"
 
 
 def topic_term(text: str) -> str:
@@ -126,8 +127,7 @@ def scores_sql(
     sql = f"""
         WITH m AS ({unions}),
         n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
-        hits AS (SELECT m.grp, s.doc, m.w * ln(1 + (n.n - m.df + 0.5) / (m.df + 0.5)) * s.impact
-                               AS part
+        hits AS (SELECT m.grp, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
                  FROM postings s JOIN m USING (term_id), n)
         SELECT h.doc, sum(h.part) AS score FROM hits h {filtered}
         GROUP BY h.doc HAVING {having}"""

@@ -5,8 +5,9 @@ post, and never at page load. What it leaves in the store:
 
 - ``posts.doc`` (a dense integer for joins) and ``posts.doc_len`` (tokens, for BM25);
 - ``terms(term_id, term, df, topical)``: the vocabulary, with document frequencies;
-- ``postings(term_id, doc, tf)``: one row per post and term, kept sorted by term, so
-  that DuckDB's zone maps read only a query term's own row groups;
+- ``postings(term_id, doc, tf, impact)``: one row per post and term, with BM25's
+  length-normalised tf, kept sorted by term so that DuckDB's zone maps read only a
+  query term's own row groups;
 - ``post_keywords(doc, term, weight, category, published)``: each post's top
   keywords by TF-IDF, with the columns the filter panel needs, so topic counts are
   one aggregation with no join.
@@ -26,7 +27,7 @@ from multiprocessing import get_context
 import duckdb
 import pyarrow as pa
 
-from lib.search import K1, B
+from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
 from lib.text import PLACEHOLDER
 
@@ -242,12 +243,12 @@ def _add_postings(con: duckdb.DuckDBPyConnection) -> None:
 def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
     """Each re-indexed post's top topical terms by TF-IDF, with the filter columns."""
     con.execute(
-        """INSERT INTO post_keywords
+        f"""INSERT INTO post_keywords
            SELECT doc, term, weight, category, published FROM (
                SELECT k.doc, k.term, k.weight, p.category, p.published,
                       row_number() OVER (PARTITION BY k.doc ORDER BY k.weight DESC, k.term) AS rank
                FROM (SELECT n.doc, n.term,
-                            n.tf * ln(1 + (c.posts - t.df + 0.5) / (t.df + 0.5)) AS weight
+                            n.tf * {idf_sql("c.posts", "t.df")} AS weight
                      FROM _new n JOIN terms t USING (term),
                           (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c
                      WHERE t.topical) k
