@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from lib.charts import compare_chart, label, movers_chart, topic_totals_chart, topics_chart
@@ -12,7 +10,7 @@ from lib.safe_text import escape_markdown
 from lib.search import topic_term
 from lib.topics import MAX_COMPARED, Periods
 from ui.data import run
-from ui.filters import current
+from ui.filters import EARLIEST, current
 from ui.shell import require_shell
 
 require_shell()
@@ -104,7 +102,10 @@ else:
     st.plotly_chart(compare_chart(frame, measure or "count", interval), key="compare_chart")
 missing = [t for t in compared if frame.empty or frame.loc[frame["topic"] == t, "posts"].sum() == 0]
 if missing:
-    st.caption("Not mentioned by any filtered post: " + ", ".join(f"`{t}`" for t in missing))
+    # Typed topics come from the URL: escaped like any other untrusted text.
+    st.caption(
+        "Not mentioned by any filtered post: " + ", ".join(escape_markdown(t) for t in missing)
+    )
 
 st.subheader("Rising and falling")
 periods = run("topics.default_periods", filters)
@@ -116,10 +117,10 @@ if periods is None:
 else:
     cols = st.columns(2)
     before = cols[0].date_input(
-        "Earlier period", value=periods.before, min_value=date(1970, 1, 1), format="YYYY-MM-DD"
+        "Earlier period", value=periods.before, min_value=EARLIEST, format="YYYY-MM-DD"
     )
     after = cols[1].date_input(
-        "Later period", value=periods.after, min_value=date(1970, 1, 1), format="YYYY-MM-DD"
+        "Later period", value=periods.after, min_value=EARLIEST, format="YYYY-MM-DD"
     )
     if len(before) == 2 and len(after) == 2:
         movers = run("topics.movers", filters, Periods(tuple(before), tuple(after)))

@@ -106,3 +106,12 @@ def test_post_page_shows_keywords_and_similar_posts(
     assert at.subheader[0].value == "Similar posts"
     links = [el for el in at.get("page_link") if el.proto.query_string]
     assert any(f"id={pair[1][0]}" in el.proto.query_string for el in links)
+
+
+def test_a_typed_topic_from_the_url_stays_inert(
+    monkeypatch: pytest.MonkeyPatch, seeded_db: str
+) -> None:
+    hostile = "[x](javascript:alert(1)) `code`"
+    at = open_app(monkeypatch, seeded_db, "pages/topics.py", {"compare": [hostile]})
+    (caption,) = [c.value for c in at.caption if c.value.startswith("Not mentioned")]
+    assert "](javascript" not in caption and "`" not in caption.replace("\\`", "")
