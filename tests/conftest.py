@@ -18,12 +18,17 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "posts.duckdb")
 
 
+def seeded_store(folder: Path) -> str:
+    """A store in ``folder`` holding the bundled data, imported by the real ingest."""
+    path = str(folder / "posts.duckdb")
+    run_ingest(path, [str(SEED_DIR)])
+    return path
+
+
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data, imported once; tests that write must use ``db_path`` instead."""
-    path = str(tmp_path_factory.mktemp("seeded") / "posts.duckdb")
-    run_ingest(path, [str(SEED_DIR)])
-    return path
+    return seeded_store(tmp_path_factory.mktemp("seeded"))
 
 
 def query(db: str, sql: str, params: list[object] | None = None) -> list[tuple]:

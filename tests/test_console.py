@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from streamlit import dataframe_util
 
 from lib import console, queries
-from lib.config import SEED_DIR
 from lib.console import (
     CANCEL_GRACE_S,
     EXAMPLES,
@@ -39,9 +38,8 @@ from lib.console import (
     sandbox,
 )
 from lib.filters import NO_CATEGORY, Filters
-from lib.ingest import run_ingest
 from lib.store import connect_read_only
-from tests.conftest import query, table_state
+from tests.conftest import query, seeded_store, table_state
 
 # A query that would run for minutes: 10^10 hashes on the console's one thread.
 RUNAWAY = "SELECT sum(hash(a.range + b.range)) FROM range(100000) a, range(100000) b"
@@ -51,9 +49,7 @@ SECRET = "TOP-SECRET-CONTENT"
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data in a folder of its own, so that any file a query created would show."""
-    path = str(tmp_path_factory.mktemp("console-store") / "posts.duckdb")
-    run_ingest(path, [str(SEED_DIR)])
-    return path
+    return seeded_store(tmp_path_factory.mktemp("console-store"))
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +169,7 @@ def test_the_schema_lists_every_table_and_column(store: str) -> None:
 
 
 def test_tables_added_to_the_store_appear_in_the_schema_and_can_be_read(tmp_path: Path) -> None:
-    db = str(tmp_path / "posts.duckdb")
-    run_ingest(db, [str(SEED_DIR)])
+    db = seeded_store(tmp_path)
     con = duckdb.connect(db)
     try:
         con.execute("CREATE TABLE new_index AS SELECT 'lora' AS term, 3 AS df")

@@ -28,9 +28,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from lib.config import REPO_ROOT, SEED_DIR
-from lib.ingest import run_ingest
-from tests.conftest import query
+from lib.config import REPO_ROOT
+from tests.conftest import query, seeded_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -161,9 +160,7 @@ def launch_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[s
 @pytest.fixture(scope="session")
 def e2e_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data, imported by the real ingest into a store of its own."""
-    path = str(tmp_path_factory.mktemp("e2e-store") / "posts.duckdb")
-    run_ingest(path, [str(SEED_DIR)])
-    return path
+    return seeded_store(tmp_path_factory.mktemp("e2e-store"))
 
 
 @pytest.fixture(scope="session")
