@@ -52,6 +52,7 @@ with right:
         key=PICK_KEY,
         on_change=_add_topic,
         format_func=escape_markdown,  # option labels are Markdown; topics come from posts
+        wrap=True,  # several lines inside the column rather than one row cut off at its edge
     )
     shown = leading.assign(share=(leading["share"] * 100).round(1), lift=leading["lift"].round(2))
     st.dataframe(
