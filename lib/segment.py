@@ -31,6 +31,7 @@ _LATIN_WORD = r"[a-z_][a-z0-9_]*(?:[-.+][a-z0-9_]+)*\+*"
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
+_NOT_CJK = re.compile(f"[^{_CJK}]+")
 _TERM_FREQ = 100_000  # high enough that jieba keeps a dictionary term in one piece
 
 
@@ -67,14 +68,24 @@ class Segmenter:
         protected = ""
         if alternatives:
             protected = rf"(?<![a-z0-9_])(?:{'|'.join(alternatives)})(?![a-z0-9_])|"
-        self._pieces = re.compile(rf"({protected}{_LATIN_WORD})")
+        self._protected = re.compile(rf"({protected}{_LATIN_WORD})")
+        self._latin = re.compile(rf"({_LATIN_WORD})")
+        # Trying every protected term at every character is most of the cost of a
+        # Chinese text; a text without any such term's first word can skip it.
+        self._needles = tuple(sorted({term.split()[0] for term in latin_terms}))
+
+    def _split(self, normalised: str) -> list[str]:
+        """Text and Latin pieces alternating, as ``re.split`` with one group returns them."""
+        if any(needle in normalised for needle in self._needles):
+            return self._protected.split(normalised)
+        return self._latin.split(normalised)
 
     def tokens(self, text: str | None) -> list[str]:
         """Every meaningful token of ``text``, in order, repeats kept (for term counts)."""
         if not text:
             return []
         out: list[str] = []
-        parts = self._pieces.split(_normalise(text))
+        parts = self._split(_normalise(text))
         for index, part in enumerate(parts):
             if index % 2:  # a protected term or a Latin word
                 token = " ".join(part.split())
@@ -83,6 +94,25 @@ class Segmenter:
                 continue
             for chunk in _CJK_RUN.findall(part):
                 out.extend(w for w in self._jieba.cut(chunk) if w not in self.stopwords)
+        return out
+
+    def bag(self, text: str | None) -> list[str]:
+        """The same tokens as :meth:`tokens`, in no particular order, about twice as fast.
+
+        Indexing only counts tokens, so the Chinese runs go to jieba in one call,
+        joined by spaces (where jieba always cuts), instead of one call per run.
+        """
+        if not text:
+            return []
+        parts = self._split(_normalise(text))
+        stopwords = self.stopwords
+        out: list[str] = []
+        for part in parts[1::2]:
+            token = " ".join(part.split())
+            if token not in stopwords and not token.strip("_").isdigit():
+                out.append(token)
+        chinese = _NOT_CJK.sub(" ", " ".join(parts[0::2]))
+        out.extend(w for w in self._jieba.cut(chinese) if w != " " and w not in stopwords)
         return out
 
     def is_topical(self, term: str) -> bool:

@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from lib.config import REPO_ROOT
-from lib.ingest.detect import expand, parser_for
+from lib.ingest.bulk import FastBatch, insert_fast
+from lib.ingest.detect import BULK_PARSERS, expand, parser_for
 from lib.ingest.index import update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
@@ -72,41 +73,64 @@ def run_ingest(
     fmt: str | None = None,
     options: ParseOptions | None = None,
     progress: Progress | None = None,
+    fast_lane: bool = True,
 ) -> RunSummary:
-    """Parse every source, then merge them all into the store in one transaction."""
+    """Parse every source, then merge them all into the store in one transaction.
+
+    ``fast_lane=False`` sends every row down the per-record path; the tests use it
+    to check that both lanes store the same posts.
+    """
     options = options or ParseOptions()
     started = datetime.now().replace(microsecond=0)
     skipped: list[str] = []
-    parsed: list[tuple[PostRecord, str]] = []
+    # Each record with its file's digest and its place (file, row): records of the fast
+    # lane's leftovers rejoin the others in file order, so the first sighting still wins.
+    parsed: list[tuple[PostRecord, str, tuple[int, int]]] = []
+    fast: list[FastBatch] = []
     formats: dict[str, int] = {}
     files = 0
+    records = 0
     for unit in expand(sources, fmt, skipped):
         files += 1
         formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
         name = unit.name if "://" in unit.name else display_name(unit.name)
-        records = parser_for(unit.fmt)(unit.data, name, options)
         digest = unit.digest
-        parsed.extend((record, digest) for record in records)
+        bulk = BULK_PARSERS.get(unit.fmt) if fast_lane else None
+        if bulk is not None:
+            table, slow, rows = bulk(unit.data, name, options)
+            if table.num_rows:
+                fast.append(FastBatch(name, digest, table, files))
+            records += table.num_rows
+        else:
+            slow = parser_for(unit.fmt)(unit.data, name, options)
+            rows = list(range(1, len(slow) + 1))
+        places = ((files, row) for row in rows)
+        parsed.extend((record, digest, place) for record, place in zip(slow, places, strict=True))
+        records += len(slow)
         if progress:
-            progress(name, files, len(parsed))
+            progress(name, files, records)
     if files == 0:
         raise IngestError(", ".join(sources), "no readable files found")
     stats = MergeStats()
     if progress:
-        progress(f"merging {len(parsed):,} records into the store", files, len(parsed))
+        progress(f"merging {records:,} records into the store", files, records)
     with write_transaction(db_path) as con:
         run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
-        sightings = sightings_from(parsed, stats)
-        merge_run(con, sightings, run_id, started, stats)
+        added, rest = insert_fast(con, fast, [record for record, _, _ in parsed], run_id, started)
+        ordered = sorted([*parsed, *rest], key=lambda item: item[2])
+        sightings = sightings_from(((record, digest) for record, digest, _ in ordered), stats)
+        merge_run(con, sightings, run_id, started, stats, fresh=set(added))
+        stats.added += len(added)
+        stats.changed_ids = added + stats.changed_ids
         if progress:
             indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
-            progress(indexing, files, len(parsed))
+            progress(indexing, files, records)
         update_index(con, stats.changed_ids)
-        _record_run(con, run_id, started, sources, formats, files, len(parsed), stats)
+        _record_run(con, run_id, started, sources, formats, files, records, stats)
     return RunSummary(
         run_id=run_id,
         files=files,
-        records=len(parsed),
+        records=records,
         added=stats.added,
         updated=stats.updated,
         unchanged=stats.unchanged,

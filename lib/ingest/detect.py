@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from lib.ingest import tabular
 from lib.ingest.feeds import looks_like_feed, parse_feed
 from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
@@ -22,6 +24,7 @@ from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
 
 Parser = Callable[[bytes, str, ParseOptions], list[PostRecord]]
+BulkParser = Callable[[bytes, str, ParseOptions], "tuple[pa.Table, list[PostRecord], list[int]]"]
 
 EXTENSIONS = {
     ".txt": "snapshot",
@@ -81,6 +84,9 @@ PARSERS: dict[str, Parser] = {
 
 
 FORMATS = tuple(PARSERS)
+
+# Formats with a fast lane (lib.ingest.bulk): clean rows come back as one Arrow table.
+BULK_PARSERS: dict[str, BulkParser] = {"parquet": tabular.parse_parquet_bulk}
 
 
 def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:

@@ -57,8 +57,8 @@ def document_text(title: str | None, tags: Sequence[str] | None, excerpt: str | 
 
 def term_counts(head: str, text: str) -> Counter[str]:
     segmenter = default_segmenter()
-    counts = Counter(segmenter.tokens(text))
-    for token in segmenter.tokens(head):
+    counts = Counter(segmenter.bag(text))
+    for token in segmenter.bag(head):
         counts[token] += TITLE_WEIGHT
     return counts
 

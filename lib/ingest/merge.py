@@ -83,7 +83,11 @@ def merge_run(
     run_id: int,
     seen_at: datetime,
     stats: MergeStats,
+    fresh: set[str] | None = None,
 ) -> None:
+    """Merge the sightings into the store; ``fresh`` posts were added earlier in this run
+    (by the fast lane), so merging into one does not count it again."""
+    fresh = fresh or set()
     groups = _group_within_run(sightings)
     existing = _match_existing(con, groups)
     rows = _load_posts(con, {pid for pid in existing.values() if pid})
@@ -110,9 +114,12 @@ def merge_run(
         for found in group.conflicts:
             found.post_id = post_id
         stats.conflicts.extend(group.conflicts)
-    for value in status.values():
-        setattr(stats, value, getattr(stats, value) + 1)
-    stats.changed_ids = [pid for pid, value in status.items() if value != "unchanged"]
+    for post_id, value in status.items():
+        if post_id not in fresh:
+            setattr(stats, value, getattr(stats, value) + 1)
+    stats.changed_ids = [
+        pid for pid, value in status.items() if value != "unchanged" and pid not in fresh
+    ]
     _write(con, groups, pending, status, run_id, seen_at)
 
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from lib.ingest.assemble import build_record, resolve_url
+from lib.ingest.bulk import fast_rows
 from lib.ingest.fields import clean_text, parse_date
 from lib.ingest.htmltext import html_to_text, looks_like_html
 from lib.ingest.reading import decode_text
@@ -150,7 +153,23 @@ def parse_json(data: bytes, source: str, options: ParseOptions) -> list[PostReco
 
 def parse_parquet(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
     """Rows of a Parquet table; list columns (tags) arrive as Python lists."""
-    import pyarrow as pa  # imported on use: pyarrow is slow to import
+    table, mapping = _parquet_table(data, source, options)
+    return _table_records(table, mapping, range(table.num_rows), source, options)
+
+
+def parse_parquet_bulk(
+    data: bytes, source: str, options: ParseOptions
+) -> tuple[pa.Table, list[PostRecord], list[int]]:
+    """Rows of a Parquet table: the clean ones as one table for the fast lane
+    (``lib.ingest.bulk``), the others as records (as :func:`parse_parquet` makes them)
+    with their 1-based row numbers."""
+    table, mapping = _parquet_table(data, source, options)
+    fast, slow = fast_rows(table, mapping, source)
+    records = _table_records(table, mapping, slow, source, options)
+    return fast, records, [index + 1 for index in slow]
+
+
+def _parquet_table(data: bytes, source: str, options: ParseOptions) -> tuple[pa.Table, dict]:
     import pyarrow.parquet as pq
 
     try:
@@ -162,9 +181,17 @@ def parse_parquet(data: bytes, source: str, options: ParseOptions) -> list[PostR
     mapping = _resolve_columns(names, options, source)
     if table.num_rows:
         _require_text_column(mapping, names, source)
+    return table, mapping
+
+
+def _table_records(
+    table: pa.Table, mapping: dict, rows: Sequence[int], source: str, options: ParseOptions
+) -> list[PostRecord]:
+    """Records of the 0-based ``rows`` of an Arrow table, located by their 1-based number."""
+    values = table.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
     return [
-        _record(row, mapping, _Where(f"{source} row {number}", row=number), source, options)
-        for number, row in enumerate(table.to_pylist(), start=1)
+        _record(row, mapping, _Where(f"{source} row {index + 1}", row=index + 1), source, options)
+        for index, row in zip(rows, values, strict=True)
     ]
 
 

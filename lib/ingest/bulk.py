@@ -1,0 +1,348 @@
+"""The fast lane for large exports: rows that cleaning would leave unchanged skip Python.
+
+A million-row export spends most of its import in per-row Python: cleaning each
+field, building a record, hashing its identity. Most rows of a real export are
+already clean, though: one-line titles, plain text bodies, ISO dates, absolute
+links. For such a row every cleaning rule is the identity, so DuckDB can check
+that in bulk and take the row as it is. Any row the checks are not sure about
+(HTML, control characters, unusual whitespace or letters, a relative link, a
+date in another spelling, a missing title) goes down the ordinary path
+(``lib.ingest.tabular``), so both lanes give the same record; the tests compare
+them row by row.
+
+The checks are deliberately conservative: the text must consist of characters
+whose Unicode normalisation (NFKC) and lower-casing DuckDB and Python agree on,
+so that the identity stem computed here in SQL equals ``identity.text_stem``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+
+from lib.ingest.identity import LEAD_CHARS, STEM_CHARS, identity_of
+from lib.ingest.records import PostRecord
+from lib.text import EXCERPT_CHARS
+
+TEXT_TYPES = (pa.string(), pa.large_string(), pa.string_view())
+
+# Characters on which Python's NFKC + lower() and DuckDB's lower() (after mapping the
+# fullwidth forms) agree, and which Python's \w and RE2's [\p{L}\p{N}] classify alike:
+# printable ASCII, Latin-1 letters, general punctuation, CJK punctuation, CJK ideographs
+# and the fullwidth ASCII forms Chinese text uses (，：（）).
+_SAFE = (
+    r"\x{20}-\x{7E}\x{B7}\x{C0}-\x{FF}\x{2010}-\x{2027}\x{2030}-\x{205E}"
+    r"\x{3001}-\x{3037}\x{303B}-\x{303F}\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{FF01}-\x{FF5E}"
+)
+_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+# A line field clean_line leaves alone: safe characters, no '<' where HTML is looked for,
+# single inner spaces, none at the ends.
+_LINE = rf"^[{_SAFE}]+$"
+_SPACING = r"^ | $|  "
+_TEXT = rf"^[{_SAFE}\t\n]+$"
+_TAG_SEPARATORS = "[,;|，；、]"
+# urlunsplit(urlsplit(url)) == url: lower-case scheme and host, a path, no fragment,
+# no empty query, and only printable ASCII (no '<', which the HTML check would look at).
+_URL = r"^https?://[a-z0-9.-]+(:[0-9]+)?/[!-\"$-;=-~]*$"
+_PLACEHOLDER = r"\[(?:代码|公式|Math|图片|Image)\]"
+_ELLIPSIS = r"(?:\.\.\.|…)\s*$"
+
+
+def _line_ok(col: str, html: bool) -> str:
+    no_tag = f" AND strpos({col}, '<') = 0" if html else ""
+    return (
+        f"({col} IS NULL OR (regexp_matches({col}, '{_LINE}')"
+        f" AND NOT regexp_matches({col}, '{_SPACING}'){no_tag}))"
+    )
+
+
+def _published(kind: pa.DataType) -> tuple[str, str]:
+    """The SQL for the date, and the check that parse_date would read it the same way."""
+    if pa.types.is_date(kind):
+        return "published::DATE", "TRUE"
+    if pa.types.is_timestamp(kind) and kind.tz is None:
+        return "published::DATE", "TRUE"
+    if pa.types.is_null(kind):
+        return "NULL::DATE", "TRUE"
+    if kind in TEXT_TYPES:
+        iso = "regexp_matches(published, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')"
+        return (
+            "try_cast(published AS DATE)",
+            f"(published IS NULL OR ({iso} AND try_cast(published AS DATE) IS NOT NULL))",
+        )
+    return "NULL::DATE", "FALSE"
+
+
+def _tags(kind: pa.DataType) -> tuple[str, str]:
+    if pa.types.is_null(kind):
+        return "NULL::VARCHAR[]", "TRUE"
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        if kind.value_type not in TEXT_TYPES:
+            return "NULL::VARCHAR[]", "FALSE"
+        item_ok = _line_ok("x", html=False)
+        check = (
+            "(tags IS NULL OR (list_bool_and(list_transform(tags, lambda x: x IS NOT NULL AND "
+            f"x <> '' AND {item_ok})) IS NOT FALSE"
+            " AND len(list_distinct(tags)) = len(tags)))"
+        )
+        return "CASE WHEN len(tags) > 0 THEN tags::VARCHAR[] END", check
+    return "NULL::VARCHAR[]", "FALSE"
+
+
+def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa.Table, list[int]]:
+    """The rows that need no Python cleaning, as cleaned columns, and the 0-based indexes
+    of the others (for the ordinary path).
+
+    The fast rows carry ``row`` (1-based, for locators) and the record fields.
+    """
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in ("title", "excerpt", "body", "category", "url", "guid", "tags", "published"):
+        column = mapping.get(name)
+        columns[name] = (
+            table.column(column) if column is not None else pa.nulls(table.num_rows, pa.string())
+        )
+    kinds = {name: col.type for name, col in columns.items()}
+    if any(
+        kinds[name] not in TEXT_TYPES and not pa.types.is_null(kinds[name])
+        for name in ("title", "excerpt", "body", "category", "url", "guid")
+    ):
+        return _nothing(), list(range(table.num_rows))
+    published_sql, published_ok = _published(kinds["published"])
+    tags_sql, tags_ok = _tags(kinds["tags"])
+    rows = pa.table({"row": pa.array(range(1, table.num_rows + 1), pa.int64()), **columns}).cast(
+        pa.schema(
+            [
+                ("row", pa.int64()),
+                *(
+                    (name, pa.string() if pa.types.is_null(kinds[name]) else kinds[name])
+                    for name in columns
+                ),
+            ]
+        )
+    )
+    con = duckdb.connect()
+    try:
+        con.register("_rows", rows)
+        text_cols = ", ".join(
+            f"nullif({name}::VARCHAR, '') AS {name}"
+            for name in ("title", "excerpt", "body", "category", "url", "guid")
+        )
+        con.execute(
+            f"""CREATE TEMP TABLE _clean AS
+                SELECT row, {text_cols}, {tags_sql} AS tags, {published_sql} AS published,
+                       {published_ok} AND {tags_ok} AS typed_ok
+                FROM _rows"""
+        )
+        checks = " AND ".join(
+            [
+                "typed_ok",
+                "title IS NOT NULL",
+                "(url IS NOT NULL OR guid IS NOT NULL)",
+                _line_ok("title", html=False),
+                _line_ok("excerpt", html=True),
+                _line_ok("category", html=False),
+                _line_ok("guid", html=False),
+                f"(category IS NULL OR NOT regexp_matches(category, '{_TAG_SEPARATORS}'))",
+                f"(url IS NULL OR regexp_matches(url, '{_URL}'))",
+                "(url IS NULL OR NOT ends_with(url, '?'))",
+                f"(body IS NULL OR (regexp_matches(body, '{_TEXT}') AND strpos(body, '<') = 0"
+                " AND NOT regexp_matches(body, '^\\s|\\s$')))",
+            ]
+        )
+        fast = con.execute(
+            f"""SELECT row, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt, body,
+                       category, tags, published, url, guid
+                FROM _clean WHERE {checks} ORDER BY row"""
+        ).to_arrow_table()
+        slow = [
+            r[0] - 1
+            for r in con.execute(
+                f"SELECT row FROM _clean WHERE NOT coalesce({checks}, FALSE) ORDER BY row"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    return fast, slow
+
+
+def _plain_excerpt(col: str) -> str:
+    """``lib.text.plain_excerpt`` in SQL, for bodies the checks have passed."""
+    flat = f"regexp_replace({col}, '\\s+', ' ', 'g')"
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL WHEN length({flat}) <= {EXCERPT_CHARS} THEN {flat}"
+        f" ELSE rtrim(left({flat}, {EXCERPT_CHARS})) || '...' END"
+    )
+
+
+def _nothing() -> pa.Table:
+    return pa.table({"row": pa.array([], pa.int64())})
+
+
+def stem_sql(text: str) -> tuple[str, str]:
+    """``identity.text_stem`` in SQL: (stem, truncated), for texts that passed the checks."""
+    fullwidth = _FULLWIDTH.replace("'", "''")
+    ascii_ = _ASCII.replace("'", "''")
+    has_cut = f"regexp_matches({text}, '{_PLACEHOLDER}')"
+    before = (
+        f"CASE WHEN {has_cut} THEN regexp_extract({text}, '(?s)^(.*?){_PLACEHOLDER}', 1)"
+        f" ELSE {text} END"
+    )
+    cut_long = f"left({before}, {STEM_CHARS * 3})"
+    bare = f"regexp_replace({cut_long}, '{_ELLIPSIS}', '')"
+    full = (
+        f"regexp_replace(lower(translate({bare}, '{fullwidth}', '{ascii_}')),"
+        " '[^\\p{L}\\p{N}]+', '', 'g')"
+    )
+    stem = f"left({full}, {STEM_CHARS})"
+    truncated = (
+        f"(regexp_matches({text}, '{_ELLIPSIS}') OR {has_cut}"
+        f" OR length({before}) > {STEM_CHARS * 3} OR length({full}) > {STEM_CHARS})"
+    )
+    return stem, truncated
+
+
+@dataclass(frozen=True)
+class FastBatch:
+    """The fast rows of one file, with what a sighting records about the file."""
+
+    source: str
+    digest: str
+    table: pa.Table
+    file_number: int  # the file's place in the run, to put leftovers back in order
+
+
+def insert_fast(
+    con: duckdb.DuckDBPyConnection,
+    batches: list[FastBatch],
+    others: Sequence[PostRecord],
+    run_id: int,
+    seen_at: datetime,
+) -> tuple[list[str], list[tuple[PostRecord, str, tuple[int, int]]]]:
+    """Insert the fast rows that are new posts beyond doubt; hand back the rest as records.
+
+    A row is inserted here only when nothing could merge with it: its link and guid
+    occur once in the run and nowhere in the store, and no other record of the run and
+    no stored sighting shares its opening text (``lead``), unless all those sharing it
+    are fast rows with links of their own, which never merge by text. Everything else
+    goes through ``merge_run`` like any record, in file order. Returns the new post ids and the
+    rest, each with its digest and its (file number, row).
+    """
+    if not batches:
+        return [], []
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _fast (
+               row BIGINT, title VARCHAR, excerpt VARCHAR, body VARCHAR, category VARCHAR,
+               tags VARCHAR[], published DATE, url VARCHAR, guid VARCHAR,
+               source VARCHAR, digest VARCHAR, file_number INTEGER)"""
+    )
+    for batch in batches:
+        con.register("_batch", batch.table)
+        try:
+            con.execute(
+                """INSERT INTO _fast SELECT row, title, excerpt, body, category, tags, published,
+                                            url, guid, ?, ?, ? FROM _batch""",
+                [batch.source, batch.digest, batch.file_number],
+            )
+        finally:
+            con.unregister("_batch")
+    keys = pa.table(
+        {
+            "url": pa.array([record.url for record in others], pa.string()),
+            "guid": pa.array([record.guid for record in others], pa.string()),
+            "lead": pa.array([identity_of(record).lead for record in others], pa.string()),
+        }
+    )
+    stem, truncated = stem_sql("coalesce(f.body, f.excerpt, f.title)")
+    con.register("_other_keys", keys)
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _fast_keyed AS
+                SELECT f.*, sha1(basis) AS fingerprint, left(sha1(basis), 16) AS post_id,
+                       left(stem, {LEAD_CHARS}) AS lead, stem, truncated
+                FROM (SELECT f.*,
+                             CASE WHEN f.url IS NOT NULL THEN 'url:' || f.url
+                                  ELSE 'guid:' || f.guid END AS basis,
+                             {stem} AS stem, {truncated} AS truncated
+                      FROM _fast f) f"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _fast_new AS
+               SELECT * EXCLUDE (n_url, n_guid, n_id, n_lead, lead_linked) FROM (
+                   SELECT f.*,
+                          count(*) OVER (PARTITION BY f.url) AS n_url,
+                          count(*) OVER (PARTITION BY f.guid) AS n_guid,
+                          count(*) OVER (PARTITION BY f.post_id) AS n_id,
+                          count(*) OVER (PARTITION BY f.lead) AS n_lead,
+                          bool_and(f.url IS NOT NULL) OVER (PARTITION BY f.lead) AS lead_linked
+                   FROM _fast_keyed f) f
+               WHERE (f.url IS NULL OR f.n_url = 1)
+                 AND (f.guid IS NULL OR f.n_guid = 1)
+                 AND f.n_id = 1
+                 AND (f.n_lead = 1 OR f.lead_linked)
+                 AND (f.url IS NULL
+                      OR f.url NOT IN (SELECT url FROM _other_keys WHERE url IS NOT NULL))
+                 AND (f.guid IS NULL
+                      OR f.guid NOT IN (SELECT guid FROM _other_keys WHERE guid IS NOT NULL))
+                 AND f.lead NOT IN (SELECT lead FROM _other_keys)"""
+        )
+    finally:
+        con.unregister("_other_keys")
+    # Against the store: one anti-join per key, on the posts and sightings tables.
+    con.execute(
+        """DELETE FROM _fast_new f WHERE f.url IN (SELECT url FROM posts WHERE url IS NOT NULL)
+              OR f.guid IN (SELECT guid FROM sightings WHERE guid IS NOT NULL)
+              OR f.lead IN (SELECT lead FROM sightings)
+              OR f.post_id IN (SELECT id FROM posts)"""
+    )
+    con.execute(
+        """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags, published,
+                              url, source, first_seen, last_seen, sightings)
+           SELECT post_id, title, FALSE, excerpt, body, category, tags, published, url, source,
+                  ?, ?, 1
+           FROM _fast_new ORDER BY row""",
+        [seen_at, seen_at],
+    )
+    con.execute(
+        """INSERT INTO sightings
+           SELECT post_id, ?, source, source || ' row ' || row, digest, fingerprint, guid, lead,
+                  stem, truncated, ?
+           FROM _fast_new ORDER BY row""",
+        [run_id, seen_at],
+    )
+    added = [r[0] for r in con.execute("SELECT post_id FROM _fast_new ORDER BY row").fetchall()]
+    rest = con.execute(
+        """SELECT f.source, f.source || ' row ' || f.row, f.title, f.excerpt, f.body, f.category,
+                  f.tags, f.published, f.url, f.guid, f.digest, f.file_number, f.row
+           FROM _fast f ANTI JOIN _fast_new n ON n.file_number = f.file_number AND n.row = f.row
+           ORDER BY f.file_number, f.row"""
+    ).fetchall()
+    for table in ("_fast", "_fast_keyed", "_fast_new"):
+        con.execute(f"DROP TABLE {table}")
+    records = [
+        (
+            PostRecord(
+                source=source,
+                locator=locator,
+                title=title,
+                excerpt=excerpt,
+                body=body,
+                category=category,
+                tags=tuple(tags or ()),
+                published=published,
+                url=url,
+                guid=guid,
+            ),
+            digest,
+            (file_number, row),
+        )
+        for (
+            source, locator, title, excerpt, body, category, tags, published, url, guid, digest,
+            file_number, row,
+        ) in rest
+    ]  # fmt: skip
+    return added, records
