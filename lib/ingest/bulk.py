@@ -38,8 +38,8 @@ _SAFE = (
     r"\x{20}-\x{7E}\x{B7}\x{C0}-\x{FF}\x{2010}-\x{2027}\x{2030}-\x{205E}"
     r"\x{3001}-\x{3037}\x{303B}-\x{303F}\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{FF01}-\x{FF5E}"
 )
-_FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
-_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+_ASCII_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_FULLWIDTH_ALNUM = "".join(chr(ord(c) + 0xFEE0) for c in _ASCII_ALNUM)  # ０…９Ａ…Ｚａ…ｚ
 # A line field clean_line leaves alone: safe characters, no '<' where HTML is looked for,
 # single inner spaces, none at the ends.
 _LINE = rf"^[{_SAFE}]+$"
@@ -154,7 +154,7 @@ def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa
                 " AND NOT regexp_matches(body, '^\\s|\\s$')))",
             ]
         )
-        fast = con.execute(
+        fast = con.sql(
             f"""SELECT row, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt, body,
                        category, tags, published, url, guid
                 FROM _clean WHERE {checks} ORDER BY row"""
@@ -183,27 +183,34 @@ def _nothing() -> pa.Table:
     return pa.table({"row": pa.array([], pa.int64())})
 
 
-def stem_sql(text: str) -> tuple[str, str]:
-    """``identity.text_stem`` in SQL: (stem, truncated), for texts that passed the checks."""
-    fullwidth = _FULLWIDTH.replace("'", "''")
-    ascii_ = _ASCII.replace("'", "''")
-    has_cut = f"regexp_matches({text}, '{_PLACEHOLDER}')"
-    before = (
-        f"CASE WHEN {has_cut} THEN regexp_extract({text}, '(?s)^(.*?){_PLACEHOLDER}', 1)"
-        f" ELSE {text} END"
-    )
-    cut_long = f"left({before}, {STEM_CHARS * 3})"
-    bare = f"regexp_replace({cut_long}, '{_ELLIPSIS}', '')"
-    full = (
-        f"regexp_replace(lower(translate({bare}, '{fullwidth}', '{ascii_}')),"
-        " '[^\\p{L}\\p{N}]+', '', 'g')"
-    )
-    stem = f"left({full}, {STEM_CHARS})"
-    truncated = (
-        f"(regexp_matches({text}, '{_ELLIPSIS}') OR {has_cut}"
-        f" OR length({before}) > {STEM_CHARS * 3} OR length({full}) > {STEM_CHARS})"
-    )
-    return stem, truncated
+def stem_columns(text: str) -> list[tuple[str, str]]:
+    """``identity.text_stem`` in SQL for texts that passed the checks, as named steps
+    (each step may use the ones before), ending in ``stem`` and ``truncated``.
+
+    Steps, not one expression, so that each regular expression runs once per row.
+    """
+    return [
+        ("_text", text),
+        ("_cut", f"regexp_matches(_text, '{_PLACEHOLDER}')"),
+        ("_dots", f"regexp_matches(_text, '{_ELLIPSIS}')"),
+        (
+            "_before",
+            f"CASE WHEN _cut THEN regexp_extract(_text, '(?s)^(.*?){_PLACEHOLDER}', 1)"
+            " ELSE _text END",
+        ),
+        ("_long", f"length(_before) > {STEM_CHARS * 3}"),
+        ("_bare", f"regexp_replace(left(_before, {STEM_CHARS * 3}), '{_ELLIPSIS}', '')"),
+        # Letters and digits only, then the fullwidth ones mapped (their punctuation is
+        # gone by then, and translate() is slow on long text), then lower case.
+        ("_alnum", "regexp_replace(_bare, '[^\\p{L}\\p{N}]+', '', 'g')"),
+        (
+            "_full",
+            f"lower(CASE WHEN regexp_matches(_alnum, '[{_FULLWIDTH_ALNUM}]')"
+            f" THEN translate(_alnum, '{_FULLWIDTH_ALNUM}', '{_ASCII_ALNUM}') ELSE _alnum END)",
+        ),
+        ("stem", f"left(_full, {STEM_CHARS})"),
+        ("truncated", f"_dots OR _cut OR _long OR length(_full) > {STEM_CHARS}"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -257,18 +264,20 @@ def insert_fast(
             "lead": pa.array([identity_of(record).lead for record in others], pa.string()),
         }
     )
-    stem, truncated = stem_sql("coalesce(f.body, f.excerpt, f.title)")
+    steps = stem_columns("coalesce(body, excerpt, title)")
+    # One SELECT per step: DuckDB would otherwise evaluate a reused expression again.
+    query = "SELECT *, CASE WHEN url IS NOT NULL THEN 'url:' || url ELSE 'guid:' || guid END"
+    query += " AS basis FROM _fast"
+    for name, expression in steps:
+        query = f"SELECT *, {expression} AS {name} FROM ({query})"
     con.register("_other_keys", keys)
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _fast_keyed AS
-                SELECT f.*, sha1(basis) AS fingerprint, left(sha1(basis), 16) AS post_id,
-                       left(stem, {LEAD_CHARS}) AS lead, stem, truncated
-                FROM (SELECT f.*,
-                             CASE WHEN f.url IS NOT NULL THEN 'url:' || f.url
-                                  ELSE 'guid:' || f.guid END AS basis,
-                             {stem} AS stem, {truncated} AS truncated
-                      FROM _fast f) f"""
+                SELECT * EXCLUDE ({", ".join(n for n, _ in steps if n.startswith("_"))}),
+                       sha1(basis) AS fingerprint, left(sha1(basis), 16) AS post_id,
+                       left(stem, {LEAD_CHARS}) AS lead
+                FROM ({query})"""
         )
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _fast_new AS
