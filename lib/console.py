@@ -16,7 +16,10 @@ one is caught by the next.
    attached ``READ_ONLY``, then no file or network access, no extension install or load,
    no Python replacement scans, no persistent secrets, no spilling to disk, one thread, a
    memory limit, and the configuration locked so the query cannot undo any of it. The
-   instance is thrown away after the query, so nothing a query does outlives it.
+   instance is thrown away after the query, so nothing a query does outlives it. A local
+   Parquet dataset is attached as views over its files, which are the only files the
+   instance may open (``allowed_paths``); MotherDuck and datasets behind URLs are not
+   served (:func:`unavailable`), since the sandbox has no network.
 3. **It runs on a worker thread under a time limit**: past it the query is interrupted
    (:class:`ConsoleTimeout`). At most ``max_rows`` rows and ``max_bytes`` bytes of result
    are kept. A few queries run at once at most (the others wait briefly for a slot), so a
@@ -439,7 +442,8 @@ def sandbox(db_path: str) -> duckdb.DuckDBPyConnection:
 
     The store is attached before external access is turned off (attaching is external
     access), then the configuration is locked: ``SET``, ``RESET`` and ``PRAGMA`` can no
-    longer undo any of it, even if a statement got past the checks.
+    longer undo any of it, even if a statement got past the checks. A Parquet dataset is
+    attached as views (:func:`_attach_dataset`).
     """
     return _open_sandbox(db_path)[0]
 
