@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.data import require_store
 from ui.filters import filter_panel
 from ui.shell import pages, running_in_shell
 
@@ -11,5 +12,6 @@ st.set_page_config(page_title="Blog topic explorer", page_icon=":material/insigh
 
 page = st.navigation(pages())
 with running_in_shell():
+    require_store()
     filter_panel()
     page.run()

@@ -1,9 +1,13 @@
 """Making sure the app has data on a fresh clone, with no step beyond ``streamlit run``.
 
-The bundled snapshots in ``data/seed`` are imported when the store is missing or
-older than them. Importing is idempotent and merges, so a store that also holds
-the user's own imports keeps them; and a store that already saw every bundled
-file is not rewritten at all.
+The bundled snapshots in ``data/seed`` are imported into the default store
+(``data/posts.duckdb``) when it is missing or older than them. Importing is idempotent
+and merges, so a default store that also holds the user's own imports keeps them; and a
+store that already saw every bundled file is not rewritten at all.
+
+A store the user names (``POSTS_DB``, ``--db``, the ``posts_db`` secret) is theirs: it
+never gets the sample posts, and a missing one is not created (the app says so). It is
+still migrated to the current schema, since the app's queries need it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from lib.config import SEED_DIR
+from lib.config import DEFAULT_DB, SEED_DIR
+from lib.locator import locate
 from lib.store import SCHEMA_VERSION, connect_read_only, scalar, write_transaction
 
 
@@ -75,10 +80,23 @@ def upgrade(db_path: str) -> bool:
     return True
 
 
-def ensure_seeded(db_path: str, seed_dir: Path = SEED_DIR) -> bool:
-    """Import the bundled data when needed; True when the store was (re)written."""
-    if db_path.startswith("md:"):
+def is_default(db_path: str, default_db: str | os.PathLike[str] = DEFAULT_DB) -> bool:
+    """Whether ``db_path`` is the default store, however it is spelled."""
+    return Path(db_path).expanduser().resolve() == Path(default_db).expanduser().resolve()
+
+
+def ensure_seeded(
+    db_path: str, seed_dir: Path = SEED_DIR, default_db: str | os.PathLike[str] = DEFAULT_DB
+) -> bool:
+    """Get a store ready to read; True when it was (re)written.
+
+    The default store (``default_db``) gets the bundled data when needed; any other DuckDB
+    file is only migrated, if it exists; Parquet datasets and MotherDuck are left as they are.
+    """
+    if locate(db_path).kind != "duckdb":
         return False
+    if not is_default(db_path, default_db):
+        return upgrade(db_path)
     upgraded = upgrade(db_path)
     if not needs_seeding(db_path, seed_dir):
         return upgraded

@@ -16,7 +16,10 @@ one is caught by the next.
    attached ``READ_ONLY``, then no file or network access, no extension install or load,
    no Python replacement scans, no persistent secrets, no spilling to disk, one thread, a
    memory limit, and the configuration locked so the query cannot undo any of it. The
-   instance is thrown away after the query, so nothing a query does outlives it.
+   instance is thrown away after the query, so nothing a query does outlives it. A local
+   Parquet dataset is attached as views over its files, which are the only files the
+   instance may open (``allowed_paths``); MotherDuck and datasets behind URLs are not
+   served (:func:`unavailable`), since the sandbox has no network.
 3. **It runs on a worker thread under a time limit**: past it the query is interrupted
    (:class:`ConsoleTimeout`). At most ``max_rows`` rows and ``max_bytes`` bytes of result
    are kept. A few queries run at once at most (the others wait briefly for a slot), so a
@@ -33,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -40,6 +44,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from lib import dataset
+from lib.locator import Locator, StoreError, locate
 
 DEFAULT_TIMEOUT_S = 5.0
 MAX_ROWS = 10_000
@@ -158,6 +165,10 @@ class ConsoleRefused(ConsoleError):
 
 class ConsoleTimeout(ConsoleError):
     """The query ran past the time limit and was cancelled."""
+
+
+class ConsoleUnavailable(ConsoleError):
+    """The console cannot serve this kind of store (see :func:`unavailable`)."""
 
 
 class ConsoleBusy(ConsoleError):
@@ -402,23 +413,82 @@ def check_tables(refs: list[tuple[str, str, str]], tables: set[str]) -> None:
 # --- The sandbox ------------------------------------------------------------------------------
 
 
+def unavailable(db_path: str) -> str | None:
+    """Why the console cannot serve this store, or None when it can.
+
+    The sandbox turns off network access and extension loading before any query runs;
+    MotherDuck and remote Parquet datasets need both for every read, so they are not
+    offered rather than offered with a wall taken down.
+    """
+    locator = locate(db_path)
+    if locator.kind == "motherduck":
+        return (
+            f"The SQL console is not available for {locator.describe()}: each query runs in a"
+            " sandbox without network access or extensions, and MotherDuck needs both. The"
+            " other pages read it as usual."
+        )
+    if locator.remote:
+        return (
+            f"The SQL console is not available for {locator.describe()}: each query runs in a"
+            " sandbox without network access or extensions, and reading object storage or web"
+            " URLs needs both (DuckDB's httpfs). The other pages read it as usual; a local copy"
+            " of the dataset (python -m lib.export) works here."
+        )
+    return None
+
+
 def sandbox(db_path: str) -> duckdb.DuckDBPyConnection:
     """A fresh DuckDB instance that can read the store and nothing else, and cannot change that.
 
     The store is attached before external access is turned off (attaching is external
     access), then the configuration is locked: ``SET``, ``RESET`` and ``PRAGMA`` can no
-    longer undo any of it, even if a statement got past the checks.
+    longer undo any of it, even if a statement got past the checks. A Parquet dataset is
+    attached as views (:func:`_attach_dataset`).
     """
+    return _open_sandbox(db_path)[0]
+
+
+def _open_sandbox(db_path: str) -> tuple[duckdb.DuckDBPyConnection, dict[str, int | None]]:
+    """:func:`sandbox`, and the row counts a Parquet dataset's manifest gives (else none)."""
+    why = unavailable(db_path)
+    if why:
+        raise ConsoleUnavailable(why)
+    locator = locate(db_path)
     con = duckdb.connect(":memory:", config=dict(_CONFIG))
+    rows: dict[str, int | None] = {}
     try:
-        con.execute(f"ATTACH ? AS {ALIAS} (READ_ONLY)", [str(db_path)])
+        if locator.kind == "parquet":
+            rows = _attach_dataset(con, locator)
+        else:
+            con.execute(f"ATTACH ? AS {ALIAS} (READ_ONLY)", [str(db_path)])
         con.execute(f"USE {ALIAS}")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except BaseException:
         con.close()
         raise
-    return con
+    return con, rows
+
+
+def _attach_dataset(con: duckdb.DuckDBPyConnection, locator: Locator) -> dict[str, int | None]:
+    """A local Parquet dataset as the catalog ``posts_db``: one view per table.
+
+    With external access off, DuckDB still reads the files listed in ``allowed_paths``
+    and nothing else (checked: any other file, a glob, or ``..`` around the list is
+    refused). A view is bound again at every query, so its files must be on that list;
+    they are named relative to the dataset (resolved through ``file_search_path``, and
+    listed both ways, as DuckDB checks both) so that ``duckdb_views()`` does not show
+    where the dataset lives on the server.
+    """
+    found = dataset.tables(con, locator)
+    relative = [file for table in found for file in table.files]
+    absolute = [dataset.join(locator.location, file) for file in relative]
+    con.execute("SET allowed_paths = ?", [absolute + relative])
+    con.execute("SET file_search_path = ?", [str(Path(locator.location).resolve())])
+    con.execute(f"ATTACH ':memory:' AS {ALIAS}")
+    for table in found:
+        con.execute(dataset.view_sql(table, None, catalog=ALIAS))
+    return {table.name: table.rows for table in found}
 
 
 def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -432,9 +502,9 @@ def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def schema(db_path: str) -> pd.DataFrame:
     """Every table and column of the store (read live, so new tables appear), for the page."""
-    con = sandbox(db_path)
+    con, rows = _open_sandbox(db_path)
     try:
-        return con.execute(
+        frame = con.execute(
             """
             SELECT c.table_name AS "table", c.column_name AS "column", c.data_type AS "type",
                    t.estimated_size AS "rows"
@@ -449,6 +519,9 @@ def schema(db_path: str) -> pd.DataFrame:
         ).df()
     finally:
         con.close()
+    if rows:  # a dataset's tables are views: DuckDB estimates no size, the manifest counts
+        frame["rows"] = frame["rows"].fillna(frame["table"].map(rows))
+    return frame
 
 
 # --- Running a query --------------------------------------------------------------------------
@@ -527,6 +600,8 @@ def _work(run: _Run, db_path: str, checked: Checked, max_rows: int, max_bytes: i
         _attempt(run, db_path, checked, max_rows, max_bytes)
     except ConsoleError as exc:
         run.error = (type(exc), exc.message)
+    except StoreError as exc:  # a dataset that is missing, or whose manifest is unusable
+        run.error = (ConsoleError, _message_text(_hide_store(exc.message, db_path)))
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         # An error while streaming arrives from Arrow's reader as an OSError with DuckDB's message.
         run.error = (ConsoleError, _message(exc, db_path))
@@ -665,8 +740,20 @@ def _message(exc: BaseException, db_path: str | None = None) -> str:
         return f"The query needs more memory than the console allows ({MEMORY_LIMIT})."
     text = str(exc)
     if db_path:
-        text = text.replace(db_path, "<the store>")
+        text = _hide_store(text, db_path)
     return _message_text(text)
+
+
+def _hide_store(text: str, db_path: str) -> str:
+    """``text`` without where the store lives on the server (as given, and resolved)."""
+    location = locate(db_path).location
+    names = {db_path, location}
+    if not locate(db_path).remote:
+        names.add(str(Path(location).resolve()))
+    for name in sorted(names, key=len, reverse=True):
+        if name:
+            text = text.replace(name, "<the store>")
+    return text
 
 
 def _message_text(text: str) -> str:

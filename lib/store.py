@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from lib.locator import locate, refuse_writes
+
 SCHEMA_VERSION = 4
 
 SCHEMA = """
@@ -166,8 +168,11 @@ def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyC
     """A connection to a private copy of the store that replaces it only on success.
 
     The body runs inside one DuckDB transaction on the copy; an exception (or a
-    kill) before the final ``os.replace`` leaves the original file as it was.
+    kill) before the final ``os.replace`` leaves the original file as it was. A Parquet
+    dataset or a MotherDuck database is refused (``lib.locator.StoreReadOnly``) before
+    anything is touched: neither can be replaced this way.
     """
+    refuse_writes(locate(path))
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(target):

@@ -15,15 +15,13 @@ import streamlit as st
 
 from lib import console
 from lib.safe_text import escape_markdown
-from ui.data import signature
+from ui.data import Store, signature
 from ui.shell import require_shell
 
 require_shell()
 
 SQL_KEY = "sql"  # the widget's key is the URL parameter
 CHART_KEY = "_sql_chart"
-
-Store = tuple[str, tuple[int, int] | None]
 
 
 @st.cache_data(max_entries=64, ttl=600, show_spinner=False)
@@ -131,6 +129,10 @@ st.caption(
     f" and show {console.MAX_ROWS:,} rows; it cannot change anything or read files."
     " The sidebar filters do not apply here; the query is in the URL, so the link shares it."
 )
+unavailable = console.unavailable(store[0])
+if unavailable:  # MotherDuck, or a dataset in object storage: the sandbox cannot reach it
+    st.info(escape_markdown(unavailable), icon=":material/block:")
+    st.stop()
 
 left, right = st.columns([3, 1], gap="large")
 with right:

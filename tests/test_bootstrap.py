@@ -1,4 +1,5 @@
-"""A fresh clone has data at first start, and a user's own imports survive a re-seed."""
+"""A fresh clone has data at first start, a user's own imports survive a re-seed, and a store
+the user names is never seeded with the sample posts."""
 
 from __future__ import annotations
 
@@ -6,17 +7,66 @@ import os
 import shutil
 from pathlib import Path
 
-from lib.bootstrap import ensure_seeded, needs_seeding
-from lib.config import SEED_DIR
+import duckdb
+
+from lib.bootstrap import ensure_seeded, needs_seeding, schema_version
+from lib.config import DEFAULT_DB, SEED_DIR
 from lib.ingest import run_ingest
-from tests.conftest import query
+from lib.store import SCHEMA_VERSION
+from tests.conftest import query, table_state
 
 
-def test_missing_store_is_built_from_the_bundled_seed(db_path: str) -> None:
+def test_missing_default_store_is_built_from_the_bundled_seed(db_path: str) -> None:
     assert needs_seeding(db_path)
-    assert ensure_seeded(db_path) is True
+    assert ensure_seeded(db_path, default_db=db_path) is True
     assert query(db_path, "SELECT count(*) FROM posts") == [(33,)]
-    assert ensure_seeded(db_path) is False
+    assert ensure_seeded(db_path, default_db=db_path) is False
+
+
+def test_the_default_is_data_posts_duckdb_however_it_is_spelled(tmp_path: Path) -> None:
+    assert DEFAULT_DB.name == "posts.duckdb" and DEFAULT_DB.parent.name == "data"
+    spelled = tmp_path / "x" / ".." / "posts.duckdb"
+    assert ensure_seeded(str(spelled), default_db=tmp_path / "posts.duckdb") is True
+    assert query(str(tmp_path / "posts.duckdb"), "SELECT count(*) FROM posts") == [(33,)]
+
+
+def test_a_missing_user_named_store_is_not_created(tmp_path: Path) -> None:
+    named = tmp_path / "mine.duckdb"
+    assert ensure_seeded(str(named)) is False
+    assert not named.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_user_named_store_never_gets_the_sample_posts(tmp_path: Path) -> None:
+    named = str(tmp_path / "mine.duckdb")
+    own = tmp_path / "own.jsonl"
+    own.write_text('{"title": "我的笔记: MoE 路由", "url": "https://me.example/moe"}\n', "utf-8")
+    run_ingest(named, [str(own)])
+    old = os.path.getmtime(SEED_DIR / "000_6ad687d02a77859e.txt") - 100
+    os.utime(named, (old, old))  # older than the seed: the default store would be re-seeded
+    assert needs_seeding(named)
+    before = table_state(named)
+    assert ensure_seeded(named) is False
+    assert table_state(named) == before
+    assert query(named, "SELECT title FROM posts") == [("我的笔记: MoE 路由",)]
+
+
+def test_a_user_named_store_from_an_older_schema_is_migrated_not_seeded(tmp_path: Path) -> None:
+    named = str(tmp_path / "mine.duckdb")
+    own = tmp_path / "own.jsonl"
+    own.write_text('{"title": "LoRA 的秩怎么选", "url": "https://me.example/lora"}\n', "utf-8")
+    run_ingest(named, [str(own)])
+    con = duckdb.connect(named)
+    try:
+        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        con.execute("DELETE FROM postings")
+    finally:
+        con.close()
+    assert ensure_seeded(named) is True
+    assert schema_version(named) == SCHEMA_VERSION
+    assert query(named, "SELECT title FROM posts") == [("LoRA 的秩怎么选",)]
+    # The index was rebuilt, so the post can be found again.
+    assert query(named, "SELECT count(*) > 0 FROM postings") == [(True,)]
 
 
 def test_store_older_than_the_seed_is_brought_up_to_date_without_losing_data(
@@ -37,7 +87,7 @@ def test_store_older_than_the_seed_is_brought_up_to_date_without_losing_data(
     old = os.path.getmtime(db_path) - 100
     os.utime(db_path, (old, old))
     assert needs_seeding(db_path, seed)
-    assert ensure_seeded(db_path, seed)
+    assert ensure_seeded(db_path, seed, default_db=db_path)
     assert query(db_path, "SELECT count(*) FROM posts WHERE url IS NOT NULL") == [(1,)]
     assert query(db_path, "SELECT count(*) FROM posts") == [(34,)]
 

@@ -1,9 +1,11 @@
 """The app's read-only connection and cached query results.
 
-One read-only connection per store file lives in ``st.cache_resource``; every
-query takes its own cursor, since DuckDB connections must not be shared across
-the threads that serve sessions. When an import swaps in a new file, its
-signature changes, so both the connection and the cached results move on to it.
+One read-only connection per store lives in ``st.cache_resource``; every query
+takes its own cursor, since DuckDB connections must not be shared across the
+threads that serve sessions. When an import swaps in a new file (or an export a new
+dataset), the store's signature changes, so both the connection and the cached
+results move on to it; a remote store's signature changes every few minutes
+(``lib.stores.REMOTE_REFRESH_S``).
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from lib import queries, topics
+from lib import queries, stores, topics
 from lib.bootstrap import ensure_seeded
 from lib.config import resolve_db
-from lib.store import connect_read_only, file_signature
+from lib.locator import StoreError
+from lib.safe_text import escape_markdown
+
+Store = tuple[str, stores.Signature]
+
+
+def _secret(name: str) -> str | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets file: the usual case on a laptop
+        return None
+    return str(value) if value else None
 
 
 def db_path() -> str:
-    secret = None
-    try:
-        secret = st.secrets.get("posts_db")
-    except Exception:  # no secrets file: the usual case on a laptop
-        secret = None
-    return resolve_db(secret=secret)
+    return resolve_db(secret=_secret("posts_db"))
 
 
 @st.cache_resource(show_spinner="Preparing the bundled data…")
@@ -34,14 +42,30 @@ def _seeded(path: str) -> bool:
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(path: str, signature: tuple[int, int] | None) -> duckdb.DuckDBPyConnection:
-    return connect_read_only(path)
+def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnection:
+    # A StoreError propagates, and Streamlit does not cache it: the next run tries again.
+    return stores.open_read_only(path, motherduck_token_secret=_secret("motherduck_token"))
 
 
-def signature() -> tuple[str, tuple[int, int] | None]:
+def signature() -> Store:
     path = db_path()
     _seeded(path)
-    return path, file_signature(path)
+    return path, stores.signature(path)
+
+
+def require_store() -> None:
+    """Stop the run with a message when the store cannot be read (missing, or unreachable).
+
+    Called by ``app.py`` before anything reads the store, so that the message is the page's
+    content rather than a traceback from whichever widget asked first.
+    """
+    try:
+        _connection(*signature())
+    except StoreError as exc:
+        st.error(escape_markdown(exc.message), icon=":material/error:")
+        if exc.command:
+            st.code(exc.command, language="bash")
+        st.stop()
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -53,7 +77,7 @@ _MODULES = {"queries": queries, "topics": topics}
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached(name: str, store: tuple[str, tuple[int, int] | None], args: tuple[Any, ...]) -> Any:
+def _cached(name: str, store: Store, args: tuple[Any, ...]) -> Any:
     module, _, function = name.rpartition(".")
     cur = _connection(*store).cursor()
     try:

@@ -15,6 +15,7 @@ from lib.config import resolve_db
 from lib.ingest import IngestError, ParseOptions, run_ingest
 from lib.ingest.detect import FORMATS
 from lib.ingest.merge import POST_FIELDS
+from lib.locator import StoreReadOnly, locate, refuse_writes
 
 
 def _parse_map(items: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         encoding=args.encoding, columns=_parse_map(args.map, parser), base_url=args.base_url
     )
     db = resolve_db(args.db)
+    try:  # a Parquet dataset or MotherDuck: say what to do instead, before reading anything
+        refuse_writes(locate(db))
+    except StoreReadOnly as exc:
+        print(f"error: {exc.message}\n{exc.command}", file=sys.stderr)
+        return 2
     bar = tqdm(desc="reading", unit=" file", disable=args.quiet or None, file=sys.stderr)
 
     def progress(name: str, files: int, records: int) -> None:
