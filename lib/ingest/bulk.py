@@ -279,35 +279,31 @@ def insert_fast(
                        left(stem, {LEAD_CHARS}) AS lead
                 FROM ({query})"""
         )
+        # Hash anti-joins against the repeated keys: a window per key sorted every row.
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _fast_new AS
-               SELECT * EXCLUDE (n_url, n_guid, n_id, n_lead, lead_linked) FROM (
-                   SELECT f.*,
-                          count(*) OVER (PARTITION BY f.url) AS n_url,
-                          count(*) OVER (PARTITION BY f.guid) AS n_guid,
-                          count(*) OVER (PARTITION BY f.post_id) AS n_id,
-                          count(*) OVER (PARTITION BY f.lead) AS n_lead,
-                          bool_and(f.url IS NOT NULL) OVER (PARTITION BY f.lead) AS lead_linked
-                   FROM _fast_keyed f) f
-               WHERE (f.url IS NULL OR f.n_url = 1)
-                 AND (f.guid IS NULL OR f.n_guid = 1)
-                 AND f.n_id = 1
-                 AND (f.n_lead = 1 OR f.lead_linked)
-                 AND (f.url IS NULL
-                      OR f.url NOT IN (SELECT url FROM _other_keys WHERE url IS NOT NULL))
-                 AND (f.guid IS NULL
-                      OR f.guid NOT IN (SELECT guid FROM _other_keys WHERE guid IS NOT NULL))
-                 AND f.lead NOT IN (SELECT lead FROM _other_keys)"""
+               SELECT * FROM _fast_keyed f
+               WHERE (f.url IS NULL OR f.url NOT IN (
+                         SELECT url FROM _fast_keyed WHERE url IS NOT NULL
+                         GROUP BY url HAVING count(*) > 1
+                         UNION ALL SELECT url FROM _other_keys WHERE url IS NOT NULL
+                         UNION ALL SELECT url FROM posts WHERE url IS NOT NULL))
+                 AND (f.guid IS NULL OR f.guid NOT IN (
+                         SELECT guid FROM _fast_keyed WHERE guid IS NOT NULL
+                         GROUP BY guid HAVING count(*) > 1
+                         UNION ALL SELECT guid FROM _other_keys WHERE guid IS NOT NULL
+                         UNION ALL SELECT guid FROM sightings WHERE guid IS NOT NULL))
+                 AND f.post_id NOT IN (
+                         SELECT post_id FROM _fast_keyed GROUP BY post_id HAVING count(*) > 1
+                         UNION ALL SELECT id FROM posts)
+                 AND f.lead NOT IN (
+                         SELECT lead FROM _fast_keyed
+                         GROUP BY lead HAVING count(*) > 1 AND NOT bool_and(url IS NOT NULL)
+                         UNION ALL SELECT lead FROM _other_keys WHERE lead IS NOT NULL
+                         UNION ALL SELECT lead FROM sightings)"""
         )
     finally:
         con.unregister("_other_keys")
-    # Against the store: one anti-join per key, on the posts and sightings tables.
-    con.execute(
-        """DELETE FROM _fast_new f WHERE f.url IN (SELECT url FROM posts WHERE url IS NOT NULL)
-              OR f.guid IN (SELECT guid FROM sightings WHERE guid IS NOT NULL)
-              OR f.lead IN (SELECT lead FROM sightings)
-              OR f.post_id IN (SELECT id FROM posts)"""
-    )
     con.execute(
         """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags, published,
                               url, source, first_seen, last_seen, sightings)

@@ -18,14 +18,17 @@ time, so this is a small inverted index in plain tables.
 
 from __future__ import annotations
 
+import itertools
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
@@ -63,56 +66,73 @@ def term_counts(head: str, text: str) -> Counter[str]:
     return counts
 
 
-def _segment_chunk(rows: list[tuple[int, str, str]]) -> tuple[list[int], list[str], list[int]]:
+def _segment_chunk(batch: pa.RecordBatch, path: str) -> int:
+    """Segment a batch of posts and write their (doc, term, tf) rows to ``path``.
+
+    Runs in a worker process; writing Parquet there (rather than returning Python
+    lists) leaves the main process nothing to do per term but one bulk read.
+    """
+    columns = batch.to_pydict()
     docs: list[int] = []
-    terms: list[str] = []
+    term_ids: list[int] = []
     tfs: list[int] = []
-    for doc, head, text in rows:
-        for term, tf in term_counts(head, text).items():
-            docs.append(doc)
-            terms.append(term)
-            tfs.append(tf)
-    return docs, terms, tfs
-
-
-def _chunks(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[list[tuple[int, str, str]]]:
-    """The posts to index, a batch per query: DuckDB 2.0 cannot keep a result open while
-    the same transaction inserts postings."""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _todo AS
-            SELECT row_number() OVER (ORDER BY p.doc) AS k, p.doc, p.title, p.tags, p.excerpt,
-                   p.body
-            FROM posts p JOIN {ids} c ON c.id = p.id ORDER BY k"""
+    vocabulary: dict[str, int] = {}  # terms repeat: write each once, as a dictionary column
+    for doc, title, tags, excerpt, body in zip(
+        columns["doc"], columns["title"], columns["tags"], columns["excerpt"], columns["body"],
+        strict=True,
+    ):  # fmt: skip
+        counts = term_counts(*document_text(title, tags, excerpt, body))
+        term_ids.extend([vocabulary.setdefault(term, len(vocabulary)) for term in counts])
+        tfs.extend(counts.values())
+        docs.extend([doc] * len(counts))
+    terms = pa.DictionaryArray.from_arrays(
+        pa.array(term_ids, pa.int32()), pa.array(list(vocabulary), pa.string())
     )
-    start = 1
-    while batch := con.execute(
-        "SELECT doc, title, tags, excerpt, body FROM _todo WHERE k >= ? AND k < ?",
-        [start, start + CHUNK],
-    ).fetchall():
-        start += CHUNK
-        yield [(doc, *document_text(title, tags, excerpt, body))
-               for doc, title, tags, excerpt, body in batch]  # fmt: skip
-    con.execute("DROP TABLE _todo")
+    table = pa.table(
+        {"doc": pa.array(docs, pa.int32()), "term": terms, "tf": pa.array(tfs, pa.int32())}
+    )
+    pq.write_table(table, path)
+    return batch.num_rows
 
 
-def _segmented(
-    con: duckdb.DuckDBPyConnection, ids: str, total: int
-) -> Iterator[tuple[list[int], list[str], list[int]]]:
-    """Postings for every post in ``ids``, chunk by chunk, on every core when it pays."""
+def _batches(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[pa.RecordBatch]:
+    """The posts to index, streamed in batches of ``CHUNK``; nothing else may run on
+    ``con`` until the stream is exhausted."""
+    reader = con.execute(
+        f"""SELECT p.doc, p.title, p.tags, p.excerpt, p.body
+            FROM posts p JOIN {ids} c ON c.id = p.id ORDER BY p.doc"""
+    ).to_arrow_reader(CHUNK)
+    yield from reader
+
+
+def _segment_all(
+    con: duckdb.DuckDBPyConnection, ids: str, total: int, folder: str, progress: Progress | None
+) -> str:
+    """Postings files for every post in ``ids``, on every core when it pays; returns
+    their glob."""
     workers = min(os.cpu_count() or 1, 4)
+    done = 0
+    paths = (os.path.join(folder, f"{n:06}.parquet") for n in itertools.count())
     if total < PARALLEL_FROM or workers < 2:
-        for rows in _chunks(con, ids):
-            yield _segment_chunk(rows)
-        return
+        for batch in _batches(con, ids):
+            done += _segment_chunk(batch, next(paths))
+            if progress:
+                progress(done, total)
+        return os.path.join(folder, "*.parquet")
     # "spawn": forking a process that runs DuckDB's threads is not safe.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending = []
-        for rows in _chunks(con, ids):
-            pending.append(pool.submit(_segment_chunk, rows))
-            if len(pending) > workers * 2:
-                yield pending.pop(0).result()
+        pending: list[Future[int]] = []
+        for batch in _batches(con, ids):
+            pending.append(pool.submit(_segment_chunk, batch, next(paths)))
+            while len(pending) > workers * 2:
+                done += pending.pop(0).result()
+                if progress:
+                    progress(done, total)
         for future in pending:
-            yield future.result()
+            done += future.result()
+            if progress:
+                progress(done, total)
+    return os.path.join(folder, "*.parquet")
 
 
 def update_index(
@@ -152,24 +172,12 @@ def update_index(
     )
     con.execute("DELETE FROM postings WHERE doc IN (SELECT doc FROM _docs)")
     con.execute("DELETE FROM post_keywords WHERE doc IN (SELECT doc FROM _docs)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _new (doc INTEGER, term VARCHAR, tf INTEGER)")
-    done = 0
-    for docs, terms, tfs in _segmented(con, "_reindex", total):
-        batch = pa.table(
-            {
-                "doc": pa.array(docs, pa.int32()),
-                "term": pa.array(terms, pa.string()),
-                "tf": pa.array(tfs, pa.int32()),
-            }
+    with tempfile.TemporaryDirectory(prefix="posts-index-") as folder:
+        files = _segment_all(con, "_reindex", total, folder, progress)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _new AS SELECT doc, term, tf FROM read_parquet(?)",
+            [files],
         )
-        con.register("_batch", batch)
-        try:
-            con.execute("INSERT INTO _new SELECT doc, term, tf FROM _batch")
-        finally:
-            con.unregister("_batch")
-        done += len(set(docs))
-        if progress:
-            progress(done, total)
     _add_terms(con)
     con.execute(
         """UPDATE posts SET doc_len = coalesce(l.n, 0) FROM _docs d
