@@ -67,11 +67,17 @@ def upgrade(db_path: str) -> bool:
     A user's own store cannot be rebuilt from the bundled data, so it is migrated
     in place (through the same all-or-nothing write as an import). True when it was.
     """
-    if not os.path.exists(db_path) or schema_version(db_path) >= SCHEMA_VERSION:
+    if not os.path.exists(db_path):
         return False
-    from lib.ingest.index import update_index
+    version = schema_version(db_path)
+    if version >= SCHEMA_VERSION:
+        return False
+    from lib.ingest.index import refresh_topic_months, update_index
 
     with write_transaction(db_path) as con:  # creates the new tables and columns
+        if version == 4:  # the index is current; only the monthly topic counts are new
+            refresh_topic_months(con)
+            return True
         # Rebuild the whole index: older layouts are not worth converting.
         for table in ("postings", "terms", "post_keywords"):
             con.execute(f"DELETE FROM {table}")

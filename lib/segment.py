@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -96,24 +97,28 @@ class Segmenter:
                 out.extend(w for w in self._jieba.cut(chunk) if w not in self.stopwords)
         return out
 
-    def bag(self, text: str | None) -> list[str]:
-        """The same tokens as :meth:`tokens`, in no particular order, about twice as fast.
+    def counts(self, text: str | None) -> Counter[str]:
+        """How often each token of :meth:`tokens` occurs, about twice as fast.
 
         Indexing only counts tokens, so the Chinese runs go to jieba in one call,
-        joined by spaces (where jieba always cuts), instead of one call per run.
+        joined by spaces (where jieba always cuts), instead of one call per run, and
+        stop words are dropped once per distinct word rather than per occurrence.
         """
         if not text:
-            return []
-        parts = self._split(_normalise(text))
-        stopwords = self.stopwords
-        out: list[str] = []
-        for part in parts[1::2]:
-            token = " ".join(part.split())
-            if token not in stopwords and not token.strip("_").isdigit():
-                out.append(token)
-        chinese = _NOT_CJK.sub(" ", " ".join(parts[0::2]))
-        out.extend(w for w in self._jieba.cut(chinese) if w != " " and w not in stopwords)
-        return out
+            return Counter()
+        normalised = _normalise(text)
+        protected = any(needle in normalised for needle in self._needles)
+        parts = (self._protected if protected else self._latin).split(normalised)
+        latin = parts[1::2]
+        if protected:  # a protected term may span a line break or several spaces
+            latin = [" ".join(part.split()) for part in latin]
+        counts = Counter(latin)
+        counts.update(self._jieba.cut(_NOT_CJK.sub(" ", " ".join(parts[0::2]))))
+        for word in counts.keys() & self.stopwords:
+            del counts[word]
+        for word in [w for w in counts if w.isspace() or (w[0] == "_" and w.strip("_").isdigit())]:
+            del counts[word]
+        return counts
 
     def is_topical(self, term: str) -> bool:
         """Whether a token can stand as a topic: a dictionary term, or a noun-like word.

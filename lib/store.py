@@ -19,7 +19,7 @@ import duckdb
 
 from lib.locator import locate, refuse_writes
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -63,6 +63,19 @@ CREATE TABLE IF NOT EXISTS post_keywords (
     weight    DOUBLE NOT NULL,
     category  VARCHAR,
     published DATE
+);
+-- Keyword counts per term, category and month, rebuilt by every import: topic lists over
+-- whole months read these instead of every post's keywords (see lib/topics.py).
+CREATE TABLE IF NOT EXISTS topic_months (
+    term     VARCHAR NOT NULL,
+    category VARCHAR,
+    month    DATE,
+    posts    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keyed_months (
+    category VARCHAR,
+    month    DATE,
+    posts    INTEGER NOT NULL  -- posts with at least one keyword
 );
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id      INTEGER PRIMARY KEY,

@@ -21,7 +21,91 @@ from lib.filters import Filters, where
 from lib.periods import INTERVALS
 
 MAX_COMPARED = 5
-CLASS_COLUMNS = {"category": "k.category", "year": "year(k.published)::VARCHAR"}
+CLASS_COLUMNS = {"category": "k.category", "year": "year(k.month)::VARCHAR"}
+
+
+def _month_end(day: date) -> date:
+    return _next_month(day) - timedelta(days=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class _Monthly:
+    """How to read one count per (category, month), exactly or from a monthly table."""
+
+    table: str  # the monthly table: (…, category, month, posts)
+    keys: str  # its columns besides category and month, as in the exact query
+    exact: str  # the count in post_keywords k: count(*) or count(DISTINCT k.doc)
+
+
+_KEYWORDS = _Monthly("topic_months", "term", "count(*)")
+_SIZES = _Monthly("keyed_months", "", "count(DISTINCT k.doc)")
+
+
+def _monthly_counts(filters: Filters, what: _Monthly) -> tuple[str, list[object]]:
+    """SQL for rows ``(keys…, category, month, n)`` counting the filtered posts' keywords.
+
+    Whole months come from the monthly table; the cut-off months at either end of a
+    date range, and every filter the table cannot answer (words, topics), from the
+    posts' own keywords. Summing ``n`` gives exactly what the keywords give.
+    """
+    keys = f"{what.keys}, " if what.keys else ""
+    exact_keys = f"k.{what.keys}, " if what.keys else ""
+
+    def exact(part: Filters) -> tuple[str, list[object]]:
+        clause, params = where(part, "k")
+        return (
+            f"""SELECT {exact_keys}k.category, date_trunc('month', k.published)::DATE AS month,
+                       {what.exact} AS n
+                FROM post_keywords k WHERE {clause} GROUP BY ALL""",
+            params,
+        )
+
+    if filters.q.strip() or filters.topics:
+        return exact(filters)
+    categories = Filters(categories=filters.categories)
+    clause, params = where(categories, "m")
+    start, end = filters.start, filters.end
+    if start and end and start > end:
+        return exact(filters)
+    parts: list[tuple[str, list[object]]] = []
+    first_full = start if start is None or start.day == 1 else _next_month(start)
+    last_full = None if end is None else end.replace(day=1)
+    if end is not None and end != _month_end(end):
+        last_full = _previous_month(end)
+    if start is not None and first_full != start:  # the cut-off first month
+        cut = _month_end(start) if end is None else min(_month_end(start), end)
+        parts.append(exact(replace(categories, start=start, end=cut)))
+    if end is not None and last_full is not None and last_full < end.replace(day=1):
+        cut = end.replace(day=1) if start is None else max(end.replace(day=1), start)
+        if not parts or cut > _month_end(start):  # not the month already cut above
+            parts.append(exact(replace(categories, start=cut, end=end)))
+    if first_full is None or last_full is None or first_full <= last_full:
+        bounds = []
+        bound_params: list[object] = []
+        if first_full is not None:
+            bounds.append("m.month >= ?")
+            bound_params.append(first_full)
+        if last_full is not None:
+            bounds.append("m.month <= ?")
+            bound_params.append(last_full)
+        monthly = " AND ".join([clause, *bounds])
+        parts.append(
+            (
+                f"SELECT {keys}m.category, m.month, m.posts AS n FROM {what.table} m "
+                f"WHERE {monthly}",
+                [*params, *bound_params],
+            )
+        )
+    sql = " UNION ALL ".join(f"({part})" for part, _ in parts)
+    return sql, [p for _, part_params in parts for p in part_params]
 
 
 def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -> pd.DataFrame:
@@ -31,21 +115,20 @@ def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -
     ``share`` the fraction of filtered posts, and ``lift`` how much more often it
     leads here than in all posts (1 = as often as anywhere).
     """
-    clause, params = where(filters, "k")
+    counts, params = _monthly_counts(filters, _KEYWORDS)
+    sizes, size_params = _monthly_counts(filters, _SIZES)
     return con.execute(
-        f"""WITH here AS (SELECT term, count(*) AS n FROM post_keywords k WHERE {clause}
-                          GROUP BY term),
-                 size AS (SELECT count(DISTINCT doc) AS docs FROM post_keywords k
-                          WHERE {clause}),
-                 everywhere AS (SELECT term, count(*) AS n FROM post_keywords
+        f"""WITH here AS (SELECT term, sum(n)::BIGINT AS n FROM ({counts}) GROUP BY term),
+                 size AS (SELECT sum(n)::BIGINT AS docs FROM ({sizes})),
+                 everywhere AS (SELECT term, sum(posts)::BIGINT AS n FROM topic_months
                                 WHERE term IN (SELECT term FROM here) GROUP BY term),
-                 total AS (SELECT count(DISTINCT doc) AS docs FROM post_keywords)
+                 total AS (SELECT sum(posts)::BIGINT AS docs FROM keyed_months)
             SELECT h.term AS topic, h.n AS posts, h.n / s.docs AS share,
                    (h.n / s.docs) / (e.n / t.docs) AS lift,
                    h.n / s.docs * ln(1 + t.docs / e.n) AS score
             FROM here h JOIN everywhere e USING (term), size s, total t
             ORDER BY score DESC, posts DESC, topic LIMIT ?""",
-        [*params, *params, int(limit)],
+        [*params, *size_params, int(limit)],
     ).df()
 
 
@@ -59,10 +142,10 @@ def by_class(
     """
     if by not in CLASS_COLUMNS:
         raise ValueError(f"by must be one of {', '.join(CLASS_COLUMNS)}")
-    clause, params = where(filters, "k")
+    rows, params = _monthly_counts(filters, _KEYWORDS)
     return con.execute(
-        f"""WITH counts AS (SELECT {CLASS_COLUMNS[by]} AS class, term, count(*) AS n
-                            FROM post_keywords k WHERE {clause} GROUP BY ALL),
+        f"""WITH counts AS (SELECT {CLASS_COLUMNS[by]} AS class, term, sum(k.n)::BIGINT AS n
+                            FROM ({rows}) k GROUP BY ALL),
                  classes AS (SELECT class, sum(n) AS size FROM counts GROUP BY class),
                  terms AS (SELECT term, sum(n) AS f FROM counts GROUP BY term),
                  average AS (SELECT avg(size) AS a FROM classes),
@@ -150,20 +233,23 @@ def movers(
     Shares, not counts, so that a blog writing twice as much does not make every
     topic "rise"; a term needs at least two posts in one of the periods to count.
     """
-    base = replace(filters, start=None, end=None)
-    clause, params = where(base, "k")
     (b0, b1), (a0, a1) = periods.before, periods.after
+    before = replace(filters, start=b0, end=b1)
+    after = replace(filters, start=a0, end=a1)
+    parts = [
+        _monthly_counts(before, _KEYWORDS),
+        _monthly_counts(after, _KEYWORDS),
+        _monthly_counts(before, _SIZES),
+        _monthly_counts(after, _SIZES),
+    ]
+    (kb, _), (ka, _), (sb, _), (sa, _) = parts
     return con.execute(
-        f"""WITH kw AS (SELECT k.doc, k.term,
-                               CASE WHEN k.published BETWEEN ? AND ? THEN 'before'
-                                    WHEN k.published BETWEEN ? AND ? THEN 'after' END AS side
-                        FROM post_keywords k WHERE {clause}),
-                 sizes AS (SELECT count(DISTINCT doc) FILTER (WHERE side = 'before') AS nb,
-                                  count(DISTINCT doc) FILTER (WHERE side = 'after') AS na
-                           FROM kw),
-                 counts AS (SELECT term, count(*) FILTER (WHERE side = 'before') AS before,
-                                   count(*) FILTER (WHERE side = 'after') AS after
-                            FROM kw WHERE side IS NOT NULL GROUP BY term),
+        f"""WITH b AS (SELECT term, sum(n)::BIGINT AS n FROM ({kb}) GROUP BY term),
+                 a AS (SELECT term, sum(n)::BIGINT AS n FROM ({ka}) GROUP BY term),
+                 sizes AS (SELECT coalesce((SELECT sum(n) FROM ({sb})), 0)::BIGINT AS nb,
+                                  coalesce((SELECT sum(n) FROM ({sa})), 0)::BIGINT AS na),
+                 counts AS (SELECT term, coalesce(b.n, 0) AS before, coalesce(a.n, 0) AS after
+                            FROM b FULL JOIN a USING (term)),
                  result AS (
                      SELECT c.term AS topic, c.before, c.after,
                             c.before / s.nb AS share_before, c.after / s.na AS share_after,
@@ -173,5 +259,5 @@ def movers(
             (SELECT * FROM result WHERE change > 0 ORDER BY change DESC, topic LIMIT ?)
             UNION ALL
             (SELECT * FROM result WHERE change < 0 ORDER BY change, topic LIMIT ?)""",
-        [b0, b1, a0, a1, *params, int(limit), int(limit)],
+        [*(p for _, ps in parts for p in ps), int(limit), int(limit)],
     ).df()
