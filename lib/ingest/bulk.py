@@ -265,16 +265,19 @@ def insert_fast(
         }
     )
     steps = stem_columns("coalesce(body, excerpt, title)")
-    # One SELECT per step: DuckDB would otherwise evaluate a reused expression again.
-    query = "SELECT *, CASE WHEN url IS NOT NULL THEN 'url:' || url ELSE 'guid:' || guid END"
-    query += " AS basis FROM _fast"
+    # One SELECT per step: DuckDB would otherwise evaluate a reused expression again. The
+    # keys are kept apart from the text columns, which are copied once, into the posts.
+    query = """SELECT file_number, row, url, guid, body, excerpt, title,
+                      CASE WHEN url IS NOT NULL THEN 'url:' || url ELSE 'guid:' || guid END
+                      AS basis
+               FROM _fast"""
     for name, expression in steps:
         query = f"SELECT *, {expression} AS {name} FROM ({query})"
     con.register("_other_keys", keys)
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _fast_keyed AS
-                SELECT * EXCLUDE ({", ".join(n for n, _ in steps if n.startswith("_"))}),
+                SELECT file_number, row, url, guid, stem, truncated,
                        sha1(basis) AS fingerprint, left(sha1(basis), 16) AS post_id,
                        left(stem, {LEAD_CHARS}) AS lead
                 FROM ({query})"""
@@ -307,19 +310,22 @@ def insert_fast(
     con.execute(
         """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags, published,
                               url, source, first_seen, last_seen, sightings)
-           SELECT post_id, title, FALSE, excerpt, body, category, tags, published, url, source,
-                  ?, ?, 1
-           FROM _fast_new ORDER BY row""",
+           SELECT n.post_id, f.title, FALSE, f.excerpt, f.body, f.category, f.tags, f.published,
+                  f.url, f.source, ?, ?, 1
+           FROM _fast f JOIN _fast_new n USING (file_number, row)""",
         [seen_at, seen_at],
     )
     con.execute(
         """INSERT INTO sightings
-           SELECT post_id, ?, source, source || ' row ' || row, digest, fingerprint, guid, lead,
-                  stem, truncated, ?
-           FROM _fast_new ORDER BY row""",
+           SELECT n.post_id, ?, f.source, f.source || ' row ' || n.row, f.digest, n.fingerprint,
+                  n.guid, n.lead, n.stem, n.truncated, ?
+           FROM _fast_new n JOIN _fast f USING (file_number, row)""",
         [run_id, seen_at],
     )
-    added = [r[0] for r in con.execute("SELECT post_id FROM _fast_new ORDER BY row").fetchall()]
+    added = [
+        r[0]
+        for r in con.execute("SELECT post_id FROM _fast_new ORDER BY file_number, row").fetchall()
+    ]
     rest = con.execute(
         """SELECT f.source, f.source || ' row ' || f.row, f.title, f.excerpt, f.body, f.category,
                   f.tags, f.published, f.url, f.guid, f.digest, f.file_number, f.row
