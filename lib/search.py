@@ -120,7 +120,9 @@ def scores_sql(
         f"SELECT {i} AS grp, term_id, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
     )
     params: list[object] = [p for g in term_groups for p in g.params]
-    having = f"count(DISTINCT h.grp) = {len(term_groups)}" if require_all else "TRUE"
+    # A bit per group, OR-ed: a distinct count of groups per post cost twice the search.
+    full = (1 << len(term_groups)) - 1
+    having = f"bit_or(1 << h.grp) = {full}" if require_all and len(term_groups) > 1 else "TRUE"
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT p.doc FROM posts p WHERE {filter_clause})"
