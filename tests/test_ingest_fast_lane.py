@@ -185,3 +185,16 @@ def test_a_bad_date_stops_the_run_on_the_fast_lane_too(tmp_path: Path) -> None:
     source = _write(table, tmp_path / "bad.parquet")
     with pytest.raises(IngestError, match="row 1"):
         run_ingest(str(tmp_path / "store.duckdb"), [str(source)])
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_reimporting_awkward_rows_matches_the_record_path(tmp_path: Path, seed: int) -> None:
+    source = _write(_rows(seed, 300), tmp_path / "export.parquet")
+    (fast_summary, fast), (slow_summary, slow) = _both(tmp_path, [source], before=[source])
+    assert fast == slow
+    assert (fast_summary.added, fast_summary.updated, fast_summary.unchanged) == (
+        slow_summary.added,
+        slow_summary.updated,
+        slow_summary.unchanged,
+    )
+    assert fast_summary.added == 0

@@ -116,11 +116,13 @@ def run_ingest(
         progress(f"merging {records:,} records into the store", files, records)
     with write_transaction(db_path) as con:
         run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
-        added, rest = insert_fast(con, fast, [record for record, _, _ in parsed], run_id, started)
+        others = [record for record, _, _ in parsed]
+        added, unchanged, rest = insert_fast(con, fast, others, run_id, started)
         ordered = sorted([*parsed, *rest], key=lambda item: item[2])
         sightings = sightings_from(((record, digest) for record, digest, _ in ordered), stats)
         merge_run(con, sightings, run_id, started, stats, fresh=set(added))
         stats.added += len(added)
+        stats.unchanged += unchanged
         stats.changed_ids = added + stats.changed_ids
         if progress:
             indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"

@@ -229,18 +229,21 @@ def insert_fast(
     others: Sequence[PostRecord],
     run_id: int,
     seen_at: datetime,
-) -> tuple[list[str], list[tuple[PostRecord, str, tuple[int, int]]]]:
-    """Insert the fast rows that are new posts beyond doubt; hand back the rest as records.
+) -> tuple[list[str], int, list[tuple[PostRecord, str, tuple[int, int]]]]:
+    """Insert the fast rows that are new posts beyond doubt, pass over those already stored
+    exactly so, and hand back the rest as records.
 
     A row is inserted here only when nothing could merge with it: its link and guid
     occur once in the run and nowhere in the store, and no other record of the run and
     no stored sighting shares its opening text (``lead``), unless all those sharing it
     are fast rows with links of their own, which never merge by text. Everything else
-    goes through ``merge_run`` like any record, in file order. Returns the new post ids and the
-    rest, each with its digest and its (file number, row).
+    goes through ``merge_run`` like any record, in file order. A row meeting its stored
+    post with every field equal, from the same file, would change nothing there, so it
+    is counted as unchanged and left. Returns the new post ids, the unchanged count and
+    the rest, each with its digest and its (file number, row).
     """
     if not batches:
-        return [], []
+        return [], 0, []
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _fast (
                row BIGINT, title VARCHAR, excerpt VARCHAR, body VARCHAR, category VARCHAR,
@@ -282,31 +285,52 @@ def insert_fast(
                        left(stem, {LEAD_CHARS}) AS lead
                 FROM ({query})"""
         )
-        # Hash anti-joins against the repeated keys: a window per key sorted every row.
+        # Rows nothing else in the run could merge with. Hash anti-joins against the
+        # repeated keys: a window per key sorted every row.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE _fast_new AS
+            """CREATE OR REPLACE TEMP TABLE _fast_alone AS
                SELECT * FROM _fast_keyed f
                WHERE (f.url IS NULL OR f.url NOT IN (
                          SELECT url FROM _fast_keyed WHERE url IS NOT NULL
                          GROUP BY url HAVING count(*) > 1
-                         UNION ALL SELECT url FROM _other_keys WHERE url IS NOT NULL
-                         UNION ALL SELECT url FROM posts WHERE url IS NOT NULL))
+                         UNION ALL SELECT url FROM _other_keys WHERE url IS NOT NULL))
                  AND (f.guid IS NULL OR f.guid NOT IN (
                          SELECT guid FROM _fast_keyed WHERE guid IS NOT NULL
                          GROUP BY guid HAVING count(*) > 1
-                         UNION ALL SELECT guid FROM _other_keys WHERE guid IS NOT NULL
-                         UNION ALL SELECT guid FROM sightings WHERE guid IS NOT NULL))
+                         UNION ALL SELECT guid FROM _other_keys WHERE guid IS NOT NULL))
                  AND f.post_id NOT IN (
-                         SELECT post_id FROM _fast_keyed GROUP BY post_id HAVING count(*) > 1
-                         UNION ALL SELECT id FROM posts)
+                         SELECT post_id FROM _fast_keyed GROUP BY post_id HAVING count(*) > 1)
                  AND f.lead NOT IN (
                          SELECT lead FROM _fast_keyed
                          GROUP BY lead HAVING count(*) > 1 AND NOT bool_and(url IS NOT NULL)
-                         UNION ALL SELECT lead FROM _other_keys WHERE lead IS NOT NULL
-                         UNION ALL SELECT lead FROM sightings)"""
+                         UNION ALL SELECT lead FROM _other_keys WHERE lead IS NOT NULL)"""
         )
     finally:
         con.unregister("_other_keys")
+    # New posts: nothing stored shares a key either.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _fast_new AS
+           SELECT * FROM _fast_alone f
+           WHERE (f.url IS NULL OR f.url NOT IN (SELECT url FROM posts WHERE url IS NOT NULL))
+             AND (f.guid IS NULL
+                  OR f.guid NOT IN (SELECT guid FROM sightings WHERE guid IS NOT NULL))
+             AND f.post_id NOT IN (SELECT id FROM posts)
+             AND f.lead NOT IN (SELECT lead FROM sightings)"""
+    )
+    # Seen before, word for word, in this very file (a re-import): nothing to write.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _fast_same AS
+           SELECT a.file_number, a.row FROM _fast_alone a
+           JOIN _fast f USING (file_number, row)
+           JOIN posts p ON p.url = a.url
+           WHERE NOT p.title_derived
+             AND (p.title, p.excerpt, p.body, p.category, p.tags, p.published)
+                 IS NOT DISTINCT FROM (f.title, f.excerpt, f.body, f.category, f.tags, f.published)
+             AND EXISTS (SELECT 1 FROM sightings s
+                         WHERE s.post_id = p.id AND s.source_digest = f.digest
+                           AND s.fingerprint = a.fingerprint)
+           QUALIFY count(*) OVER (PARTITION BY a.file_number, a.row) = 1"""
+    )
     con.execute(
         """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags, published,
                               url, source, first_seen, last_seen, sightings)
@@ -329,10 +353,13 @@ def insert_fast(
     rest = con.execute(
         """SELECT f.source, f.source || ' row ' || f.row, f.title, f.excerpt, f.body, f.category,
                   f.tags, f.published, f.url, f.guid, f.digest, f.file_number, f.row
-           FROM _fast f ANTI JOIN _fast_new n ON n.file_number = f.file_number AND n.row = f.row
+           FROM _fast f
+           ANTI JOIN _fast_new n ON n.file_number = f.file_number AND n.row = f.row
+           ANTI JOIN _fast_same m ON m.file_number = f.file_number AND m.row = f.row
            ORDER BY f.file_number, f.row"""
     ).fetchall()
-    for table in ("_fast", "_fast_keyed", "_fast_new"):
+    (same,) = con.execute("SELECT count(*) FROM _fast_same").fetchall()[0]
+    for table in ("_fast", "_fast_keyed", "_fast_alone", "_fast_new", "_fast_same"):
         con.execute(f"DROP TABLE {table}")
     records = [
         (
@@ -356,4 +383,4 @@ def insert_fast(
             file_number, row,
         ) in rest
     ]  # fmt: skip
-    return added, records
+    return added, int(same), records
