@@ -185,6 +185,9 @@ def _match_existing(con: duckdb.DuckDBPyConnection, groups: list[_Group]) -> dic
             "url": [s.identity.url for g in groups for s in g.sightings],
             "guid": [s.identity.guid for g in groups for s in g.sightings],
             "lead": [s.identity.lead for g in groups for s in g.sightings],
+            "digest": [s.source_digest for g in groups for s in g.sightings],
+            "locator": [s.record.locator for g in groups for s in g.sightings],
+            "fingerprint": [s.identity.fingerprint for g in groups for s in g.sightings],
         }
     )
     con.register("_run_keys", keys)
@@ -194,6 +197,13 @@ def _match_existing(con: duckdb.DuckDBPyConnection, groups: list[_Group]) -> dic
         ).fetchall()
         by_guid = con.execute(
             "SELECT DISTINCT k.g, s.post_id FROM _run_keys k JOIN sightings s ON s.guid = k.guid"
+        ).fetchall()
+        # The same record of the same file seen before: its post, even where its text
+        # alone is ambiguous (several stored posts with one text), so a re-import adds none.
+        by_seen = con.execute(
+            """SELECT DISTINCT k.g, s.post_id FROM _run_keys k JOIN sightings s
+                 ON s.source_digest = k.digest AND s.locator = k.locator
+                AND s.fingerprint = k.fingerprint"""
         ).fetchall()
         by_text = con.execute(
             """SELECT DISTINCT k.g, s.post_id, s.stem, s.truncated, p.url
@@ -206,6 +216,8 @@ def _match_existing(con: duckdb.DuckDBPyConnection, groups: list[_Group]) -> dic
     for g, pid in by_url:
         result[g] = pid
     for g, pid in by_guid:
+        result.setdefault(g, pid)
+    for g, pid in by_seen:
         result.setdefault(g, pid)
     text_candidates: dict[int, set[str]] = defaultdict(set)
     for g, pid, stem, truncated, url in by_text:
