@@ -9,6 +9,8 @@ links and dates, repeated links and texts.
 
 from __future__ import annotations
 
+import csv
+import json
 import random
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +23,8 @@ import pytest
 from bench.corpus import generate
 from lib.ingest import IngestError, run_ingest
 from lib.ingest.bulk import fast_rows
+from lib.ingest.detect import BULK_PARSERS
+from lib.ingest.records import ParseOptions
 
 PIECES = [
     "显存", "分布式训练", "FlashAttention", "KV cache", "Qwen3-VL", " ", "  ", "\t", "\n", "\r\n",
@@ -133,7 +137,8 @@ def test_the_fast_lane_takes_the_clean_rows(tmp_path: Path) -> None:
     table = generate(500)
     fast, slow = fast_rows(table, {"title": "title", "excerpt": "excerpt", "body": "body",
                                    "category": "category", "tags": "tags",
-                                   "published": "date", "url": "url"}, "x")  # fmt: skip
+                                   "published": "date", "url": "url"},
+                          [f"x row {n}" for n in range(1, 501)])  # fmt: skip
     # The synthetic corpus is clean: every row skips per-row Python.
     assert fast.num_rows == 500 and slow == []
     source = _write(table, tmp_path / "corpus.parquet")
@@ -198,3 +203,49 @@ def test_reimporting_awkward_rows_matches_the_record_path(tmp_path: Path, seed: 
         slow_summary.unchanged,
     )
     assert fast_summary.added == 0
+
+
+def _as_csv(table: pa.Table, path: Path) -> Path:
+    """The rows as CSV: tags joined with commas, line breaks kept inside quoted cells."""
+    rows = table.to_pylist()
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.column_names)
+        for row in rows:
+            tags = row["tags"]
+            row["tags"] = ",".join(t for t in tags) if tags is not None else None
+            writer.writerow(["" if row[name] is None else row[name] for name in table.column_names])
+            if row["title"] and row["title"].endswith("3"):
+                handle.write("\n")  # a blank line now and then: line numbers must still agree
+    return path
+
+
+def _as_jsonl(table: pa.Table, path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in table.to_pylist():
+            handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_csv_and_json_lines_take_the_fast_lane_with_the_same_result(
+    tmp_path: Path, seed: int, kind: str
+) -> None:
+    table = _rows(seed, 300)
+    writer = _as_csv if kind == "csv" else _as_jsonl
+    source = writer(table, tmp_path / f"export.{kind}")
+    (fast_summary, fast), (slow_summary, slow) = _both(tmp_path, [source])
+    assert fast == slow
+    assert fast_summary.added == slow_summary.added
+    assert any(":" in row[1] for row in fast["sightings"])  # file:line locators
+
+
+def test_clean_csv_and_json_lines_rows_skip_the_record_path(tmp_path: Path) -> None:
+    table = generate(300)
+    for kind, writer in (("csv", _as_csv), ("jsonl", _as_jsonl)):
+        source = writer(table, tmp_path / f"corpus.{kind}")
+        fast_table, records, _ = BULK_PARSERS[kind](
+            source.read_bytes(), str(source), ParseOptions()
+        )
+        assert fast_table.num_rows == 300 and records == [], kind

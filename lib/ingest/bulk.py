@@ -91,14 +91,27 @@ def _tags(kind: pa.DataType) -> tuple[str, str]:
             " AND len(list_distinct(tags)) = len(tags)))"
         )
         return "CASE WHEN len(tags) > 0 THEN tags::VARCHAR[] END", check
+    if kind in TEXT_TYPES:
+        # split_tags on a string: cut at the separators, fold spaces, drop empty and
+        # repeated pieces (the first of each kept); only for one-line safe text.
+        pieces = (
+            f"list_filter(list_transform(string_split_regex(tags, '{_TAG_SEPARATORS}'),"
+            " lambda x: trim(regexp_replace(x, ' +', ' ', 'g'))), lambda x: x <> '')"
+        )
+        unique = f"list_filter({pieces}, lambda x, i: list_position({pieces}, x) = i)"
+        check = f"(tags IS NULL OR regexp_matches(tags, '{_LINE}'))"
+        return f"CASE WHEN len({unique}) > 0 THEN {unique} END", check
     return "NULL::VARCHAR[]", "FALSE"
 
 
-def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa.Table, list[int]]:
+def fast_rows(
+    table: pa.Table, mapping: dict[str, str], locators: Sequence[str]
+) -> tuple[pa.Table, list[int]]:
     """The rows that need no Python cleaning, as cleaned columns, and the 0-based indexes
     of the others (for the ordinary path).
 
-    The fast rows carry ``row`` (1-based, for locators) and the record fields.
+    The fast rows carry ``row`` (1-based, for file order), their ``locator`` (as the
+    ordinary path would name the row: ``file row N``, ``file:line``) and the fields.
     """
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     for name in ("title", "excerpt", "body", "category", "url", "guid", "tags", "published"):
@@ -111,13 +124,20 @@ def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa
         kinds[name] not in TEXT_TYPES and not pa.types.is_null(kinds[name])
         for name in ("title", "excerpt", "body", "category", "url", "guid")
     ):
-        return _nothing(), list(range(table.num_rows))
+        return no_rows(), list(range(table.num_rows))
     published_sql, published_ok = _published(kinds["published"])
     tags_sql, tags_ok = _tags(kinds["tags"])
-    rows = pa.table({"row": pa.array(range(1, table.num_rows + 1), pa.int64()), **columns}).cast(
+    rows = pa.table(
+        {
+            "row": pa.array(range(1, table.num_rows + 1), pa.int64()),
+            "locator": pa.array(locators, pa.string()),
+            **columns,
+        }
+    ).cast(
         pa.schema(
             [
                 ("row", pa.int64()),
+                ("locator", pa.string()),
                 *(
                     (name, pa.string() if pa.types.is_null(kinds[name]) else kinds[name])
                     for name in columns
@@ -134,7 +154,7 @@ def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa
         )
         con.execute(
             f"""CREATE TEMP TABLE _clean AS
-                SELECT row, {text_cols}, {tags_sql} AS tags, {published_sql} AS published,
+                SELECT row, locator, {text_cols}, {tags_sql} AS tags, {published_sql} AS published,
                        {published_ok} AND {tags_ok} AS typed_ok
                 FROM _rows"""
         )
@@ -155,7 +175,8 @@ def fast_rows(table: pa.Table, mapping: dict[str, str], source: str) -> tuple[pa
             ]
         )
         fast = con.sql(
-            f"""SELECT row, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt, body,
+            f"""SELECT row, locator, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt,
+                       body,
                        category, tags, published, url, guid
                 FROM _clean WHERE {checks} ORDER BY row"""
         ).to_arrow_table()
@@ -179,8 +200,9 @@ def _plain_excerpt(col: str) -> str:
     )
 
 
-def _nothing() -> pa.Table:
-    return pa.table({"row": pa.array([], pa.int64())})
+def no_rows() -> pa.Table:
+    """A fast-lane table with no rows: every row takes the ordinary path."""
+    return pa.table({"row": pa.array([], pa.int64()), "locator": pa.array([], pa.string())})
 
 
 def stem_columns(text: str) -> list[tuple[str, str]]:
@@ -246,16 +268,16 @@ def insert_fast(
         return [], 0, []
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _fast (
-               row BIGINT, title VARCHAR, excerpt VARCHAR, body VARCHAR, category VARCHAR,
-               tags VARCHAR[], published DATE, url VARCHAR, guid VARCHAR,
+               row BIGINT, locator VARCHAR, title VARCHAR, excerpt VARCHAR, body VARCHAR,
+               category VARCHAR, tags VARCHAR[], published DATE, url VARCHAR, guid VARCHAR,
                source VARCHAR, digest VARCHAR, file_number INTEGER)"""
     )
     for batch in batches:
         con.register("_batch", batch.table)
         try:
             con.execute(
-                """INSERT INTO _fast SELECT row, title, excerpt, body, category, tags, published,
-                                            url, guid, ?, ?, ? FROM _batch""",
+                """INSERT INTO _fast SELECT row, locator, title, excerpt, body, category, tags,
+                                            published, url, guid, ?, ?, ? FROM _batch""",
                 [batch.source, batch.digest, batch.file_number],
             )
         finally:
@@ -341,7 +363,7 @@ def insert_fast(
     )
     con.execute(
         """INSERT INTO sightings
-           SELECT n.post_id, ?, f.source, f.source || ' row ' || n.row, f.digest, n.fingerprint,
+           SELECT n.post_id, ?, f.source, f.locator, f.digest, n.fingerprint,
                   n.guid, n.lead, n.stem, n.truncated, ?
            FROM _fast_new n JOIN _fast f USING (file_number, row)""",
         [run_id, seen_at],
@@ -351,7 +373,7 @@ def insert_fast(
         for r in con.execute("SELECT post_id FROM _fast_new ORDER BY file_number, row").fetchall()
     ]
     rest = con.execute(
-        """SELECT f.source, f.source || ' row ' || f.row, f.title, f.excerpt, f.body, f.category,
+        """SELECT f.source, f.locator, f.title, f.excerpt, f.body, f.category,
                   f.tags, f.published, f.url, f.guid, f.digest, f.file_number, f.row
            FROM _fast f
            ANTI JOIN _fast_new n ON n.file_number = f.file_number AND n.row = f.row

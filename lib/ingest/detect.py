@@ -86,7 +86,12 @@ PARSERS: dict[str, Parser] = {
 FORMATS = tuple(PARSERS)
 
 # Formats with a fast lane (lib.ingest.bulk): clean rows come back as one Arrow table.
-BULK_PARSERS: dict[str, BulkParser] = {"parquet": tabular.parse_parquet_bulk}
+BULK_PARSERS: dict[str, BulkParser] = {
+    "parquet": tabular.parse_parquet_bulk,
+    "csv": tabular.parse_csv_bulk,
+    "jsonl": tabular.parse_jsonl_bulk,
+    "json": tabular.parse_json_bulk,
+}
 
 
 def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
