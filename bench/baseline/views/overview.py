@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 from frames import UNCATEGORIZED, cards, filtered_posts
@@ -15,10 +16,8 @@ if posts.empty:
 cols = st.columns(3)
 cols[0].metric("Posts", f"{len(posts):,}")
 cols[1].metric("Categories", posts["category"].nunique())
-cols[2].metric(
-    "Date span",
-    f"{posts['published'].min():%Y-%m} → {posts['published'].max():%Y-%m}",
-)
+first, last = posts["published"].min(), posts["published"].max()
+cols[2].metric("Date span", f"{first:%Y-%m} → {last:%Y-%m}" if pd.notna(first) else "—")
 
 dated = posts.dropna(subset=["published"])
 month = dated["published"].dt.to_period("M").dt.to_timestamp()
