@@ -15,25 +15,35 @@ The same combinations, in the same order, are given to both apps.
 
 Prints, per page and app, the first run and the median and p95 rerun times, and
 the ratio pandas/app. Any exception shown by a page stops the benchmark.
+
+With ``--profile``, every ``lib.queries``/``lib.topics`` function the app calls is
+timed (only cache misses reach them), and the share of each rerun they take is
+printed per page: where the app's time goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import inspect
 import os
 import random
 import statistics
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import streamlit as st
 from streamlit import logger
 from streamlit.testing.v1 import AppTest
 
 from bench.apps import APPS, App, Page, check_store, machine, post_count
+from lib import queries, topics
 
 CATEGORIES = (
     ("NLP",),
@@ -157,20 +167,89 @@ class Result:
     first: float
     reruns: list[float]
     shown: list[str]
+    calls: list[list[tuple[str, float]]] = field(default_factory=list)  # per rerun, ms
 
 
-def measure(app: App, page: Page, changes: list[Combo], timeout: float) -> Result:
+class CallTimer:
+    """Times the public functions of ``lib.queries`` and ``lib.topics`` while active.
+
+    The pages reach them through ``ui.data.run``, which looks them up on the module
+    at call time, so replacing the module attributes is enough; only cache misses
+    arrive here.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+
+    def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.calls.append((name, (time.perf_counter() - started) * 1000))
+
+        return timed
+
+    @contextlib.contextmanager
+    def active(self, modules: tuple[ModuleType, ...] = (queries, topics)) -> Iterator[None]:
+        saved: list[tuple[ModuleType, str, Any]] = []
+        for module in modules:
+            short = module.__name__.rpartition(".")[2]
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ == module.__name__ and not name.startswith("_"):
+                    saved.append((module, name, function))
+                    setattr(module, name, self._timed(f"{short}.{name}", function))
+        try:
+            yield
+        finally:
+            for module, name, function in saved:
+                setattr(module, name, function)
+
+    def take(self) -> list[tuple[str, float]]:
+        taken, self.calls = self.calls, []
+        return taken
+
+
+def measure(
+    app: App, page: Page, changes: list[Combo], timeout: float, timer: CallTimer | None = None
+) -> Result:
     clear_caches()
     at = AppTest.from_file(str(app.entry), default_timeout=timeout)
     at.switch_page(page.script)
-    first = timed_run(at, page, timeout)
-    reruns, seen = [], []
+    result = Result(timed_run(at, page, timeout), [], [])
+    if timer:
+        timer.take()
     for combo in changes:
         apply(at, combo)
-        reruns.append(timed_run(at, page, timeout))
-        seen.append(shown(at))
+        result.reruns.append(timed_run(at, page, timeout))
+        result.shown.append(shown(at))
+        if timer:
+            result.calls.append(timer.take())
     clear_caches()
-    return Result(first, reruns, seen)
+    return result
+
+
+def print_profile(page: str, result: Result) -> None:
+    """Per function: calls over all reruns, median and max ms per call, share of rerun time."""
+    total = sum(result.reruns)
+    by_name: dict[str, list[float]] = {}
+    for calls in result.calls:
+        for name, ms in calls:
+            by_name.setdefault(name, []).append(ms)
+    in_calls = [sum(ms for _, ms in calls) for calls in result.calls]
+    outside = [r - c for r, c in zip(result.reruns, in_calls, strict=True)]
+    print(
+        f"\n{page}: {len(result.reruns)} reruns, median {statistics.median(result.reruns):,.0f} ms;"
+        f" in queries {statistics.median(in_calls):,.0f} ms,"
+        f" outside (Streamlit, charts, cards) {statistics.median(outside):,.0f} ms (medians)"
+    )
+    print(f"  {'function':26}{'calls':>6}{'median':>9}{'max':>9}{'share':>8}")
+    for name, times in sorted(by_name.items(), key=lambda item: -sum(item[1])):
+        print(
+            f"  {name:26}{len(times):6}{statistics.median(times):9,.0f}{max(times):9,.0f}"
+            f"{sum(times) / total:8.0%}"
+        )
 
 
 def p95(values: list[float]) -> float:
@@ -187,6 +266,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed per run")
     parser.add_argument("--seed", type=int, default=6, help="of the filter combinations")
     parser.add_argument("--verbose", action="store_true", help="print every rerun")
+    parser.add_argument(
+        "--profile", action="store_true", help="time the app's lib.queries/lib.topics calls"
+    )
     args = parser.parse_args()
     logger.set_log_level("error")  # not the warnings of running scripts outside a server
     db = str(args.db.resolve())
@@ -209,7 +291,10 @@ def main() -> None:
     for app in apps:
         for page in app.pages:
             if page.name in wanted:
-                results[app.name, page.name] = result = measure(app, page, changes, args.timeout)
+                timer = CallTimer() if args.profile and app.name == "app" else None
+                with timer.active() if timer else contextlib.nullcontext():
+                    result = measure(app, page, changes, args.timeout, timer)
+                results[app.name, page.name] = result
                 print(
                     f"  done: {app.name:6} {page.name:8} first {result.first:9,.0f}"
                     f"  median {statistics.median(result.reruns):9,.0f}",
@@ -235,6 +320,11 @@ def main() -> None:
                 p95(theirs.reruns) / p95(ours.reruns),
             )
             print(f"{'':9}{'pandas/app':11}{ratios[0]:10.1f}x{ratios[1]:13.1f}x{ratios[2]:10.1f}x")
+    if args.profile:
+        print("\nWhere the app's reruns spend their time (lib calls that missed the cache):")
+        for page_name in wanted:
+            if ("app", page_name) in results:
+                print_profile(page_name, results["app", page_name])
 
 
 if __name__ == "__main__":
