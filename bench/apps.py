@@ -3,7 +3,9 @@
 ``app`` is the explorer itself (``app.py``); ``pandas`` is ``bench/baseline``, the
 same three pages written the way most people would (the whole table in
 ``st.cache_data``, pandas masks and ``groupby``). Both read the same URL parameters
-and serve the same paths (``/``, ``/posts``, ``/topics``).
+and serve the same paths (``/``, ``/posts``, ``/topics``). ``floor`` is only for the
+cold start: a page with the Overview's title, metrics and two tiny charts and no
+data work, which shows what Streamlit, Plotly and Chromium alone take.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class App:
     name: str
     entry: Path
     pages: tuple[Page, ...]
+    tour: bool = True  # whether it serves the other pages (``floor`` has only ``/``)
 
 
 APPS = {
@@ -56,6 +59,12 @@ APPS = {
             Page("Browse", "views/posts.py", "posts", "Browse posts"),
             Page("Topics", "views/topics.py", "topics", "Topics"),
         ),
+    ),
+    "floor": App(
+        "floor",
+        REPO_ROOT / "bench" / "baseline" / "floor.py",
+        (Page("Overview", "floor.py", "", "Overview"),),
+        tour=False,
     ),
 }
 
@@ -78,11 +87,16 @@ def check_store(db: str) -> None:
 
 
 def machine() -> str:
-    """One line naming the hardware and versions the figures were measured with."""
+    """One line naming the hardware and versions the figures were measured with.
+
+    The load average is part of it: other work on a two-core machine skews every
+    figure, and the reader should see when that was the case.
+    """
     with open("/proc/meminfo") as meminfo:
         total_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
     return (
-        f"{os.cpu_count()} cores, {total_kb / 2**20:.1f} GiB RAM; Python"
+        f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at start),"
+        f" {total_kb / 2**20:.1f} GiB RAM; Python"
         f" {platform.python_version()}, DuckDB {duckdb.__version__}, Streamlit"
         f" {st.__version__}, pandas {pd.__version__}"
     )
