@@ -1,0 +1,21 @@
+"""The floor for ``bench.coldstart``: a page with no data work at all.
+
+A title, three metrics and two tiny Plotly charts, the elements the Overview's
+cold start waits for. Its cold start is what Streamlit, Plotly and Chromium
+take on this machine before any app code or query runs.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+st.set_page_config(page_title="Floor", layout="wide")
+st.title("Overview")
+cols = st.columns(3)
+cols[0].metric("Posts", "3")
+cols[1].metric("Categories", "2")
+cols[2].metric("Date span", "2024-01 → 03")
+left, right = st.columns([2, 1])
+left.plotly_chart(go.Figure(go.Bar(x=["2024-01", "2024-02", "2024-03"], y=[1, 2, 3])))
+right.plotly_chart(go.Figure(go.Bar(x=[2, 1], y=["NLP", "Python"], orientation="h")))
