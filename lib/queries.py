@@ -221,12 +221,17 @@ def sightings_of(con: duckdb.DuckDBPyConnection, post_id: str) -> pd.DataFrame:
     ).df()
 
 
-def export(con: duckdb.DuckDBPyConnection, filters: Filters) -> pa.Table:
-    """The filtered posts for download, streamed by DuckDB as Arrow (never via pandas masks)."""
+# A download is built in the server's memory: a million posts' text would not fit the
+# smallest cloud container (690 MB). Larger extracts go through `python -m lib.export`.
+EXPORT_LIMIT = 50_000
+
+
+def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT_LIMIT) -> pa.Table:
+    """The newest ``limit`` filtered posts for download, as Arrow (never via pandas masks)."""
     clause, params = where(filters)
     return con.sql(
-        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']}",
-        params=params,
+        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
+        params=[*params, int(limit)],
     ).to_arrow_table()
 
 

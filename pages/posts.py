@@ -72,6 +72,11 @@ def _parquet() -> bytes:
 
 
 if total:
+    if total > queries.EXPORT_LIMIT:
+        st.caption(
+            f"Downloads hold the newest {queries.EXPORT_LIMIT:,} of these {total:,} posts;"
+            " narrow the filters, or export the whole store with `python -m lib.export`."
+        )
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",

@@ -528,3 +528,10 @@ def test_category_bars_label_large_counts_with_thousands_separators() -> None:
     figure = category_chart(pd.DataFrame({"category": ["NLP", None], "posts": [200_000, 1_234]}))
     assert list(figure.data[0].text) == ["1,234", "200,000"]
     assert list(figure.data[0].y) == ["Uncategorized", "NLP"]
+
+
+def test_downloads_are_capped_to_fit_a_small_server(con: duckdb.DuckDBPyConnection) -> None:
+    assert queries.export(con, Filters(), limit=5).num_rows == 5
+    newest = queries.export(con, Filters(), limit=1).column("published").to_pylist()
+    every = queries.export(con, Filters()).column("published").to_pylist()
+    assert newest == every[:1]
