@@ -22,7 +22,7 @@ import streamlit as st
 
 from lib.bootstrap import needs_seeding, schema_version
 from lib.config import REPO_ROOT
-from lib.store import SCHEMA_VERSION
+from lib.store import SCHEMA_VERSION, connect_read_only
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def machine() -> str:
 
 
 def post_count(db: str) -> int:
-    con = duckdb.connect(db, read_only=True)
+    con = connect_read_only(db)
     try:
         return int(con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
     finally:

@@ -15,13 +15,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 from bench.corpus import generate
 from lib import queries, topics
 from lib.filters import Filters
 from lib.ingest import run_ingest
+from lib.store import connect_read_only
 
 VIEWS = {
     "all posts": Filters(),
@@ -56,7 +56,7 @@ def main() -> None:
             source = Path(tmp) / "corpus.parquet"
             pq.write_table(generate(args.posts), source)
             run_ingest(db, [str(source)])
-        con = duckdb.connect(db, read_only=True)
+        con = connect_read_only(db)
         (args.posts,) = con.execute("SELECT count(*) FROM posts").fetchall()[0]
         print(f"{args.posts:,} posts; ms per query, median / p95 over {args.repeat} runs")
         for view, filters in VIEWS.items():

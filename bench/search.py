@@ -27,6 +27,7 @@ from bench.corpus import TERMS, ZH_TERMS, generate
 from lib import queries
 from lib.filters import Filters
 from lib.ingest import run_ingest
+from lib.store import connect_read_only
 
 
 def build(db: Path, posts: int) -> None:
@@ -93,7 +94,7 @@ def main() -> None:
         if not db.exists():
             db.parent.mkdir(parents=True, exist_ok=True)
             build(db, args.posts)
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect_read_only(str(db))
         (posts, terms, postings) = con.execute(
             "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM terms),"
             " (SELECT count(*) FROM postings)"

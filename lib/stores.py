@@ -15,14 +15,13 @@ which the store's tables answer by their usual names:
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 
 import duckdb
 
 from lib import dataset
 from lib.locator import Locator, StoreMissing, StoreUnavailable, locate
-from lib.store import file_signature
+from lib.store import READ_LIMITS, connect_read_only, file_signature
 
 Signature = tuple[int, ...] | None
 # A remote store has no file to watch: the app re-reads it this often at most.
@@ -73,21 +72,11 @@ def open_read_only(
             " POSTS_DB (and the posts_db secret) to use the bundled data.",
             command=f"python -m lib.ingest --db {locator.location} SOURCE...",
         )
-    return duckdb.connect(locator.location, read_only=True, config=_APP_LIMITS)
-
-
-# DuckDB's default memory limit is 80% of the machine's RAM, and it keeps what it has
-# taken: the Topics page's hash tables alone took the server from 275 to 740 MB at a
-# million posts. Capped, with spilling to a temporary folder, the server stays within
-# the smallest cloud container (690 MB); the queries it runs need far less.
-_APP_LIMITS = {
-    "memory_limit": "256MB",
-    "temp_directory": os.path.join(tempfile.gettempdir(), "posts-explorer-spill"),
-}
+    return connect_read_only(locator.location)
 
 
 def _open_dataset(locator: Locator) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:", config=_APP_LIMITS)
+    con = duckdb.connect(":memory:", config=READ_LIMITS)
     try:
         dataset.create_views(con, locator, dataset.tables(con, locator))
     except BaseException:

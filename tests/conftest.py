@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from lib.config import SEED_DIR
 from lib.ingest import run_ingest
+from lib.store import connect_read_only
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -32,7 +32,7 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def query(db: str, sql: str, params: list[object] | None = None) -> list[tuple]:
-    con = duckdb.connect(db, read_only=True)
+    con = connect_read_only(db)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

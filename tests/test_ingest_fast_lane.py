@@ -15,7 +15,6 @@ import random
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -25,6 +24,7 @@ from lib.ingest import IngestError, run_ingest
 from lib.ingest.bulk import fast_rows
 from lib.ingest.detect import BULK_PARSERS
 from lib.ingest.records import ParseOptions
+from lib.store import connect_read_only
 
 PIECES = [
     "显存", "分布式训练", "FlashAttention", "KV cache", "Qwen3-VL", " ", "  ", "\t", "\n", "\r\n",
@@ -83,7 +83,7 @@ def _rows(seed: int, n: int) -> pa.Table:
 
 
 def _stored(db: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read_only(str(db))
     try:
         return {
             "posts": con.execute(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
+from lib.store import connect_read_only
 from tests.conftest import query, table_state
 
 
@@ -147,10 +148,9 @@ def test_import_killed_at_random_points_leaves_the_old_or_the_new_store(
 
 
 def test_readers_keep_working_while_an_import_runs(db_path: str, tmp_path: Path) -> None:
-    import duckdb
 
     run_ingest(db_path, [str(SEED_DIR)])
-    reader = duckdb.connect(db_path, read_only=True)
+    reader = connect_read_only(db_path)
     try:
         run_ingest(db_path, [str(_big_snapshots(tmp_path / "big", files=1, cards=50))])
         # The open connection still answers from the file it opened ...

@@ -26,6 +26,7 @@ from lib.charts import UNCATEGORIZED, category_chart, label, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
 from lib.ingest import run_ingest
 from lib.search import MAX_TOKENS
+from lib.store import connect_read_only
 from tests.conftest import query
 
 SEED_DAY = date(2026, 1, 11)
@@ -94,7 +95,7 @@ def figure_json(fig: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(seeded_db, read_only=True)
+    connection = connect_read_only(seeded_db)
     yield connection
     connection.close()
 
@@ -108,7 +109,7 @@ def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def multi_con(multi_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(multi_db, read_only=True)
+    connection = connect_read_only(multi_db)
     yield connection
     connection.close()
 

@@ -15,14 +15,14 @@ from lib import queries, topics
 from lib.bootstrap import schema_version, upgrade
 from lib.filters import Filters
 from lib.ingest import run_ingest
-from lib.store import SCHEMA_VERSION, write_transaction
+from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
 from tests.conftest import query
 from tests.test_queries import build_store, multi_month_posts
 
 
 @pytest.fixture
 def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect(seeded_db, read_only=True)
+    connection = connect_read_only(seeded_db)
     yield connection
     connection.close()
 
@@ -197,7 +197,7 @@ def test_topics_rise_and_fall_by_share(db_path: str) -> None:
     for i, row in enumerate(rows[:40]):  # early posts about LoRA, late ones about 显存优化
         row["excerpt"] += " LoRA 微调" if i < 20 else " 显存 优化器 显存"
     build_store(db_path, rows)
-    con = duckdb.connect(db_path, read_only=True)
+    con = connect_read_only(db_path)
     try:
         periods = topics.default_periods(con, Filters())
         assert periods is not None and periods.before[1] < periods.after[0]
@@ -219,7 +219,7 @@ def test_reimport_leaves_the_index_unchanged_and_an_update_reindexes(db_path: st
     with open(longer, "w", encoding="utf-8") as out:
         out.write(f'{{"url": "{url}", "body": "关于 LoRA 的笔记, 以及 QLoRA 的显存"}}\n')
     run_ingest(db_path, [longer])
-    con = duckdb.connect(db_path, read_only=True)
+    con = connect_read_only(db_path)
     try:
         assert queries.count(con, Filters(q="qlora")) == 1
         assert queries.count(con, Filters(q="lora")) == 1  # still one post, not two

@@ -11,7 +11,6 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -20,6 +19,7 @@ from bench.corpus import generate
 from lib import topics
 from lib.filters import Filters
 from lib.ingest import run_ingest
+from lib.store import connect_read_only
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def keywords(store: Path) -> pd.DataFrame:
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect_read_only(str(store))
     try:
         return con.execute("SELECT doc, term, category, published FROM post_keywords").df()
     finally:
@@ -77,7 +77,7 @@ def test_leading_counts_equal_the_keywords(
     store: Path, keywords: pd.DataFrame, span: tuple[date | None, date | None], categories
 ) -> None:
     filters = Filters(categories=categories, start=span[0], end=span[1])
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect_read_only(str(store))
     try:
         got = topics.leading(con, filters, limit=10_000)
     finally:
@@ -96,7 +96,7 @@ def test_class_and_mover_counts_equal_the_keywords(
     store: Path, keywords: pd.DataFrame, span: tuple[date | None, date | None]
 ) -> None:
     filters = Filters(start=span[0], end=span[1])
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect_read_only(str(store))
     try:
         classes = topics.by_class(con, filters, "year", limit=10_000)
         periods = topics.Periods(
@@ -120,7 +120,7 @@ def test_class_and_mover_counts_equal_the_keywords(
 
 
 def test_words_and_topics_fall_back_to_the_keywords(store: Path, keywords: pd.DataFrame) -> None:
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect_read_only(str(store))
     try:
         everything = topics.leading(con, Filters(), limit=5)
         searched = topics.leading(con, Filters(q=everything["topic"][0]), limit=10_000)

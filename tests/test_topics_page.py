@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from lib import queries, topics
 from lib.filters import Filters
+from lib.store import connect_read_only
 from tests.conftest import query
 from tests.test_app_pages import (
     _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)
@@ -18,7 +18,7 @@ from tests.test_queries import build_store, multi_month_posts, plotly_values
 
 
 def leading_topics(db: str) -> list[str]:
-    con = duckdb.connect(db, read_only=True)
+    con = connect_read_only(db)
     try:
         return list(topics.leading(con, Filters(), 20)["topic"])
     finally:
@@ -75,7 +75,7 @@ def test_a_shared_topics_url_reopens_the_comparison(
     figure = charts(at)["Posts mentioning each topic, per month"]
     assert {t["name"] for t in figure["data"]} == {"lora", "显存"}
     assert figure["layout"]["yaxis"]["title"]["text"] == "share of posts"
-    con = duckdb.connect(db, read_only=True)
+    con = connect_read_only(db)
     try:
         expected = topics.volume(con, Filters(), ("lora", "显存"), "month")
     finally:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import streamlit as st
+
+from lib.store import connect_read_only
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "posts.duckdb"
 UNCATEGORIZED = "Uncategorized"  # the app's URL value and label for posts without a category
@@ -27,7 +28,7 @@ def db_path() -> str:
 @st.cache_data
 def load_posts(path: str) -> pd.DataFrame:
     """The whole ``posts`` table; ``st.cache_data`` hands every caller its own copy."""
-    con = duckdb.connect(path, read_only=True)
+    con = connect_read_only(path)
     try:
         return con.execute("SELECT * FROM posts").df()
     finally:
@@ -37,7 +38,7 @@ def load_posts(path: str) -> pd.DataFrame:
 @st.cache_data
 def load_keywords(path: str) -> pd.DataFrame:
     """Every post's stored keywords (``doc, term, weight, category, published``)."""
-    con = duckdb.connect(path, read_only=True)
+    con = connect_read_only(path)
     try:
         return con.execute("SELECT * FROM post_keywords").df()
     finally:
