@@ -102,7 +102,7 @@ def _segment_chunk(batch: pa.RecordBatch, path: str) -> int:
 def _batches(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[pa.RecordBatch]:
     """The posts to index, streamed in batches of ``CHUNK``; nothing else may run on
     ``con`` until the stream is exhausted."""
-    reader = con.execute(
+    reader = con.sql(
         f"""SELECT p.doc, p.title, p.tags, p.excerpt, p.body
             FROM posts p JOIN {ids} c ON c.id = p.id ORDER BY p.doc"""
     ).to_arrow_reader(CHUNK)
