@@ -39,7 +39,11 @@ URLS = [
     "https://blog.example.com/f/{n} x", "https://blog.example.com:8080/g/{n}",
     "https://blog.example.com/same", "https://[bad/{n}", " https://blog.example.com/h/{n}",
 ]  # fmt: skip
-DATES = [None, "2024-01-05", " 2024-01-05", "2024/01/05", "Jan 5, 2024", "1704412800", ""]
+DATES = [
+    None, "2024-01-05", " 2024-01-05", "2024/01/05", "Jan 5, 2024", "1704412800", "",
+    "2024-01-05T23:30:00Z", "2024-01-05 08:15", "2024-01-05T00:10:00.25+08:00",
+    "2024-01-05T10:00:00-0500", "2024-01-05t10:00",
+]  # fmt: skip
 
 
 def _text(rng: random.Random, pieces: int) -> str:
@@ -70,7 +74,7 @@ def _rows(seed: int, n: int) -> pa.Table:
             "body": f"{plain} 第{i}篇，{rng.choice(PIECES[:5])}。",
             "category": rng.choice([None, "NLP", "Large Model", "杂七杂八"]),
             "tags": rng.choice([None, ["LoRA"], ["LoRA", "显存"]]),
-            "date": rng.choice([None, "2024-01-05", "2023-12-31"]),
+            "date": rng.choice([None, "2024-01-05", "2023-12-31", "2023-12-31T23:59:59Z"]),
             "url": f"https://blog.example.com/posts/{i}/",
             "guid": None,
         }
@@ -249,3 +253,12 @@ def test_clean_csv_and_json_lines_rows_skip_the_record_path(tmp_path: Path) -> N
             source.read_bytes(), str(source), ParseOptions()
         )
         assert fast_table.num_rows == 300 and records == [], kind
+
+
+@pytest.mark.parametrize("written", ["2024-01-05T25:00:00", "2024-02-30T10:00:00Z"])
+def test_an_impossible_time_stops_the_run_on_both_lanes(tmp_path: Path, written: str) -> None:
+    table = pa.table({"title": ["甲"], "url": ["https://a.example/1"], "date": [written]})
+    source = _write(table, tmp_path / "bad.parquet")
+    for lane in (True, False):
+        with pytest.raises(IngestError, match="row 1"):
+            run_ingest(str(tmp_path / f"store-{lane}.duckdb"), [str(source)], fast_lane=lane)

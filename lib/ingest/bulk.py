@@ -50,6 +50,11 @@ _TAG_SEPARATORS = "[,;|，；、]"
 # no empty query, and only printable ASCII (no '<', which the HTML check would look at).
 _URL = r"^https?://[a-z0-9.-]+(:[0-9]+)?/[!-\"$-;=-~]*$"
 _PLACEHOLDER = r"\[(?:代码|公式|Math|图片|Image)\]"
+_ISO_DATETIME = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
+)
 _ELLIPSIS = r"(?:\.\.\.|…)\s*$"
 
 
@@ -70,11 +75,11 @@ def _published(kind: pa.DataType) -> tuple[str, str]:
     if pa.types.is_null(kind):
         return "NULL::DATE", "TRUE"
     if kind in TEXT_TYPES:
-        iso = "regexp_matches(published, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')"
-        return (
-            "try_cast(published AS DATE)",
-            f"(published IS NULL OR ({iso} AND try_cast(published AS DATE) IS NOT NULL))",
-        )
+        # An ISO date, or an ISO date and time (with seconds, fractions, an offset): the
+        # date as written is what dateutil gives too. Anything else is left to it.
+        iso = f"regexp_matches(published, '{_ISO_DATETIME}')"
+        day = "try_cast(left(published, 10) AS DATE)"
+        return day, f"(published IS NULL OR ({iso} AND {day} IS NOT NULL))"
     return "NULL::DATE", "FALSE"
 
 
