@@ -97,14 +97,20 @@ def topic_term(text: str) -> str:
     return tokens[0] if len(tokens) == 1 else " ".join(text.lower().split())
 
 
-def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
-    """Posts that mention any of ``topics`` (index terms, as the Topics page lists them)."""
+def topic_docs_sql(topics: tuple[str, ...]) -> tuple[str, list[object]]:
+    """The docs that mention any of ``topics`` (index terms, as the Topics page lists them)."""
     marks = ", ".join("?" for _ in topics)
     return (
-        f"{col}doc IN (SELECT doc FROM postings WHERE term_id IN"
-        f" (SELECT term_id FROM terms WHERE term IN ({marks})))",
+        "SELECT doc FROM postings WHERE term_id IN"
+        f" (SELECT term_id FROM terms WHERE term IN ({marks}))",
         [topic_term(t) for t in topics],
     )
+
+
+def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
+    """Posts that mention any of ``topics``."""
+    docs, params = topic_docs_sql(topics)
+    return f"{col}doc IN ({docs})", params
 
 
 def scores_sql(

@@ -7,6 +7,10 @@ term scores by how often it leads posts in the class, damped by how often it
 leads posts anywhere. Volumes of *chosen* topics count every post that mentions
 the term, which is what the ``topic`` filter keeps, so a chart and the posts it
 links to agree.
+
+At a million posts the keywords are eight million rows, so lists over whole months
+read ``topic_months`` (the keywords counted per term, category and month at ingest)
+and only the cut-off months at the ends of a date range read the keywords.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pandas as pd
 
 from lib.filters import Filters, where
 from lib.periods import INTERVALS
-from lib.search import matching_docs_sql, topic_clause
+from lib.search import matching_docs_sql, topic_docs_sql
 
 MAX_COMPARED = 5
 
@@ -64,8 +68,8 @@ def _searched_docs(filters: Filters) -> tuple[str, list[object]] | None:
     if filters.q.strip():
         parts.append(matching_docs_sql(filters.q))
     if filters.topics:
-        clause, params = topic_clause(filters.topics)
-        parts.append((f"SELECT DISTINCT doc FROM {clause.removeprefix('doc IN ')}", params))
+        docs, params = topic_docs_sql(filters.topics)
+        parts.append((f"SELECT DISTINCT doc FROM ({docs})", params))
     if not parts:
         return None
     return " INTERSECT ".join(f"({sql})" for sql, _ in parts), [p for _, ps in parts for p in ps]
