@@ -116,10 +116,12 @@ def run_ingest(
         progress(f"merging {records:,} records into the store", files, records)
     with write_transaction(db_path) as con:
         run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
-        others = [record for record, _, _ in parsed]
+        placed = sightings_from(parsed, stats)
+        others = [sighting for sighting, _ in placed]
         added, unchanged, rest = insert_fast(con, fast, others, run_id, started)
-        ordered = sorted([*parsed, *rest], key=lambda item: item[2])
-        sightings = sightings_from(((record, digest) for record, digest, _ in ordered), stats)
+        placed += sightings_from(rest, stats)
+        placed.sort(key=lambda item: item[1])  # stable: file order, the first sighting first
+        sightings = [sighting for sighting, _ in placed]
         merge_run(con, sightings, run_id, started, stats, fresh=set(added))
         stats.added += len(added)
         stats.unchanged += unchanged

@@ -24,7 +24,8 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
-from lib.ingest.identity import LEAD_CHARS, STEM_CHARS, identity_of
+from lib.ingest.identity import LEAD_CHARS, STEM_CHARS
+from lib.ingest.merge import Sighting
 from lib.ingest.records import PostRecord
 from lib.text import EXCERPT_CHARS
 
@@ -253,7 +254,7 @@ class FastBatch:
 def insert_fast(
     con: duckdb.DuckDBPyConnection,
     batches: list[FastBatch],
-    others: Sequence[PostRecord],
+    others: Sequence[Sighting],
     run_id: int,
     seen_at: datetime,
 ) -> tuple[list[str], int, list[tuple[PostRecord, str, tuple[int, int]]]]:
@@ -289,9 +290,9 @@ def insert_fast(
             con.unregister("_batch")
     keys = pa.table(
         {
-            "url": pa.array([record.url for record in others], pa.string()),
-            "guid": pa.array([record.guid for record in others], pa.string()),
-            "lead": pa.array([identity_of(record).lead for record in others], pa.string()),
+            "url": pa.array([s.identity.url for s in others], pa.string()),
+            "guid": pa.array([s.identity.guid for s in others], pa.string()),
+            "lead": pa.array([s.identity.lead for s in others], pa.string()),
         }
     )
     steps = stem_columns("coalesce(body, excerpt, title)")

@@ -66,14 +66,20 @@ class _Group:
         return PostRecord(source=first.source, locator=first.locator, **values)
 
 
-def sightings_from(records: Iterable[tuple[PostRecord, str]], stats: MergeStats) -> list[Sighting]:
-    """Attach identities; a record with no text at all cannot be a post and is rejected."""
-    out: list[Sighting] = []
-    for record, digest in records:
+Place = tuple[int, int]  # (file number, row): where a record stands in the run
+
+
+def sightings_from(
+    records: Iterable[tuple[PostRecord, str, Place]], stats: MergeStats
+) -> list[tuple[Sighting, Place]]:
+    """Attach identities, keeping each record's place; a record with no text at all
+    cannot be a post and is rejected."""
+    out: list[tuple[Sighting, Place]] = []
+    for record, digest, place in records:
         if not (record.title or record.excerpt or record.body):
             stats.rejected.append((record.locator, "no title, excerpt or body"))
             continue
-        out.append(Sighting(record, identity_of(record), digest))
+        out.append((Sighting(record, identity_of(record), digest), place))
     return out
 
 
