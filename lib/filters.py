@@ -32,6 +32,11 @@ class Filters:
     def without_search(self) -> Filters:
         return replace(self, q="")
 
+    def columns_only(self) -> Filters:
+        """The filters a post's own columns answer (category and dates), without the
+        words and topics, which go through the index (see ``lib.selection``)."""
+        return replace(self, q="", topics=())
+
     @property
     def words(self) -> tuple[str, ...]:
         """The search tokens, as the index knows them: what cards highlight."""

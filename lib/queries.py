@@ -7,7 +7,7 @@ and card queries fetch only the rows shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,14 +15,17 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from lib import selection
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, is_partial, period_start
 from lib.search import Group, groups, matching_docs_sql, scores_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
+# Ties on the date are broken by ``doc``, which the searched posts' table also has
+# (see ``lib.selection``), so a page of cards is the same whichever table chose it.
 SORTS = {
-    "newest": "published DESC NULLS LAST, id",
-    "oldest": "published ASC NULLS LAST, id",
+    "newest": "published DESC NULLS LAST, doc",
+    "oldest": "published ASC NULLS LAST, doc",
 }
 RELEVANCE = "relevance"  # only with a search; the order is the BM25 score
 SIMILAR_BY = 10  # keywords of a post that find its neighbours
@@ -47,25 +50,29 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[t
 
 
 def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
-    clause, params = where(filters)
+    days = selection.days(con, filters)
+    clause, params = where(filters.columns_only())
     row = _rows(
         con,
-        f"""SELECT count(*), count(DISTINCT category), min(published), max(published),
-                   count(*) FILTER (WHERE category IS NULL),
-                   count(*) FILTER (WHERE published IS NULL)
-            FROM posts WHERE {clause}""",
+        f"""SELECT coalesce(sum(posts), 0), count(DISTINCT category), min(published),
+                   max(published), coalesce(sum(posts) FILTER (WHERE category IS NULL), 0),
+                   coalesce(sum(posts) FILTER (WHERE published IS NULL), 0)
+            FROM {days} WHERE {clause}""",
         params,
     )[0]
-    return Figures(*row)
+    return Figures(*(int(v) for v in row[:2]), row[2], row[3], *(int(v) for v in row[4:]))
 
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
-    if filters.q.strip() and filters.without_search() == Filters():
-        # A search alone is counted in the index: no need to read a million posts.
-        docs, params = matching_docs_sql(filters.q)
-        return int(_rows(con, f"SELECT count(*) FROM ({docs})", params)[0][0])
-    clause, params = where(filters)
-    return int(_rows(con, f"SELECT count(*) FROM posts WHERE {clause}", params)[0][0])
+    days = selection.made(con, filters, "days")
+    if days is None and filters.q.strip() and filters.without_search() == Filters():
+        # A search alone, not resolved yet, is counted in the index: quicker than resolving.
+        matched, params = matching_docs_sql(filters.q)
+        return int(_rows(con, f"SELECT count(*) FROM ({matched})", params)[0][0])
+    days = days or selection.days(con, filters)
+    clause, params = where(filters.columns_only())
+    sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"
+    return int(_rows(con, sql, params)[0][0])
 
 
 def category_counts(
@@ -76,13 +83,19 @@ def category_counts(
     Categories with no match are kept (count 0) so that a selected category never
     vanishes from the panel when another filter excludes all of its posts.
     """
-    clause, params = where(filters.without_categories())
+    every = selection.days(con, Filters())
+    days = selection.days(con, filters)
+    clause, params = where(filters.without_categories().columns_only())
     return [
         (cat, int(n))
         for cat, n in _rows(
             con,
-            f"""SELECT category, count(*) FILTER (WHERE {clause}) AS n
-                FROM posts GROUP BY category ORDER BY n DESC, category NULLS LAST""",
+            f"""SELECT a.category, coalesce(c.n, 0) AS n
+                FROM (SELECT DISTINCT category FROM {every}) a
+                LEFT JOIN (SELECT category, sum(posts) AS n FROM {days} WHERE {clause}
+                           GROUP BY category) c
+                  ON a.category IS NOT DISTINCT FROM c.category
+                ORDER BY n DESC, a.category NULLS LAST""",
             params,
         )
     ]
@@ -96,13 +109,14 @@ def volume(
     The covered span is where data *and* filter overlap: a month cut by the date
     filter or by the first/last post is partial.
     """
-    clause, params = where(filters)
+    days = selection.days(con, filters)
+    clause, params = where(filters.columns_only())
     # The data's own span comes from the other filters: a date filter narrows what is
     # covered, it does not move where the data begins or ends.
-    undated_clause, undated_params = where(replace(filters, start=None, end=None))
+    undated_clause, undated_params = where(Filters(categories=filters.categories))
     data_first, data_last = _rows(
         con,
-        f"SELECT min(published), max(published) FROM posts WHERE {undated_clause}",
+        f"SELECT min(published), max(published) FROM {days} WHERE {undated_clause}",
         undated_params,
     )[0]
     first = max(filters.start, data_first) if filters.start and data_first else data_first
@@ -117,8 +131,8 @@ def volume(
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     frame = con.execute(
         f"""SELECT date_trunc(?, published)::DATE AS period,
-                   category, count(*) AS posts
-            FROM posts WHERE {clause} AND published IS NOT NULL
+                   category, sum(posts)::BIGINT AS posts
+            FROM {days} WHERE {clause} AND published IS NOT NULL
             GROUP BY ALL ORDER BY period, category NULLS LAST""",
         [interval, *params],
     ).df()
@@ -138,19 +152,29 @@ def cards(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
+    clause, params = where(filters.columns_only())
     if sort == RELEVANCE and filters.q.strip():
-        clause, params = where(filters.without_search(), "p")
-        scored, scored_params = scores_sql(groups(filters.q), clause)
+        # The ranking itself keeps only posts with every word: the searched posts'
+        # table is needed only to apply topics, categories or dates as well.
+        only_words = clause == "TRUE" and not filters.topics
+        source = "posts" if only_words else selection.docs(con, filters) or "posts"
+        scored, scored_params = scores_sql(groups(filters.q), source, clause)
         return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
-    clause, params = where(filters)
+    docs = selection.docs(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
     # Choose the page reading only the sort and filter columns, then fetch its text.
+    page = [
+        doc
+        for (doc,) in _rows(
+            con,
+            f"SELECT doc FROM {docs or 'posts'} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, int(limit), int(offset)],
+        )
+    ]
+    if not page:
+        return []
     return _records(
-        con,
-        f"""WITH page AS (SELECT id FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?)
-            SELECT {CARD_COLUMNS} FROM posts WHERE id IN (SELECT id FROM page)
-            ORDER BY {order}""",
-        [*params, int(limit), int(offset)],
+        con, f"SELECT {CARD_COLUMNS} FROM posts WHERE doc = ANY(?) ORDER BY {order}", [page]
     )
 
 
@@ -203,7 +227,7 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     exact = [
         Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
-    scored, params = scores_sql(exact, "p.id <> ?", require_all=False)
+    scored, params = scores_sql(exact, "posts", "id <> ?", require_all=False)
     return _ranked_cards(con, scored, [*params, post_id], limit)
 
 

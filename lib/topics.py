@@ -21,9 +21,9 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
+from lib import selection
 from lib.filters import Filters, where
 from lib.periods import INTERVALS
-from lib.search import matching_docs_sql, topic_docs_sql
 
 MAX_COMPARED = 5
 
@@ -44,13 +44,13 @@ def _previous_month(day: date) -> date:
 class _Monthly:
     """How to count per month: from a monthly table, or exactly from the keywords."""
 
-    table: str  # the monthly table: (…, category, month, posts)
+    part: int  # which of ``selection.keyword_months``: 0 keywords per term, 1 keyed posts
     keys: str  # its columns besides category and month, as in the keywords
     exact: str  # the count over post_keywords k: count(*) or count(DISTINCT k.doc)
 
 
-_KEYWORDS = _Monthly("topic_months", "term", "count(*)")
-_SIZES = _Monthly("keyed_months", "", "count(DISTINCT k.doc)")
+_KEYWORDS = _Monthly(0, "term", "count(*)")
+_SIZES = _Monthly(1, "", "count(DISTINCT k.doc)")
 # What a count can be broken down by, in the monthly table (m) and in the keywords (k).
 _DIMENSIONS = {
     "category": ("m.category", "k.category"),
@@ -58,51 +58,34 @@ _DIMENSIONS = {
 }
 
 
-def _searched_docs(filters: Filters) -> tuple[str, list[object]] | None:
-    """The distinct docs the words and topics filters keep, or None when there are none.
-
-    Joined to the keywords, a distinct doc list is several times faster than the same
-    condition as ``doc IN (…)`` on eight million keyword rows.
-    """
-    parts: list[tuple[str, list[object]]] = []
-    if filters.q.strip():
-        parts.append(matching_docs_sql(filters.q))
-    if filters.topics:
-        docs, params = topic_docs_sql(filters.topics)
-        parts.append((f"SELECT DISTINCT doc FROM ({docs})", params))
-    if not parts:
-        return None
-    return " INTERSECT ".join(f"({sql})" for sql, _ in parts), [p for _, ps in parts for p in ps]
-
-
 def _counts(
-    filters: Filters, what: _Monthly, dims: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    what: _Monthly,
+    dims: tuple[str, ...] = (),
 ) -> tuple[str, list[object]]:
     """SQL for rows ``(keys…, dims…, n)``: the filtered posts' keywords counted.
 
-    Whole months come from the monthly table; the cut-off months at either end of a
-    date range, and every filter the table cannot answer (words, topics), from the
+    Whole months come from a monthly table (the store's, or the search's own from
+    ``lib.selection``); the cut-off months at either end of a date range from the
     posts' own keywords. Summing ``n`` gives exactly what the keywords give.
     """
+    table = selection.keyword_months(con, filters)[what.part]
+    docs = selection.docs(con, filters)
     keys_m = [f"m.{what.keys}"] if what.keys else []
     keys_k = [f"k.{what.keys}"] if what.keys else []
     dims_m = [f"{_DIMENSIONS[d][0]} AS {d}" for d in dims]
     dims_k = [f"{_DIMENSIONS[d][1]} AS {d}" for d in dims]
 
     def exact(part: Filters) -> tuple[str, list[object]]:
-        searched = _searched_docs(part)
-        clause, params = where(replace(part, q="", topics=()), "k")
-        join, join_params = "", []
-        if searched is not None:
-            join, join_params = f"JOIN ({searched[0]}) d ON d.doc = k.doc", searched[1]
+        clause, params = where(part.columns_only(), "k")
+        join = f"JOIN {docs} d ON d.doc = k.doc" if docs else ""
         columns = ", ".join([*keys_k, *dims_k, f"{what.exact} AS n"])
         return (
             f"SELECT {columns} FROM post_keywords k {join} WHERE {clause} GROUP BY ALL",
-            [*join_params, *params],
+            params,
         )
 
-    if filters.q.strip() or filters.topics:
-        return exact(filters)
     categories = Filters(categories=filters.categories)
     clause, params = where(categories, "m")
     start, end = filters.start, filters.end
@@ -131,9 +114,7 @@ def _counts(
             bound_params.append(last_full)
         monthly = " AND ".join([clause, *bounds])
         columns = ", ".join([*keys_m, *dims_m, "m.posts AS n"])
-        parts.append(
-            (f"SELECT {columns} FROM {what.table} m WHERE {monthly}", [*params, *bound_params])
-        )
+        parts.append((f"SELECT {columns} FROM {table} m WHERE {monthly}", [*params, *bound_params]))
     sql = " UNION ALL ".join(f"({part})" for part, _ in parts)
     return sql, [p for _, part_params in parts for p in part_params]
 
@@ -145,8 +126,8 @@ def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -
     ``share`` the fraction of filtered posts, and ``lift`` how much more often it
     leads here than in all posts (1 = as often as anywhere).
     """
-    counts, params = _counts(filters, _KEYWORDS)
-    sizes, size_params = _counts(filters, _SIZES)
+    counts, params = _counts(con, filters, _KEYWORDS)
+    sizes, size_params = _counts(con, filters, _SIZES)
     return con.execute(
         f"""WITH here AS (SELECT term, sum(n)::BIGINT AS n FROM ({counts}) GROUP BY term),
                  size AS (SELECT sum(n)::BIGINT AS docs FROM ({sizes})),
@@ -172,7 +153,7 @@ def by_class(
     """
     if by not in _DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(_DIMENSIONS)}")
-    rows, params = _counts(filters, _KEYWORDS, (by,))
+    rows, params = _counts(con, filters, _KEYWORDS, (by,))
     return con.execute(
         f"""WITH counts AS (SELECT {by} AS class, term, sum(n)::BIGINT AS n
                             FROM ({rows}) GROUP BY ALL),
@@ -211,17 +192,20 @@ def volume(
     if not topics:
         return empty
     base = replace(filters, topics=())
-    clause, params = where(base, "p")
+    days = selection.days(con, base)
+    posts = selection.docs(con, base) or "posts"
+    clause, params = where(base.columns_only(), "p")
     marks = ", ".join("?" for _ in topics)
     frame = con.execute(
-        f"""WITH totals AS (SELECT date_trunc(?, p.published)::DATE AS period, count(*) AS total
-                            FROM posts p WHERE {clause} AND p.published IS NOT NULL
+        f"""WITH totals AS (SELECT date_trunc(?, p.published)::DATE AS period,
+                                   sum(p.posts)::BIGINT AS total
+                            FROM {days} p WHERE {clause} AND p.published IS NOT NULL
                             GROUP BY ALL),
                  mentions AS (SELECT t.term AS topic, s.doc FROM postings s
                               JOIN terms t USING (term_id) WHERE t.term IN ({marks})),
                  counts AS (SELECT date_trunc(?, p.published)::DATE AS period, m.topic,
                                    count(*) AS posts
-                            FROM mentions m JOIN posts p USING (doc)
+                            FROM mentions m JOIN {posts} p USING (doc)
                             WHERE {clause} AND p.published IS NOT NULL GROUP BY ALL),
                  grid AS (SELECT period, total, topic FROM totals,
                           (SELECT unnest(?::VARCHAR[]) AS topic))
@@ -245,9 +229,10 @@ class Periods:
 
 def default_periods(con: duckdb.DuckDBPyConnection, filters: Filters) -> Periods | None:
     """The filtered span cut in two halves; ``None`` when it covers a single day."""
-    clause, params = where(filters)
+    days = selection.days(con, filters)
+    clause, params = where(filters.columns_only())
     first, last = con.execute(
-        f"SELECT min(published), max(published) FROM posts WHERE {clause}", params
+        f"SELECT min(published), max(published) FROM {days} WHERE {clause}", params
     ).fetchall()[0]
     if first is None or first == last:
         return None
@@ -267,10 +252,10 @@ def movers(
     before = replace(filters, start=b0, end=b1)
     after = replace(filters, start=a0, end=a1)
     parts = [
-        _counts(before, _KEYWORDS),
-        _counts(after, _KEYWORDS),
-        _counts(before, _SIZES),
-        _counts(after, _SIZES),
+        _counts(con, before, _KEYWORDS),
+        _counts(con, after, _KEYWORDS),
+        _counts(con, before, _SIZES),
+        _counts(con, after, _SIZES),
     ]
     (kb, _), (ka, _), (sb, _), (sa, _) = parts
     return con.execute(

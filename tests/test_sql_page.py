@@ -46,7 +46,13 @@ def open_sql(monkeypatch: pytest.MonkeyPatch, db: str, sql: str | None = None) -
 
 
 def schema_tables(db: str) -> list[str]:
-    return [r[0] for r in query(db, "SELECT table_name FROM duckdb_tables() ORDER BY 1")]
+    # The store's own tables: the app's resolved searches (lib.selection) live in another
+    # database of the same DuckDB instance, which this process shares with the app.
+    sql = (
+        "SELECT table_name FROM duckdb_tables()"
+        " WHERE database_name = current_database() ORDER BY 1"
+    )
+    return [r[0] for r in query(db, sql)]
 
 
 def result_frame(at: AppTest) -> pd.DataFrame:

@@ -1,0 +1,228 @@
+"""Searches resolved once per store, then sliced by category and date.
+
+The words (``q``) and topics filters select posts through the postings. At a million
+posts a broad word matches most of them, and joining that many docs to the posts costs
+100 to 300 ms, while one page asks the same selection several questions (figures,
+volume, category counts, cards, topics) and a reader mostly changes the category or
+the dates while the words stay. So a search is resolved once into small tables, and
+every query slices those:
+
+- ``docs(doc, category, published)``: the searched posts, newest first (searches only);
+- ``days(category, published, posts)``: posts per category and day, which answers
+  counts, spans and volumes for any category and date filter (also for all posts);
+- ``keywords(term, category, month, posts)`` and ``keyed(category, month, posts)``:
+  the searched posts' keywords per month, as ``topic_months``/``keyed_months`` count
+  them for all posts.
+
+The tables live in an in-memory database attached to the store's connection, so every
+session and cursor of the process shares them, they count against DuckDB's memory
+limit and spill like any other data, and a new store file (a new connection) starts
+afresh. Past :data:`KEEP` searches the oldest are dropped. Where nothing can be
+attached, each cursor keeps its own temporary tables, which is correct but recomputed
+per query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+
+from lib.filters import Filters
+from lib.search import matching_docs_sql, query_tokens, topic_docs_sql, topic_term
+
+SCRATCH = "selections"
+KEEP = 8  # searches kept; a broad one over a million posts takes about 15 MB
+Part = Literal["docs", "days", "keywords", "keyed"]
+
+
+@dataclass(frozen=True)
+class Search:
+    """The part of the filters that selects posts through the index, normalised, so
+    that ``LoRA`` and ``lora`` or topics in another order share one resolution."""
+
+    words: tuple[str, ...]
+    topics: tuple[str, ...]
+    q: str  # as typed: what the SQL is built from
+
+    @classmethod
+    def of(cls, filters: Filters) -> Search:
+        q = filters.q.strip()
+        words = query_tokens(q) if q else ()
+        topics = tuple(sorted({topic_term(t) for t in filters.topics}))
+        return cls(words, topics, q)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.topics)
+
+    def name(self, part: Part) -> str:
+        if not self.active:
+            return f"all_{part}"
+        digest = hashlib.sha1(repr((self.words, self.topics)).encode()).hexdigest()[:16]
+        return f"s{digest}_{part}"
+
+    def docs_sql(self) -> tuple[str, list[object]]:
+        """The distinct docs kept by the words and the topics."""
+        parts: list[tuple[str, list[object]]] = []
+        if self.q:
+            parts.append(matching_docs_sql(self.q))
+        if self.topics:
+            docs, params = topic_docs_sql(self.topics)
+            parts.append((f"SELECT DISTINCT doc FROM ({docs})", params))
+        sql = " INTERSECT ".join(f"({part})" for part, _ in parts)
+        return sql, [p for _, ps in parts for p in ps]
+
+
+def _scratch(con: duckdb.DuckDBPyConnection) -> str:
+    """The schema the tables go to: the shared in-memory database, or this cursor's temp."""
+    try:
+        con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH} (READ_WRITE)")
+    except duckdb.Error:  # a remote engine that attaches nothing local
+        return "temp"
+    with contextlib.suppress(duckdb.TransactionException):  # another session creating it
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {SCRATCH}.made"
+            " (name VARCHAR, made_at TIMESTAMP DEFAULT now())"
+        )
+    return SCRATCH
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        con.execute(f"SELECT 1 FROM {table} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def _create(
+    con: duckdb.DuckDBPyConnection, schema: str, name: str, sql: str, params: list[object]
+) -> str:
+    if schema == "temp":
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} AS {sql}", params)
+    else:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {schema}.{name} AS {sql}", params)
+    return f"{schema}.{name}"
+
+
+def _make(
+    con: duckdb.DuckDBPyConnection, search: Search, part: Part, sql: str, params: list[object]
+) -> str:
+    schema = _scratch(con)
+    name = search.name(part)
+    if _exists(con, f"{schema}.{name}"):
+        return f"{schema}.{name}"
+    try:
+        table = _create(con, schema, name, sql, params)
+    except duckdb.TransactionException:
+        # Another session is making the same table and has not finished: rather than
+        # wait for it, this cursor makes its own.
+        if _exists(con, f"{schema}.{name}"):
+            return f"{schema}.{name}"
+        return _create(con, "temp", name, sql, params)
+    if schema == SCRATCH and search.active and part == "docs":
+        try:
+            con.execute(f"INSERT INTO {SCRATCH}.made (name) VALUES (?)", [name])
+            _forget_oldest(con)
+        except duckdb.TransactionException:  # bookkeeping raced another session: next time
+            pass
+    return table
+
+
+def _forget_oldest(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every table of the searches made before the newest ``KEEP``."""
+    old = con.execute(
+        f"SELECT name FROM {SCRATCH}.made ORDER BY made_at DESC OFFSET ?", [KEEP]
+    ).fetchall()
+    for (docs_name,) in old:
+        stem = docs_name.removesuffix("_docs")
+        try:
+            for part in ("docs", "days", "keywords", "keyed"):
+                con.execute(f"DROP TABLE IF EXISTS {SCRATCH}.{stem}_{part}")
+            con.execute(f"DELETE FROM {SCRATCH}.made WHERE name = ?", [docs_name])
+        except duckdb.TransactionException:  # another session is dropping it too
+            pass
+
+
+def made(con: duckdb.DuckDBPyConnection, filters: Filters, part: Part) -> str | None:
+    """The table of ``part`` if this search has been resolved already, else ``None``."""
+    table = f"{_scratch(con)}.{Search.of(filters).name(part)}"
+    return table if _exists(con, table) else None
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every resolved search, so that a benchmark times resolutions, not the cache."""
+    schema = _scratch(con)
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [schema]
+    ).fetchall()
+    for (name,) in tables:
+        if name != "made":
+            con.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
+    if schema == SCRATCH:
+        con.execute(f"DELETE FROM {SCRATCH}.made")
+
+
+def docs(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
+    """The table of the posts the search keeps, ``None`` without a search (read ``posts``)."""
+    search = Search.of(filters)
+    if not search.active:
+        return None
+    matched, params = search.docs_sql()
+    return _make(
+        con,
+        search,
+        "docs",
+        f"""SELECT p.doc, p.category, p.published FROM posts p JOIN ({matched}) m USING (doc)
+            ORDER BY p.published DESC NULLS LAST, p.doc""",
+        params,
+    )
+
+
+def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
+    """The table of posts per category and day under the filters' search (or for all posts).
+
+    Category and date filters are not part of it: queries apply them to this table.
+    """
+    search = Search.of(filters)
+    source = docs(con, filters) or "posts"
+    return _make(
+        con,
+        search,
+        "days",
+        f"SELECT category, published, count(*)::BIGINT AS posts FROM {source} GROUP BY ALL"
+        " ORDER BY published, category",
+        [],
+    )
+
+
+def keyword_months(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, str]:
+    """The tables counting keywords per term, category and month, and posts with keywords
+    per category and month, for the search (the store's own tables without one)."""
+    search = Search.of(filters)
+    source = docs(con, filters)
+    if source is None:
+        return "topic_months", "keyed_months"
+    joined = f"post_keywords k JOIN {source} d ON d.doc = k.doc"
+    month = "date_trunc('month', k.published)::DATE"
+    keywords = _make(
+        con,
+        search,
+        "keywords",
+        f"""SELECT k.term, k.category, {month} AS month, count(*)::INTEGER AS posts
+            FROM {joined} GROUP BY ALL ORDER BY term, month""",
+        [],
+    )
+    keyed = _make(
+        con,
+        search,
+        "keyed",
+        f"""SELECT k.category, {month} AS month, count(DISTINCT k.doc)::INTEGER AS posts
+            FROM {joined} GROUP BY ALL ORDER BY month""",
+        [],
+    )
+    return keywords, keyed
