@@ -152,22 +152,23 @@ def cards(
     limit: int = 20,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    clause, params = where(filters.columns_only())
     if sort == RELEVANCE and filters.q.strip():
-        # The ranking itself keeps only posts with every word: the searched posts'
-        # table is needed only to apply topics, categories or dates as well.
-        only_words = clause == "TRUE" and not filters.topics
-        source = "posts" if only_words else selection.docs(con, filters) or "posts"
-        scored, scored_params = scores_sql(groups(filters.q), source, clause)
+        # The ranking itself keeps only posts with every word: the search's bitmap is
+        # needed only to apply topics, categories or dates as well.
+        if filters.without_search() == Filters():
+            clause, params = "TRUE", []
+        else:
+            clause, params = selection.clause(con, filters)
+        scored, scored_params = scores_sql(groups(filters.q), clause)
         return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
-    docs = selection.docs(con, filters)
+    clause, params = selection.clause(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
     # Choose the page reading only the sort and filter columns, then fetch its text.
     page = [
         doc
         for (doc,) in _rows(
             con,
-            f"SELECT doc FROM {docs or 'posts'} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+            f"SELECT doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, int(limit), int(offset)],
         )
     ]
@@ -227,7 +228,7 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     exact = [
         Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
-    scored, params = scores_sql(exact, "posts", "id <> ?", require_all=False)
+    scored, params = scores_sql(exact, "id <> ?", require_all=False)
     return _ranked_cards(con, scored, [*params, post_id], limit)
 
 

@@ -114,13 +114,10 @@ def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[obje
 
 
 def scores_sql(
-    term_groups: list[Group],
-    source: str = "posts",
-    filter_clause: str = "TRUE",
-    require_all: bool = True,
+    term_groups: list[Group], filter_clause: str = "TRUE", require_all: bool = True
 ) -> tuple[str, list[object]]:
-    """A query of ``(doc, score)``: BM25 over the postings, for the docs of ``source``
-    (``posts``, or a search's own docs) passing ``filter_clause`` (``TRUE`` skips the join).
+    """A query of ``(doc, score)``: BM25 over the postings, for posts passing
+    ``filter_clause`` (on the ``posts`` columns; ``TRUE`` skips the join).
 
     With ``require_all`` a post must match every group (a search); without it any
     group will do (similar posts, found through a post's own keywords).
@@ -134,7 +131,7 @@ def scores_sql(
     having = f"bit_or(1 << h.grp) = {full}" if require_all and len(term_groups) > 1 else "TRUE"
     filtered = ""
     if filter_clause != "TRUE":
-        filtered = f"WHERE h.doc IN (SELECT doc FROM {source} WHERE {filter_clause})"
+        filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
     sql = f"""
         WITH m AS ({unions}),
         n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),

@@ -1,18 +1,20 @@
-"""Searches resolved once per store, then sliced by category and date.
+"""Searches resolved once per store into a bitmap of posts, then sliced by category and date.
 
 The words (``q``) and topics filters select posts through the postings. At a million
-posts a broad word matches most of them, and joining that many docs to the posts costs
-100 to 300 ms, while one page asks the same selection several questions (figures,
-volume, category counts, cards, topics) and a reader mostly changes the category or
-the dates while the words stay. So a search is resolved once into small tables, and
-every query slices those:
+posts a broad word matches most of them, and ``doc IN (postings…)`` over that many
+docs costs 100 to 300 ms, while one page asks the same selection several questions
+(figures, volume, category counts, cards, topics) and a reader mostly changes the
+category or the dates while the words stay. So a search is resolved once, as search
+engines keep filters, into a bitmap over the dense doc numbers (125 KB for a million
+posts), and into small tables the pages slice:
 
-- ``docs(doc, category, published)``: the searched posts, newest first (searches only);
+- ``mask(b BIT)``: bit ``doc - 1`` is set for each post the search keeps; queries test
+  it inside the scan of ``posts`` or ``post_keywords`` (:func:`clause`);
 - ``days(category, published, posts)``: posts per category and day, which answers
   counts, spans and volumes for any category and date filter (also for all posts);
 - ``keywords(term, category, month, posts)`` and ``keyed(category, month, posts)``:
   the searched posts' keywords per month, as ``topic_months``/``keyed_months`` count
-  them for all posts.
+  them for all posts (made only when the Topics page asks).
 
 The tables live in an in-memory database attached to the store's connection, so every
 session and cursor of the process shares them, they count against DuckDB's memory
@@ -31,12 +33,12 @@ from typing import Literal
 
 import duckdb
 
-from lib.filters import Filters
-from lib.search import matching_docs_sql, query_tokens, topic_docs_sql, topic_term
+from lib.filters import Filters, where
+from lib.search import groups, query_tokens, topic_term
 
 SCRATCH = "selections"
-KEEP = 8  # searches kept; a broad one over a million posts takes about 15 MB
-Part = Literal["docs", "days", "keywords", "keyed"]
+KEEP = 32  # searches kept: a bitmap and a few small tables each
+Part = Literal["mask", "days", "keywords", "keyed"]
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,14 @@ class Search:
         digest = hashlib.sha1(repr((self.words, self.topics)).encode()).hexdigest()[:16]
         return f"s{digest}_{part}"
 
-    def docs_sql(self) -> tuple[str, list[object]]:
-        """The distinct docs kept by the words and the topics."""
-        parts: list[tuple[str, list[object]]] = []
-        if self.q:
-            parts.append(matching_docs_sql(self.q))
+    def term_lists(self) -> list[tuple[str, list[object]]]:
+        """SQL listing ``term_id`` per condition: a post must have a term of each list
+        (one per query word, and one for all the topics together)."""
+        lists = [(f"SELECT term_id FROM ({g.sql})", list(g.params)) for g in groups(self.q)]
         if self.topics:
-            docs, params = topic_docs_sql(self.topics)
-            parts.append((f"SELECT DISTINCT doc FROM ({docs})", params))
-        sql = " INTERSECT ".join(f"({part})" for part, _ in parts)
-        return sql, [p for _, ps in parts for p in ps]
+            marks = ", ".join("?" for _ in self.topics)
+            lists.append((f"SELECT term_id FROM terms WHERE term IN ({marks})", list(self.topics)))
+        return lists
 
 
 def _scratch(con: duckdb.DuckDBPyConnection) -> str:
@@ -124,7 +124,7 @@ def _make(
         if _exists(con, f"{schema}.{name}"):
             return f"{schema}.{name}"
         return _create(con, "temp", name, sql, params)
-    if schema == SCRATCH and search.active and part == "docs":
+    if schema == SCRATCH and search.active and part == "mask":
         try:
             con.execute(f"INSERT INTO {SCRATCH}.made (name) VALUES (?)", [name])
             _forget_oldest(con)
@@ -138,12 +138,12 @@ def _forget_oldest(con: duckdb.DuckDBPyConnection) -> None:
     old = con.execute(
         f"SELECT name FROM {SCRATCH}.made ORDER BY made_at DESC OFFSET ?", [KEEP]
     ).fetchall()
-    for (docs_name,) in old:
-        stem = docs_name.removesuffix("_docs")
+    for (mask_name,) in old:
+        stem = mask_name.removesuffix("_mask")
         try:
-            for part in ("docs", "days", "keywords", "keyed"):
+            for part in ("mask", "days", "keywords", "keyed"):
                 con.execute(f"DROP TABLE IF EXISTS {SCRATCH}.{stem}_{part}")
-            con.execute(f"DELETE FROM {SCRATCH}.made WHERE name = ?", [docs_name])
+            con.execute(f"DELETE FROM {SCRATCH}.made WHERE name = ?", [mask_name])
         except duckdb.TransactionException:  # another session is dropping it too
             pass
 
@@ -167,20 +167,36 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DELETE FROM {SCRATCH}.made")
 
 
-def docs(con: duckdb.DuckDBPyConnection, filters: Filters) -> str | None:
-    """The table of the posts the search keeps, ``None`` without a search (read ``posts``)."""
+def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
+    """The table holding the search's bitmap (NULL when some condition matches nothing)."""
+    table = f"{_scratch(con)}.{search.name('mask')}"
+    if _exists(con, table):
+        return table
+    # One bitmap per condition over the dense doc numbers, ANDed: the union of a broad
+    # word's postings (a million rows) costs a sixth of a hash DISTINCT.
+    (size,) = con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0]
+    masks, params = [], []
+    for terms, terms_params in search.term_lists():
+        masks.append(f"(SELECT bitstring_agg(doc, 1, ?) FROM postings WHERE term_id IN ({terms}))")
+        params += [size, *terms_params]
+    return _make(con, search, "mask", f"SELECT {' & '.join(masks)} AS b", params)
+
+
+def clause(
+    con: duckdb.DuckDBPyConnection, filters: Filters, alias: str = ""
+) -> tuple[str, list[object]]:
+    """A ``WHERE`` clause like :func:`lib.filters.where`, the search tested in its bitmap.
+
+    The bitmap goes to DuckDB as a constant, so the bit test runs inside the scan; read
+    from its table in a join, DuckDB would test it row by row in a nested loop.
+    """
+    columns, params = where(filters.columns_only(), alias)
     search = Search.of(filters)
     if not search.active:
-        return None
-    matched, params = search.docs_sql()
-    return _make(
-        con,
-        search,
-        "docs",
-        f"""SELECT p.doc, p.category, p.published FROM posts p JOIN ({matched}) m USING (doc)
-            ORDER BY p.published DESC NULLS LAST, p.doc""",
-        params,
-    )
+        return columns, params
+    (bits,) = con.execute(f"SELECT b::VARCHAR FROM {_mask(con, search)}").fetchall()[0]
+    col = f"{alias}." if alias else ""
+    return f"{columns} AND get_bit(?::BIT, {col}doc - 1) = 1", [*params, bits]
 
 
 def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
@@ -189,14 +205,17 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
     Category and date filters are not part of it: queries apply them to this table.
     """
     search = Search.of(filters)
-    source = docs(con, filters) or "posts"
+    table = f"{_scratch(con)}.{search.name('days')}"
+    if _exists(con, table):
+        return table
+    searched, params = clause(con, Filters(q=filters.q, topics=filters.topics))
     return _make(
         con,
         search,
         "days",
-        f"SELECT category, published, count(*)::BIGINT AS posts FROM {source} GROUP BY ALL"
-        " ORDER BY published, category",
-        [],
+        f"""SELECT category, published, count(*)::BIGINT AS posts FROM posts
+            WHERE {searched} GROUP BY ALL ORDER BY published, category""",
+        params,
     )
 
 
@@ -204,25 +223,24 @@ def keyword_months(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[st
     """The tables counting keywords per term, category and month, and posts with keywords
     per category and month, for the search (the store's own tables without one)."""
     search = Search.of(filters)
-    source = docs(con, filters)
-    if source is None:
+    if not search.active:
         return "topic_months", "keyed_months"
-    joined = f"post_keywords k JOIN {source} d ON d.doc = k.doc"
+    searched, params = clause(con, Filters(q=filters.q, topics=filters.topics), "k")
     month = "date_trunc('month', k.published)::DATE"
     keywords = _make(
         con,
         search,
         "keywords",
         f"""SELECT k.term, k.category, {month} AS month, count(*)::INTEGER AS posts
-            FROM {joined} GROUP BY ALL ORDER BY term, month""",
-        [],
+            FROM post_keywords k WHERE {searched} GROUP BY ALL ORDER BY term, month""",
+        params,
     )
     keyed = _make(
         con,
         search,
         "keyed",
         f"""SELECT k.category, {month} AS month, count(DISTINCT k.doc)::INTEGER AS posts
-            FROM {joined} GROUP BY ALL ORDER BY month""",
-        [],
+            FROM post_keywords k WHERE {searched} GROUP BY ALL ORDER BY month""",
+        params,
     )
     return keywords, keyed

@@ -71,20 +71,18 @@ def _counts(
     posts' own keywords. Summing ``n`` gives exactly what the keywords give.
     """
     table = selection.keyword_months(con, filters)[what.part]
-    docs = selection.docs(con, filters)
+    searched = Filters(q=filters.q, topics=filters.topics)
     keys_m = [f"m.{what.keys}"] if what.keys else []
     keys_k = [f"k.{what.keys}"] if what.keys else []
     dims_m = [f"{_DIMENSIONS[d][0]} AS {d}" for d in dims]
     dims_k = [f"{_DIMENSIONS[d][1]} AS {d}" for d in dims]
 
     def exact(part: Filters) -> tuple[str, list[object]]:
-        clause, params = where(part.columns_only(), "k")
-        join = f"JOIN {docs} d ON d.doc = k.doc" if docs else ""
-        columns = ", ".join([*keys_k, *dims_k, f"{what.exact} AS n"])
-        return (
-            f"SELECT {columns} FROM post_keywords k {join} WHERE {clause} GROUP BY ALL",
-            params,
+        clause, params = selection.clause(
+            con, replace(part, q=searched.q, topics=searched.topics), "k"
         )
+        columns = ", ".join([*keys_k, *dims_k, f"{what.exact} AS n"])
+        return f"SELECT {columns} FROM post_keywords k WHERE {clause} GROUP BY ALL", params
 
     categories = Filters(categories=filters.categories)
     clause, params = where(categories, "m")
@@ -193,8 +191,8 @@ def volume(
         return empty
     base = replace(filters, topics=())
     days = selection.days(con, base)
-    posts = selection.docs(con, base) or "posts"
     clause, params = where(base.columns_only(), "p")
+    searched, searched_params = selection.clause(con, base, "p")
     marks = ", ".join("?" for _ in topics)
     frame = con.execute(
         f"""WITH totals AS (SELECT date_trunc(?, p.published)::DATE AS period,
@@ -205,15 +203,15 @@ def volume(
                               JOIN terms t USING (term_id) WHERE t.term IN ({marks})),
                  counts AS (SELECT date_trunc(?, p.published)::DATE AS period, m.topic,
                                    count(*) AS posts
-                            FROM mentions m JOIN {posts} p USING (doc)
-                            WHERE {clause} AND p.published IS NOT NULL GROUP BY ALL),
+                            FROM mentions m JOIN posts p USING (doc)
+                            WHERE {searched} AND p.published IS NOT NULL GROUP BY ALL),
                  grid AS (SELECT period, total, topic FROM totals,
                           (SELECT unnest(?::VARCHAR[]) AS topic))
             SELECT g.period, g.topic, coalesce(c.posts, 0) AS posts, g.total,
                    coalesce(c.posts, 0) / g.total AS share
             FROM grid g LEFT JOIN counts c USING (period, topic)
             ORDER BY g.period, g.topic""",
-        [interval, *params, *topics, interval, *params, list(topics)],
+        [interval, *params, *topics, interval, *searched_params, list(topics)],
     ).df()
     if frame.empty:
         return empty

@@ -41,10 +41,22 @@ def _seeded(path: str) -> bool:
     return ensure_seeded(path)
 
 
+_LATEST: dict[str, duckdb.DuckDBPyConnection] = {}  # per store, the connection last opened
+
+
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnection:
+    # DuckDB keeps one database instance per file while any connection to it is open, so
+    # a connection opened after an import swapped the file in would still read the old
+    # file (and its resolved searches): close the old one first. Cursors already taken
+    # from it finish their queries.
+    previous = _LATEST.pop(path, None)
+    if previous is not None:
+        previous.close()
     # A StoreError propagates, and Streamlit does not cache it: the next run tries again.
-    return stores.open_read_only(path, motherduck_token_secret=_secret("motherduck_token"))
+    connection = stores.open_read_only(path, motherduck_token_secret=_secret("motherduck_token"))
+    _LATEST[path] = connection
+    return connection
 
 
 def signature() -> Store:
