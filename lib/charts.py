@@ -7,6 +7,8 @@ because a half-covered month would otherwise read as a drop.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -25,41 +27,68 @@ def _labels(column: pd.Series) -> list[str]:
     return [label(c) for c in column]
 
 
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure from plain trace and layout dicts, not validated property by property.
+
+    Plotly validates every property it is given, which took 60 to 80 ms for a ten-year
+    volume chart, most of a page rerun; these specs are fixed by this module (and
+    checked by its tests), and Streamlit serialises the figure without validating it.
+    """
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _title(text: str | None) -> dict[str, Any]:
+    return {"title": {"text": text}} if text else {}
+
+
+def _values(column: pd.Series) -> list[Any]:
+    return column.tolist()
+
+
 def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
     """Stacked bars of posts per period and category."""
-    fig = go.Figure()
     data = frame.assign(category=_labels(frame["category"]))
+    traces: list[dict[str, Any]] = []
     for category, rows in data.groupby("category", sort=False):
-        fig.add_bar(
-            x=rows["period"],
-            y=rows["posts"],
-            name=str(category),
-            legendgroup=str(category),
-            marker_pattern_shape=["/" if p else "" for p in rows["partial"]],
-            marker_opacity=[0.45 if p else 1.0 for p in rows["partial"]],
-            customdata=rows["partial"].map({True: " (partial period)", False: ""}),
-            hovertemplate="%{x}: %{y} posts%{customdata}<extra>%{fullData.name}</extra>",
+        partial = [bool(p) for p in rows["partial"]]
+        traces.append(
+            {
+                "type": "bar",
+                "x": _values(rows["period"]),
+                "y": _values(rows["posts"]),
+                "name": str(category),
+                "legendgroup": str(category),
+                "marker": {
+                    "pattern": {"shape": ["/" if p else "" for p in partial]},
+                    "opacity": [0.45 if p else 1.0 for p in partial],
+                },
+                "customdata": [" (partial period)" if p else "" for p in partial],
+                "hovertemplate": "%{x}: %{y} posts%{customdata}<extra>%{fullData.name}</extra>",
+            }
         )
     if frame["partial"].any():
-        fig.add_bar(
-            x=[None],
-            y=[None],
-            name="partial period",
-            marker_pattern_shape="/",
-            marker_color="rgba(128,128,128,0.45)",
-            hoverinfo="skip",
+        traces.append(
+            {
+                "type": "bar",
+                "x": [None],
+                "y": [None],
+                "name": "partial period",
+                "marker": {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"},
+                "hoverinfo": "skip",
+            }
         )
-    fig.update_layout(
-        barmode="stack",
-        title=f"Posts per {interval}",
-        xaxis_title=None,
-        yaxis_title="posts",
-        legend_title_text="category",
-        dragmode="select",
-        margin={"t": 40, "b": 10},
-        bargap=0.15,
+    return _figure(
+        traces,
+        {
+            "barmode": "stack",
+            **_title(f"Posts per {interval}"),
+            "yaxis": _title("posts"),
+            "legend": _title("category"),
+            "dragmode": "select",
+            "margin": {"t": 40, "b": 10},
+            "bargap": 0.15,
+        },
     )
-    return fig
 
 
 def _count_bars(
@@ -77,28 +106,29 @@ def _count_bars(
     Horizontal charts grow with their bars: ``sizing`` is (least height, per bar, margins).
     """
     axis, other = ("x", "y") if horizontal else ("y", "x")
-    fig = go.Figure(
-        go.Bar(
-            **{axis: counts, other: labels},
-            orientation="h" if horizontal else "v",
-            text=[f"{n:,}" for n in counts],
-            textposition="auto",
-            customdata=customdata,
-            hovertemplate=hover.replace("%{label}", f"%{{{other}}}").replace(
-                "%{value}", f"%{{{axis}}}"
-            )
-            + "<extra></extra>",
+    trace: dict[str, Any] = {
+        "type": "bar",
+        axis: counts,
+        other: labels,
+        "orientation": "h" if horizontal else "v",
+        "text": [f"{n:,}" for n in counts],
+        "textposition": "auto",
+        "hovertemplate": hover.replace("%{label}", f"%{{{other}}}").replace(
+            "%{value}", f"%{{{axis}}}"
         )
-    )
-    fig.update_layout(
-        title=title,
-        **{f"{axis}axis_title": count_title, f"{other}axis_title": None},
-        margin={"t": 40, "b": 10},
-    )
+        + "<extra></extra>",
+    }
+    if customdata is not None:
+        trace["customdata"] = customdata
+    layout: dict[str, Any] = {
+        **_title(title),
+        f"{axis}axis": _title(count_title),
+        "margin": {"t": 40, "b": 10},
+    }
     if horizontal:
         least, per_bar, margins = sizing
-        fig.update_layout(height=max(least, per_bar * len(labels) + margins))
-    return fig
+        layout["height"] = max(least, per_bar * len(labels) + margins)
+    return _figure([trace], layout)
 
 
 def category_chart(frame: pd.DataFrame) -> go.Figure:
@@ -106,7 +136,7 @@ def category_chart(frame: pd.DataFrame) -> go.Figure:
     data = frame.assign(category=_labels(frame["category"])).sort_values("posts")
     return _count_bars(
         list(data["category"]),
-        list(data["posts"]),
+        [int(n) for n in data["posts"]],
         "Posts by category",
         "posts",
         sizing=(220, 48, 80),  # few categories: thick bars
@@ -118,7 +148,7 @@ def topics_chart(frame: pd.DataFrame) -> go.Figure:
     data = frame.iloc[::-1]
     return _count_bars(
         list(data["topic"]),
-        list(data["posts"]),
+        [int(n) for n in data["posts"]],
         "Leading topics",
         "posts led by the topic",
         hover="%{label}: %{value} posts (%{customdata})",
@@ -129,26 +159,31 @@ def topics_chart(frame: pd.DataFrame) -> go.Figure:
 def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure:
     """Topics over time on one chart, as post counts or as a share of each period's posts."""
     share = measure == "share"
-    fig = go.Figure()
-    for topic, rows in frame.groupby("topic", sort=False):
-        fig.add_scatter(
-            x=rows["period"],
-            y=rows["share"] if share else rows["posts"],
-            name=str(topic),
-            mode="lines+markers",
-            customdata=rows[["posts", "total"]],
-            hovertemplate="%{x}: %{customdata[0]} of %{customdata[1]} posts"
+    traces = [
+        {
+            "type": "scatter",
+            "x": _values(rows["period"]),
+            "y": _values(rows["share"] if share else rows["posts"]),
+            "name": str(topic),
+            "mode": "lines+markers",
+            "customdata": rows[["posts", "total"]].values.tolist(),
+            "hovertemplate": "%{x}: %{customdata[0]} of %{customdata[1]} posts"
             "<extra>%{fullData.name}</extra>",
-        )
-    fig.update_layout(
-        title=f"Posts mentioning each topic, per {interval}",
-        xaxis_title=None,
-        yaxis_title="share of posts" if share else "posts",
-        yaxis_tickformat=".0%" if share else ",",
-        legend_title_text="topic",
-        margin={"t": 40, "b": 10},
+        }
+        for topic, rows in frame.groupby("topic", sort=False)
+    ]
+    return _figure(
+        traces,
+        {
+            **_title(f"Posts mentioning each topic, per {interval}"),
+            "yaxis": {
+                **_title("share of posts" if share else "posts"),
+                "tickformat": ".0%" if share else ",",
+            },
+            "legend": _title("topic"),
+            "margin": {"t": 40, "b": 10},
+        },
     )
-    return fig
 
 
 def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
@@ -166,22 +201,21 @@ def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
 def movers_chart(frame: pd.DataFrame) -> go.Figure:
     """Change in each topic's share of posts between two periods: rising right, falling left."""
     data = frame.sort_values("change")
-    fig = go.Figure(
-        go.Bar(
-            x=data["change"],
-            y=data["topic"],
-            orientation="h",
-            marker_color=["#2e9e6a" if c > 0 else "#d0543c" for c in data["change"]],
-            customdata=data[["share_before", "share_after"]],
-            hovertemplate="%{y}: %{customdata[0]:.1%} → %{customdata[1]:.1%}<extra></extra>",
-        )
+    trace = {
+        "type": "bar",
+        "x": _values(data["change"]),
+        "y": _values(data["topic"]),
+        "orientation": "h",
+        "marker": {"color": ["#2e9e6a" if c > 0 else "#d0543c" for c in data["change"]]},
+        "customdata": data[["share_before", "share_after"]].values.tolist(),
+        "hovertemplate": "%{y}: %{customdata[0]:.1%} → %{customdata[1]:.1%}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        {
+            **_title("Rising and falling topics (change in share of posts)"),
+            "xaxis": {**_title("change in share of posts"), "tickformat": "+.0%"},
+            "margin": {"t": 40, "b": 10},
+            "height": max(260, 26 * len(data) + 90),
+        },
     )
-    fig.update_layout(
-        title="Rising and falling topics (change in share of posts)",
-        xaxis_title="change in share of posts",
-        xaxis_tickformat="+.0%",
-        yaxis_title=None,
-        margin={"t": 40, "b": 10},
-        height=max(260, 26 * len(data) + 90),
-    )
-    return fig
