@@ -34,9 +34,19 @@ def test_topics_page_lists_the_leading_topics(
     (trace,) = figure["data"]
     assert list(reversed(trace["y"])) == leading_topics(seeded_db)
     assert at.get("pills")[0].proto.options  # the same topics, clickable
+    assert [t.label for t in at.tabs] == ["Leading", "Compare", "Rising and falling", "By category"]
+    # Only the open tab runs: the comparison is not drawn until it is opened.
+    assert "Posts mentioning each topic" not in charts(at)
+    at.session_state["section"] = "Compare"
+    at.run()
     # All bundled posts share one date: topics are compared as totals, not as a line.
     assert "Posts mentioning each topic" in charts(at)
+    assert "Leading topics" not in charts(at)
+    at.session_state["section"] = "Rising and falling"
+    at.run()
     assert any("nothing to compare over time" in i.value for i in at.info)
+    at.session_state["section"] = "By category"
+    at.run()
     table = at.dataframe[-1].value
     assert {"Large Model", "NLP", "Python"} <= set(table["category"])
 
@@ -70,7 +80,7 @@ def test_a_shared_topics_url_reopens_the_comparison(
         monkeypatch,
         db,
         "pages/topics.py",
-        {"compare": ["LoRA", "显存"], "measure": "share"},
+        {"section": "Compare", "compare": ["LoRA", "显存"], "measure": "share"},
     )
     figure = charts(at)["Posts mentioning each topic, per month"]
     assert {t["name"] for t in figure["data"]} == {"lora", "显存"}
@@ -84,6 +94,8 @@ def test_a_shared_topics_url_reopens_the_comparison(
     shares = expected[expected["topic"] == "lora"]["share"]
     assert plotly_values(lora["y"]) == pytest.approx(list(shares))
     assert expected[expected["topic"] == "lora"]["posts"].sum() == 20
+    at.query_params["section"] = "Rising and falling"  # the URL names the open tab
+    at.run()
     assert "Rising and falling topics (change in share of posts)" in charts(at)
 
 
@@ -112,6 +124,8 @@ def test_a_typed_topic_from_the_url_stays_inert(
     monkeypatch: pytest.MonkeyPatch, seeded_db: str
 ) -> None:
     hostile = "[x](javascript:alert(1)) `code`"
-    at = open_app(monkeypatch, seeded_db, "pages/topics.py", {"compare": [hostile]})
+    at = open_app(
+        monkeypatch, seeded_db, "pages/topics.py", {"section": "Compare", "compare": [hostile]}
+    )
     (caption,) = [c.value for c in at.caption if c.value.startswith("Not mentioned")]
     assert "](javascript" not in caption and "`" not in caption.replace("\\`", "")
