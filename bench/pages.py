@@ -3,7 +3,10 @@
     python -m bench.pages --posts 1000000
 
 Queries run through ``lib.queries`` exactly as the pages call them, on a
-read-only connection with a cursor per query, uncached (a first visit).
+read-only connection with a cursor per query, outside Streamlit's cache. Each is
+timed twice: "new" with no search resolved (``lib.selection.forget`` before every
+run: the first query of a page after the words or topics change), and "resolved"
+once its search has been resolved (any other change of the filters).
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from bench.corpus import generate
-from lib import queries, topics
+from lib import queries, selection, topics
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
@@ -58,19 +63,41 @@ def main() -> None:
             run_ingest(db, [str(source)])
         con = connect_read_only(db)
         (args.posts,) = con.execute("SELECT count(*) FROM posts").fetchall()[0]
-        print(f"{args.posts:,} posts; ms per query, median / p95 over {args.repeat} runs")
+        print(f"{args.posts:,} posts; ms per query over {args.repeat} runs")
+        print(
+            f"  {'view':24} {'query':16} {'new: median':>12} {'p95':>7} {'resolved':>9} {'p95':>7}"
+        )
         for view, filters in VIEWS.items():
             for name, call in CALLS.items():
-                times = []
-                for _ in range(args.repeat):
-                    cur = con.cursor()
-                    started = time.perf_counter()
-                    call(cur, filters)
-                    times.append((time.perf_counter() - started) * 1000)
-                    cur.close()
-                times.sort()
-                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-                print(f"  {view:24} {name:16} {statistics.median(times):8.1f} {p95:8.1f}")
+                new = _times(con, call, filters, args.repeat, forget=True)
+                resolved = _times(con, call, filters, args.repeat, forget=False)
+                print(
+                    f"  {view:24} {name:16} {statistics.median(new):12.1f} {_p95(new):7.1f}"
+                    f" {statistics.median(resolved):9.1f} {_p95(resolved):7.1f}"
+                )
+
+
+def _times(
+    con: duckdb.DuckDBPyConnection,
+    call: Callable[[duckdb.DuckDBPyConnection, Filters], object],
+    filters: Filters,
+    repeat: int,
+    forget: bool,
+) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        cur = con.cursor()
+        if forget:
+            selection.forget(cur)
+        started = time.perf_counter()
+        call(cur, filters)
+        times.append((time.perf_counter() - started) * 1000)
+        cur.close()
+    return sorted(times)
+
+
+def _p95(times: list[float]) -> float:
+    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ from lib.filters import Filters, where
 from lib.search import groups, query_tokens, topic_term
 
 SCRATCH = "selections"
-KEEP = 32  # searches kept: a bitmap and a few small tables each
+KEEP = 16  # searches kept: a bitmap and day counts each, and the Topics page's keyword counts
+# (up to about 10 MB at a million posts), all within DuckDB's memory limit
 Part = Literal["mask", "days", "keywords", "keyed"]
 
 
@@ -83,11 +84,6 @@ def _scratch(con: duckdb.DuckDBPyConnection) -> str:
         con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH} (READ_WRITE)")
     except duckdb.Error:  # a remote engine that attaches nothing local
         return "temp"
-    with contextlib.suppress(duckdb.TransactionException):  # another session creating it
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {SCRATCH}.made"
-            " (name VARCHAR, made_at TIMESTAMP DEFAULT now())"
-        )
     return SCRATCH
 
 
@@ -125,6 +121,11 @@ def _make(
             return f"{schema}.{name}"
         return _create(con, "temp", name, sql, params)
     if schema == SCRATCH and search.active and part == "mask":
+        with contextlib.suppress(duckdb.TransactionException):  # another session made it
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {SCRATCH}.made"
+                " (name VARCHAR, made_at TIMESTAMP DEFAULT now())"
+            )
         try:
             con.execute(f"INSERT INTO {SCRATCH}.made (name) VALUES (?)", [name])
             _forget_oldest(con)
@@ -161,10 +162,7 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [schema]
     ).fetchall()
     for (name,) in tables:
-        if name != "made":
-            con.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
-    if schema == SCRATCH:
-        con.execute(f"DELETE FROM {SCRATCH}.made")
+        con.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
 def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
