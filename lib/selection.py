@@ -217,28 +217,60 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
     )
 
 
+def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
+    """The table holding the bitmap of the posts that have keywords (made once per store)."""
+    (size,) = con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0]
+    everything = Search((), (), "")
+    return _make(
+        con,
+        everything,
+        "keyed",
+        "SELECT bitstring_agg(doc, 1, ?) AS b FROM (SELECT DISTINCT doc FROM post_keywords)",
+        [size],
+    )
+
+
 def keyword_months(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, str]:
     """The tables counting keywords per term, category and month, and posts with keywords
-    per category and month, for the search (the store's own tables without one)."""
+    per category and month, for the search (the store's own tables without one).
+
+    Counting is proportional to the rows counted, so a search keeping most posts is
+    counted as the store's own monthly counts less those of the posts it leaves out;
+    posts with keywords are counted in the posts, with the bitmap of those that have any.
+    """
     search = Search.of(filters)
     if not search.active:
         return "topic_months", "keyed_months"
-    searched, params = clause(con, Filters(q=filters.q, topics=filters.topics), "k")
-    month = "date_trunc('month', k.published)::DATE"
-    keywords = _make(
-        con,
-        search,
-        "keywords",
-        f"""SELECT k.term, k.category, {month} AS month, count(*)::INTEGER AS posts
-            FROM post_keywords k WHERE {searched} GROUP BY ALL ORDER BY term, month""",
-        params,
+    table = f"{_scratch(con)}.{search.name('keyed')}"
+    if _exists(con, table):
+        return f"{_scratch(con)}.{search.name('keywords')}", table
+    mask = _mask(con, search)
+    (bits, kept, posts) = con.execute(
+        f"SELECT b::VARCHAR, coalesce(bit_count(b), 0), (SELECT count(*) FROM posts) FROM {mask}"
+    ).fetchall()[0]
+    complement = kept * 2 > posts
+    keywords = f"""SELECT k.term, k.category, date_trunc('month', k.published)::DATE AS month,
+                          count(*)::INTEGER AS posts
+                   FROM post_keywords k WHERE get_bit(?::BIT, k.doc - 1) = {int(not complement)}
+                   GROUP BY ALL"""
+    if complement:
+        keywords = _minus("topic_months", keywords, ("term", "category", "month"))
+    (keyed_bits,) = con.execute(
+        f"SELECT (?::BIT & b)::VARCHAR FROM {_keyed_bits(con)}", [bits]
+    ).fetchall()[0]
+    keyed = """SELECT category, date_trunc('month', published)::DATE AS month,
+                      count(*)::INTEGER AS posts
+               FROM posts WHERE get_bit(?::BIT, doc - 1) = 1 GROUP BY ALL"""
+    return (
+        _make(con, search, "keywords", f"{keywords} ORDER BY term, month", [bits]),
+        _make(con, search, "keyed", f"{keyed} ORDER BY month", [keyed_bits]),
     )
-    keyed = _make(
-        con,
-        search,
-        "keyed",
-        f"""SELECT k.category, {month} AS month, count(DISTINCT k.doc)::INTEGER AS posts
-            FROM post_keywords k WHERE {searched} GROUP BY ALL ORDER BY month""",
-        params,
-    )
-    return keywords, keyed
+
+
+def _minus(whole: str, part: str, keys: tuple[str, ...]) -> str:
+    """SQL for ``whole``'s counts less ``part``'s, row by row on ``keys`` (NULLs equal)."""
+    on = " AND ".join(f"w.{key} IS NOT DISTINCT FROM p.{key}" for key in keys)
+    columns = ", ".join(f"w.{key}" for key in keys)
+    return f"""SELECT {columns}, (w.posts - coalesce(p.posts, 0))::INTEGER AS posts
+               FROM {whole} w LEFT JOIN ({part}) p ON {on}
+               WHERE w.posts > coalesce(p.posts, 0)"""

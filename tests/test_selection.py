@@ -134,6 +134,8 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     for filters in (
+        Filters(q="topic"),  # every post: counted as the store's counts less the others'
+        Filters(q="excerpt lora", categories=("NLP",), start=date(2024, 4, 2)),
         Filters(q="显存"),
         Filters(q="lora", start=date(2024, 2, 10), end=date(2025, 3, 20)),
         Filters(topics=("lora",), categories=("NLP",)),
@@ -148,6 +150,15 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
         assert expected, filters
         assert dict(zip(leading["topic"], leading["posts"], strict=True)) == {
             t: n for t, n in expected.items() if t in set(leading["topic"])
+        }
+        by_category = topics.by_class(con, filters, "category", 100)
+        expected_by_category = con.execute(
+            f"""SELECT category, term, count(*) FROM post_keywords k WHERE {clause}
+                GROUP BY ALL""",
+            params,
+        ).fetchall()
+        assert {(c, t, n) for c, t, n in expected_by_category} >= {
+            (c, t, n) for c, t, n in by_category[["class", "topic", "posts"]].itertuples(False)
         }
 
 
