@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import rjieba
-
 from lib.config import DATA_DIR
 
 DICTIONARY_DIR = DATA_DIR / "dictionary"
@@ -51,6 +49,8 @@ class Segmenter:
     def __init__(
         self, terms: Iterable[str], stopwords: Iterable[str], not_topics: Iterable[str] = ()
     ) -> None:
+        import rjieba  # here, not at the top: loading it costs the app's cold start 0.2 s
+
         self._jieba = rjieba.Jieba()
         self.stopwords = frozenset(_normalise(w) for w in stopwords)
         self.not_topics = frozenset(_normalise(w) for w in not_topics)
