@@ -22,9 +22,19 @@ def label(category: object) -> str:
     return str(category)
 
 
+def plain(text: object) -> str:
+    """Text from posts as Plotly should draw it: as written, never as markup.
+
+    Plotly reads a subset of HTML in every label (``<b>``, ``<br>``, ``<a href>``), so a
+    category named ``<a href="https://…">`` would be a link on the chart; entities are
+    drawn as the characters they stand for.
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _labels(column: pd.Series) -> list[str]:
     # Not ``Series.map``: with pandas' string dtype it skips missing values.
-    return [label(c) for c in column]
+    return [plain(label(c)) for c in column]
 
 
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
@@ -147,7 +157,7 @@ def topics_chart(frame: pd.DataFrame) -> go.Figure:
     """Leading topics as horizontal bars of posts, the most distinctive on top."""
     data = frame.iloc[::-1]
     return _count_bars(
-        list(data["topic"]),
+        [plain(t) for t in data["topic"]],
         [int(n) for n in data["posts"]],
         "Leading topics",
         "posts led by the topic",
@@ -164,7 +174,7 @@ def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure
             "type": "scatter",
             "x": _values(rows["period"]),
             "y": _values(rows["share"] if share else rows["posts"]),
-            "name": str(topic),
+            "name": plain(topic),
             "mode": "lines+markers",
             "customdata": rows[["posts", "total"]].values.tolist(),
             "hovertemplate": "%{x}: %{customdata[0]} of %{customdata[1]} posts"
@@ -190,7 +200,7 @@ def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
     """Compared topics as bars, for when every post shares one date and a line says nothing."""
     totals = frame.groupby("topic", sort=False)["posts"].sum()
     return _count_bars(
-        [str(t) for t in totals.index],
+        [plain(t) for t in totals.index],
         [int(n) for n in totals.values],
         "Posts mentioning each topic",
         "posts",
@@ -204,7 +214,7 @@ def movers_chart(frame: pd.DataFrame) -> go.Figure:
     trace = {
         "type": "bar",
         "x": _values(data["change"]),
-        "y": _values(data["topic"]),
+        "y": [plain(t) for t in data["topic"]],
         "orientation": "h",
         "marker": {"color": ["#2e9e6a" if c > 0 else "#d0543c" for c in data["change"]]},
         "customdata": data[["share_before", "share_after"]].values.tolist(),

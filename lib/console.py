@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lib import dataset
+from lib.charts import plain
 from lib.locator import Locator, StoreError, locate
 
 DEFAULT_TIMEOUT_S = 5.0
@@ -786,21 +787,25 @@ def result_chart(frame: pd.DataFrame) -> go.Figure | None:
         return None
     x_name, y_name = picked
     x = frame[x_name]
+    # Values and names come from the store or from a shared URL: drawn as written, since
+    # Plotly reads HTML in labels (an ``<a href>`` would be a link).
     if y_name is None:
         counts = x.astype(str).value_counts().head(50)
-        xs, ys, y_title = list(counts.index), list(counts.values), "rows"
+        xs, ys, y_title = [plain(v) for v in counts.index], list(counts.values), "rows"
         line = False
     else:
         xs = x if _plottable(x) else x.astype(str)
-        ys, y_title = frame[y_name], str(y_name)
+        if pd.api.types.is_string_dtype(xs):
+            xs = [None if pd.isna(v) else plain(v) for v in xs]
+        ys, y_title = frame[y_name], plain(y_name)
         line = pd.api.types.is_datetime64_any_dtype(x) or (
             pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
         )
     trace = go.Scatter(x=xs, y=ys, mode="lines+markers") if line else go.Bar(x=xs, y=ys)
     fig = go.Figure(trace)
     fig.update_layout(
-        title=f"{y_title} by {x_name}",
-        xaxis_title=str(x_name),
+        title=f"{y_title} by {plain(x_name)}",
+        xaxis_title=plain(x_name),
         yaxis_title=y_title,
         margin={"t": 40, "b": 10},
     )

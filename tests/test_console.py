@@ -568,6 +568,17 @@ def test_no_chart_for_no_rows() -> None:
     assert result_chart(pd.DataFrame({"a": []})) is None
 
 
+def test_chart_labels_from_results_are_drawn_as_written_not_as_markup() -> None:
+    link = '<a href="https://example.invalid">x</a> & <b>y</b>'
+    drawn = '&lt;a href="https://example.invalid"&gt;x&lt;/a&gt; &amp; &lt;b&gt;y&lt;/b&gt;'
+    figure = result_chart(pd.DataFrame({link: [link, "plain"], "posts": [1, 2]}))
+    (trace,) = figure.data
+    assert list(trace.x) == [drawn, "plain"]
+    assert figure.layout.xaxis.title.text == drawn
+    (counted,) = result_chart(pd.DataFrame({"category": [link, link]})).data
+    assert list(counted.x) == [drawn]
+
+
 # --- Fuzzing ----------------------------------------------------------------------------------
 
 FRAGMENTS = [

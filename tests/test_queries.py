@@ -22,7 +22,7 @@ import pyarrow as pa
 import pytest
 
 from lib import queries
-from lib.charts import UNCATEGORIZED, category_chart, label, volume_chart
+from lib.charts import UNCATEGORIZED, category_chart, label, topics_chart, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
 from lib.ingest import run_ingest
 from lib.search import MAX_TOKENS
@@ -495,6 +495,21 @@ def test_volume_chart_draws_posts_without_category_as_uncategorized(
         )
     }
     assert totals == expected
+
+
+def test_charts_draw_categories_and_topics_as_written_not_as_markup() -> None:
+    link = '<a href="https://example.invalid">NLP</a>'
+    drawn = '&lt;a href="https://example.invalid"&gt;NLP&lt;/a&gt;'
+    frame = pd.DataFrame(
+        [(date(2025, 1, 1), link, 2, False), (date(2025, 2, 1), link, 3, False)],
+        columns=["period", "category", "posts", "partial"],
+    )
+    assert [t["name"] for t in figure_json(volume_chart(frame, "month"))["data"]] == [drawn]
+    bars = figure_json(category_chart(frame[["category", "posts"]]))["data"][0]
+    assert plotly_values(bars["y"]) == [drawn, drawn]
+    leading = pd.DataFrame({"topic": ["<b>x</b>"], "posts": [1], "share": [0.5]})
+    topic = figure_json(topics_chart(leading))["data"][0]
+    assert plotly_values(topic["y"]) == ["&lt;b&gt;x&lt;/b&gt;"]
 
 
 def test_category_chart_is_a_sorted_horizontal_bar_chart() -> None:

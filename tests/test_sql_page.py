@@ -49,8 +49,7 @@ def schema_tables(db: str) -> list[str]:
     # The store's own tables: the app's resolved searches (lib.selection) live in another
     # database of the same DuckDB instance, which this process shares with the app.
     sql = (
-        "SELECT table_name FROM duckdb_tables()"
-        " WHERE database_name = current_database() ORDER BY 1"
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
     )
     return [r[0] for r in query(db, sql)]
 

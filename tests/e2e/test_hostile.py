@@ -32,6 +32,7 @@ SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '<img src=x onerror="window.__pwned=1">'
 MD_LINK = "[click](javascript:window.__pwned=1)"
 A_LINK = '<a href="javascript:alert(1)">x</a>'
+CHART_A = '<a href="https://example.invalid/chart">Long</a>'  # Plotly would draw it a link
 MD_IMAGE = "![x](https://example.invalid/x.png)"
 DIRECTIVE = ":red[styled]"
 LATEX = "$\\LaTeX$"
@@ -81,7 +82,7 @@ HOSTILE = {
     "long": {
         "title": "A post with a very long excerpt",
         "excerpt": LONG,
-        "category": "Long",
+        "category": CHART_A,
         "published": "2026-02-05",
     },
 }
@@ -113,7 +114,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     stored = store_rows(db, "SELECT title, category, excerpt FROM posts")
     assert {row[0] for row in stored} == {post["title"] for post in HOSTILE.values()}
     assert {row[1] for row in stored} == {post["category"] for post in HOSTILE.values()}
-    assert [len(row[2]) for row in stored if row[1] == "Long"] == [5000]
+    assert [len(row[2]) for row in stored if row[1] == CHART_A] == [5000]
     return db
 
 
@@ -137,7 +138,9 @@ class View:
     counts: dict[str, int]  # selector -> matches
 
 
+CHART_LINK = "[data-testid='stPlotlyChart'] a"  # Plotly draws <a href> in labels as links
 SELECTORS = (
+    CHART_LINK,
     "a[href^='javascript:' i]",
     "a[href^='data:' i]",
     "img[src='x']",
@@ -199,6 +202,7 @@ def test_hostile_text_is_inert(hostile_view: Callable[[str], View], where: str) 
     assert "Traceback" not in view.text
     assert view.pwned == "undefined", "a payload ran"
     assert view.counts["a[href^='javascript:' i]"] == 0, view.hrefs
+    assert view.counts[CHART_LINK] == 0, "a category or topic formed a link on a chart"
     assert view.counts["a[href^='data:' i]"] == 0, view.hrefs
     assert not [s for s in view.scripts if "__pwned" in s], "a post's <script> reached the DOM"
     assert view.counts["img[src='x']"] == 0
