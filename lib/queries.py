@@ -163,20 +163,50 @@ def cards(
         return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
     clause, params = selection.clause(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
-    # Choose the page reading only the sort and filter columns, then fetch its text.
-    page = [
-        doc
-        for (doc,) in _rows(
-            con,
-            f"SELECT doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, int(limit), int(offset)],
-        )
-    ]
+    # Choose the page from the posts sorted by date, reading only the row groups from the
+    # page's last date on (found in the day counts), then fetch the page's text.
+    newest = order.startswith("published DESC")
+    bound = _page_bound(con, filters, int(limit) + int(offset), newest)
+    if bound is not None:
+        clause, params = f"{clause} AND published {'>=' if newest else '<='} ?", [*params, bound]
+    page = _rows(
+        con,
+        f"SELECT row, doc FROM {selection.by_date(con)} WHERE {clause} ORDER BY {order}"
+        " LIMIT ? OFFSET ?",
+        [*params, int(limit), int(offset)],
+    )
     if not page:
         return []
+    rows = [row for row, _ in page]
+    if None in rows:  # a store without row ids (a Parquet dataset): found by doc, a scan
+        return _records(
+            con,
+            f"SELECT {CARD_COLUMNS} FROM posts WHERE doc = ANY(?) ORDER BY {order}",
+            [[doc for _, doc in page]],
+        )
     return _records(
-        con, f"SELECT {CARD_COLUMNS} FROM posts WHERE doc = ANY(?) ORDER BY {order}", [page]
+        con, f"SELECT {CARD_COLUMNS} FROM posts WHERE rowid = ANY(?) ORDER BY {order}", [rows]
     )
+
+
+def _page_bound(
+    con: duckdb.DuckDBPyConnection, filters: Filters, needed: int, newest: bool
+) -> date | None:
+    """The date on or after which (before which, oldest first) the first ``needed`` filtered
+    posts lie; ``None`` when the dated posts are fewer, and undated ones may be needed."""
+    days = selection.days(con, filters)
+    clause, params = where(filters.columns_only())
+    direction = "DESC" if newest else "ASC"
+    found = _rows(
+        con,
+        f"""SELECT published FROM (
+                SELECT published, sum(n) OVER (ORDER BY published {direction}) AS running
+                FROM (SELECT published, sum(posts) AS n FROM {days}
+                      WHERE {clause} AND published IS NOT NULL GROUP BY published))
+            WHERE running >= ? ORDER BY published {direction} LIMIT 1""",
+        [*params, needed],
+    )
+    return found[0][0] if found else None
 
 
 def _ranked_cards(

@@ -39,7 +39,7 @@ from lib.search import groups, query_tokens, topic_term
 SCRATCH = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each, and the Topics page's keyword counts
 # (up to about 10 MB at a million posts), all within DuckDB's memory limit
-Part = Literal["mask", "days", "keywords", "keyed"]
+Part = Literal["mask", "days", "keywords", "keyed", "by_date"]
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,32 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
         f"""SELECT category, published, count(*)::BIGINT AS posts FROM posts
             WHERE {searched} GROUP BY ALL ORDER BY published, category""",
         params,
+    )
+
+
+def by_date(con: duckdb.DuckDBPyConnection) -> str:
+    """The table of every post's ``(row, doc, category, published)``, newest first.
+
+    Sorted, its row groups' date ranges let a page of cards read only the groups from the
+    page's last date on (see ``lib.queries.cards``), and ``row`` (the post's ``rowid``)
+    fetches the page's text without a scan. A Parquet dataset's posts have no row ids.
+    """
+    everything = Search((), (), "")
+    table = f"{_scratch(con)}.{everything.name('by_date')}"
+    if _exists(con, table):
+        return table
+    try:
+        con.execute("SELECT rowid FROM posts LIMIT 0")
+        row = "rowid"
+    except duckdb.BinderException:
+        row = "NULL::BIGINT"
+    return _make(
+        con,
+        everything,
+        "by_date",
+        f"""SELECT {row} AS row, doc, category, published FROM posts
+            ORDER BY published DESC NULLS LAST, doc""",
+        [],
     )
 
 

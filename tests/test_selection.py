@@ -90,6 +90,27 @@ def test_answers_through_a_resolved_search_equal_the_posts_asked_directly(
         assert {c: n for c, n in queries.category_counts(con, filters) if n} == by_category
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+@pytest.mark.parametrize("filters", [Filters(), Filters(q="显存"), Filters(categories=("NLP",))])
+def test_every_page_of_cards_is_the_posts_in_date_order(
+    con: duckdb.DuckDBPyConnection, filters: Filters, sort: str
+) -> None:
+    # Pages are chosen from the posts sorted by date, bounded by the day counts; the last
+    # pages reach the undated posts, which sort after every dated one.
+    order = queries.SORTS[sort]
+    expected = [
+        r[0]
+        for r in direct(con, filters, f"SELECT id FROM posts WHERE {{clause}} ORDER BY {order}")
+    ]
+    shown = []
+    for offset in range(0, len(expected) + 7, 7):
+        shown += [c["id"] for c in queries.cards(con, filters, sort, 7, offset)]
+    assert shown == expected
+    assert any(
+        c["published"] is None for c in queries.cards(con, filters, sort, 7, len(expected) - 2)
+    )
+
+
 def test_a_search_is_resolved_once_and_sliced_by_category_and_date(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
