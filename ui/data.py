@@ -10,6 +10,7 @@ results move on to it; a remote store's signature changes every few minutes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -91,9 +92,19 @@ _MODULES = {"queries": queries, "topics": topics}
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(name: str, store: Store, args: tuple[Any, ...]) -> Any:
     module, _, function = name.rpartition(".")
+    call = getattr(_MODULES[module or "queries"], function)
+    try:
+        return _call(store, call, args)
+    except duckdb.CatalogException:
+        # A resolved search dropped by another session between finding it and reading it
+        # (lib.selection keeps the newest few): a second call resolves it again.
+        return _call(store, call, args)
+
+
+def _call(store: Store, call: Callable[..., Any], args: tuple[Any, ...]) -> Any:
     cur = _connection(*store).cursor()
     try:
-        return getattr(_MODULES[module or "queries"], function)(cur, *args)
+        return call(cur, *args)
     finally:
         cur.close()
 
