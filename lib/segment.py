@@ -72,12 +72,14 @@ class Segmenter:
         self._protected = re.compile(rf"({protected}{_LATIN_WORD})")
         self._latin = re.compile(rf"({_LATIN_WORD})")
         # Trying every protected term at every character is most of the cost of a
-        # Chinese text; a text without any such term's first word can skip it.
+        # Chinese text; a text without any such term's first word can skip it. One
+        # search for any first word is cheaper than one ``in`` per word.
         self._needles = tuple(sorted({term.split()[0] for term in latin_terms}))
+        self._needle = re.compile("|".join(re.escape(n) for n in self._needles) or "(?!)")
 
     def _split(self, normalised: str) -> list[str]:
         """Text and Latin pieces alternating, as ``re.split`` with one group returns them."""
-        if any(needle in normalised for needle in self._needles):
+        if self._needle.search(normalised):
             return self._protected.split(normalised)
         return self._latin.split(normalised)
 
@@ -118,7 +120,7 @@ class Segmenter:
         if not text:
             return []
         normalised = _normalise(text)
-        protected = any(needle in normalised for needle in self._needles)
+        protected = self._needle.search(normalised) is not None
         parts = (self._protected if protected else self._latin).split(normalised)
         latin = parts[1::2]
         if protected:  # a protected term may span a line break or several spaces

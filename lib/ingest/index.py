@@ -23,7 +23,7 @@ time, so this is a small inverted index in plain tables.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +32,6 @@ from multiprocessing import get_context
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
@@ -90,7 +89,7 @@ def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
 
     Per post only the segmentation itself runs in Python. Counting, dropping stop
     words (once per distinct word of the batch) and sorting by term are done for the
-    whole batch in Arrow and NumPy: the same counts as :func:`term_counts`.
+    whole batch in NumPy: the same counts as :func:`term_counts`.
     """
     segmenter = default_segmenter()
     columns = batch.to_pydict()
@@ -105,12 +104,15 @@ def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
         tokens += segmenter.raw_tokens(head) * TITLE_WEIGHT
         lengths.append(len(tokens) - before)
     posts = len(lengths)
-    encoded = pc.dictionary_encode(pa.array(tokens, pa.string()))
-    words = encoded.dictionary.to_pylist()
+    # Number each distinct token in order of first sight, in C (map over a defaultdict
+    # whose default is its own size), then drop the unwanted words once per word.
+    numbers: defaultdict[str, int] = defaultdict()
+    numbers.default_factory = numbers.__len__
+    index = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    words = list(numbers)
     keep = np.array([segmenter.indexable(word) for word in words], dtype=bool)
-    index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     post = np.repeat(np.arange(posts, dtype=np.int64), lengths)
-    counted = keep[index] if len(index) else np.zeros(0, dtype=bool)
+    counted = keep[index]
     # One sort of (term, post) keys both counts each pair and orders the postings.
     pairs, tfs = np.unique(index[counted] * posts + post[counted], return_counts=True)
     term_of, post_of = np.divmod(pairs, posts) if posts else (pairs, pairs)
