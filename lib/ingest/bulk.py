@@ -158,12 +158,6 @@ def fast_rows(
             f"nullif({name}::VARCHAR, '') AS {name}"
             for name in ("title", "excerpt", "body", "category", "url", "guid")
         )
-        con.execute(
-            f"""CREATE TEMP TABLE _clean AS
-                SELECT row, locator, {text_cols}, {tags_sql} AS tags, {published_sql} AS published,
-                       {published_ok} AND {tags_ok} AS typed_ok
-                FROM _rows"""
-        )
         checks = " AND ".join(
             [
                 "typed_ok",
@@ -180,17 +174,24 @@ def fast_rows(
                 " AND NOT regexp_matches(body, '^\\s|\\s$')))",
             ]
         )
+        # The checks run once, into ``ok``: they read every text in full, and both the
+        # fast rows and the others are picked by them.
+        con.execute(
+            f"""CREATE TEMP TABLE _clean AS
+                SELECT *, coalesce({checks}, FALSE) AS ok FROM (
+                    SELECT row, locator, {text_cols}, {tags_sql} AS tags,
+                           {published_sql} AS published, {published_ok} AND {tags_ok} AS typed_ok
+                    FROM _rows)"""
+        )
         fast = con.sql(
             f"""SELECT row, locator, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt,
                        body,
                        category, tags, published, url, guid
-                FROM _clean WHERE {checks} ORDER BY row"""
+                FROM _clean WHERE ok ORDER BY row"""
         ).to_arrow_table()
         slow = [
             r[0] - 1
-            for r in con.execute(
-                f"SELECT row FROM _clean WHERE NOT coalesce({checks}, FALSE) ORDER BY row"
-            ).fetchall()
+            for r in con.execute("SELECT row FROM _clean WHERE NOT ok ORDER BY row").fetchall()
         ]
     finally:
         con.close()
