@@ -17,7 +17,7 @@ so that the identity stem computed here in SQL equals ``identity.text_stem``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -258,6 +258,7 @@ def insert_fast(
     others: Sequence[Sighting],
     run_id: int,
     seen_at: datetime,
+    on_new: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> tuple[list[str], int, list[tuple[PostRecord, str, tuple[int, int]]]]:
     """Insert the fast rows that are new posts beyond doubt, pass over those already stored
     exactly so, and hand back the rest as records.
@@ -270,6 +271,10 @@ def insert_fast(
     post with every field equal, from the same file, would change nothing there, so it
     is counted as unchanged and left. Returns the new post ids, the unchanged count and
     the rest, each with its digest and its (file number, row).
+
+    ``on_new`` is called before the new posts are written, with a query for their
+    (id, title, tags, excerpt, body) as they will be stored: the index starts
+    segmenting them while DuckDB writes (``lib.ingest.index.Presegmented``).
     """
     if not batches:
         return [], 0, []
@@ -346,6 +351,12 @@ def insert_fast(
              AND f.post_id NOT IN (SELECT id FROM posts)
              AND f.lead NOT IN (SELECT lead FROM sightings)"""
     )
+    if on_new is not None:
+        on_new(
+            con,
+            """SELECT n.post_id AS id, f.title, f.tags, f.excerpt, f.body
+               FROM _fast_new n JOIN _fast f USING (file_number, row)""",
+        )
     # Seen before, word for word, in this very file (a re-import): nothing to write.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _fast_same AS
