@@ -252,9 +252,13 @@ class Presegmented:
     def _feed(self, table: pa.Table) -> None:
         try:
             pending: list[Future[_Chunk]] = []
-            for batch in table.drop_columns(["id"]).to_batches(CHUNK):
+            table = table.drop_columns(["id"])
+            for offset in range(0, table.num_rows, CHUNK):
                 if self._stop.is_set():
                     return
+                # A slice pickles with its whole table's buffers: send a compact copy.
+                part = table.slice(offset, CHUNK)
+                batch = part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0]
                 pending.append(self._pool.submit(_segment_chunk, batch))
                 while len(pending) > self._workers * 2:
                     self._postings.add(pending.pop(0).result())
