@@ -167,7 +167,7 @@ class _Postings:
         ``term_ids`` gives each provisional number's term_id."""
         order = np.argsort(term_ids, kind="stable")
         starts = np.zeros(len(order), dtype=np.int64)
-        starts[order] = np.concatenate([[0], np.cumsum(self.totals[order])[:-1]])
+        starts[order] = np.cumsum(self.totals[order]) - self.totals[order]
         size = int(self.totals.sum())
         docs = np.empty(size, dtype=np.int32)
         tfs = np.empty(size, dtype=np.int32)
