@@ -72,12 +72,14 @@ class Segmenter:
         self._protected = re.compile(rf"({protected}{_LATIN_WORD})")
         self._latin = re.compile(rf"({_LATIN_WORD})")
         # Trying every protected term at every character is most of the cost of a
-        # Chinese text; a text without any such term's first word can skip it.
+        # Chinese text; a text without any such term's first word can skip it. One
+        # search for any first word is cheaper than one ``in`` per word.
         self._needles = tuple(sorted({term.split()[0] for term in latin_terms}))
+        self._needle = re.compile("|".join(re.escape(n) for n in self._needles) or "(?!)")
 
     def _split(self, normalised: str) -> list[str]:
         """Text and Latin pieces alternating, as ``re.split`` with one group returns them."""
-        if any(needle in normalised for needle in self._needles):
+        if self._needle.search(normalised):
             return self._protected.split(normalised)
         return self._latin.split(normalised)
 
@@ -104,21 +106,36 @@ class Segmenter:
         joined by spaces (where jieba always cuts), instead of one call per run, and
         stop words are dropped once per distinct word rather than per occurrence.
         """
+        counts = Counter(self.raw_tokens(text))
+        for word in [w for w in counts if not self.indexable(w)]:
+            del counts[word]
+        return counts
+
+    def raw_tokens(self, text: str | None) -> list[str]:
+        """The tokens :meth:`counts` counts, before stop words and blanks are dropped.
+
+        The index counts a whole batch of posts at once (``lib.ingest.index``), so it
+        drops words per distinct word of the batch (:meth:`indexable`), not per post.
+        """
         if not text:
-            return Counter()
+            return []
         normalised = _normalise(text)
-        protected = any(needle in normalised for needle in self._needles)
+        protected = self._needle.search(normalised) is not None
         parts = (self._protected if protected else self._latin).split(normalised)
         latin = parts[1::2]
         if protected:  # a protected term may span a line break or several spaces
             latin = [" ".join(part.split()) for part in latin]
-        counts = Counter(latin)
-        counts.update(self._jieba.cut(_NOT_CJK.sub(" ", " ".join(parts[0::2]))))
-        for word in counts.keys() & self.stopwords:
-            del counts[word]
-        for word in [w for w in counts if w.isspace() or (w[0] == "_" and w.strip("_").isdigit())]:
-            del counts[word]
-        return counts
+        latin.extend(self._jieba.cut(_NOT_CJK.sub(" ", " ".join(parts[0::2]))))
+        return latin
+
+    def indexable(self, word: str) -> bool:
+        """Whether a token of :meth:`raw_tokens` is counted: not a stop word, not blank,
+        not a bare number in underscores."""
+        return not (
+            word in self.stopwords
+            or word.isspace()
+            or (word[0] == "_" and word.strip("_").isdigit())
+        )
 
     def is_topical(self, term: str) -> bool:
         """Whether a token can stand as a topic: a dictionary term, or a noun-like word.

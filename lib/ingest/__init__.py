@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from lib.config import REPO_ROOT
 from lib.ingest.bulk import FastBatch, insert_fast
 from lib.ingest.detect import BULK_PARSERS, expand, parser_for
-from lib.ingest.index import update_index
+from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
@@ -114,22 +116,38 @@ def run_ingest(
     stats = MergeStats()
     if progress:
         progress(f"merging {records:,} records into the store", files, records)
+    early: list[Presegmented] = []
+
+    def segment_early(con: duckdb.DuckDBPyConnection, posts: str) -> None:
+        (count,) = con.execute(f"SELECT count(*) FROM ({posts})").fetchall()[0]
+        if count >= PARALLEL_FROM:
+            early.append(Presegmented(con, posts))
+
     with write_transaction(db_path) as con:
-        run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
-        placed = sightings_from(parsed, stats)
-        others = [sighting for sighting, _ in placed]
-        added, unchanged, rest = insert_fast(con, fast, others, run_id, started)
-        placed += sightings_from(rest, stats)
-        placed.sort(key=lambda item: item[1])  # stable: file order, the first sighting first
-        sightings = [sighting for sighting, _ in placed]
-        merge_run(con, sightings, run_id, started, stats, fresh=set(added))
-        stats.added += len(added)
-        stats.unchanged += unchanged
-        stats.changed_ids = added + stats.changed_ids
-        if progress:
-            indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
-            progress(indexing, files, records)
-        update_index(con, stats.changed_ids)
+        try:
+            run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
+            placed = sightings_from(parsed, stats)
+            others = [sighting for sighting, _ in placed]
+            added, unchanged, rest = insert_fast(
+                con, fast, others, run_id, started, on_new=segment_early
+            )
+            placed += sightings_from(rest, stats)
+            placed.sort(key=lambda item: item[1])  # stable: file order, the first sighting first
+            sightings = [sighting for sighting, _ in placed]
+            merge_run(con, sightings, run_id, started, stats, fresh=set(added))
+            stats.added += len(added)
+            stats.unchanged += unchanged
+            stats.changed_ids = added + stats.changed_ids
+            if progress:
+                indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
+                progress(indexing, files, records)
+            # Early segmentation saw the new posts as the fast lane wrote them; a merged
+            # record may have changed one since.
+            usable = early[0] if early and not sightings else None
+            update_index(con, stats.changed_ids, early=usable)
+        finally:
+            for started_early in early:
+                started_early.cancel()
         _record_run(con, run_id, started, sources, formats, files, records, stats)
     return RunSummary(
         run_id=run_id,

@@ -17,7 +17,7 @@ so that the identity stem computed here in SQL equals ``identity.text_stem``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -158,12 +158,6 @@ def fast_rows(
             f"nullif({name}::VARCHAR, '') AS {name}"
             for name in ("title", "excerpt", "body", "category", "url", "guid")
         )
-        con.execute(
-            f"""CREATE TEMP TABLE _clean AS
-                SELECT row, locator, {text_cols}, {tags_sql} AS tags, {published_sql} AS published,
-                       {published_ok} AND {tags_ok} AS typed_ok
-                FROM _rows"""
-        )
         checks = " AND ".join(
             [
                 "typed_ok",
@@ -180,17 +174,24 @@ def fast_rows(
                 " AND NOT regexp_matches(body, '^\\s|\\s$')))",
             ]
         )
+        # The checks run once, into ``ok``: they read every text in full, and both the
+        # fast rows and the others are picked by them.
+        con.execute(
+            f"""CREATE TEMP TABLE _clean AS
+                SELECT *, coalesce({checks}, FALSE) AS ok FROM (
+                    SELECT row, locator, {text_cols}, {tags_sql} AS tags,
+                           {published_sql} AS published, {published_ok} AND {tags_ok} AS typed_ok
+                    FROM _rows)"""
+        )
         fast = con.sql(
             f"""SELECT row, locator, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt,
                        body,
                        category, tags, published, url, guid
-                FROM _clean WHERE {checks} ORDER BY row"""
+                FROM _clean WHERE ok ORDER BY row"""
         ).to_arrow_table()
         slow = [
             r[0] - 1
-            for r in con.execute(
-                f"SELECT row FROM _clean WHERE NOT coalesce({checks}, FALSE) ORDER BY row"
-            ).fetchall()
+            for r in con.execute("SELECT row FROM _clean WHERE NOT ok ORDER BY row").fetchall()
         ]
     finally:
         con.close()
@@ -257,6 +258,7 @@ def insert_fast(
     others: Sequence[Sighting],
     run_id: int,
     seen_at: datetime,
+    on_new: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> tuple[list[str], int, list[tuple[PostRecord, str, tuple[int, int]]]]:
     """Insert the fast rows that are new posts beyond doubt, pass over those already stored
     exactly so, and hand back the rest as records.
@@ -269,6 +271,10 @@ def insert_fast(
     post with every field equal, from the same file, would change nothing there, so it
     is counted as unchanged and left. Returns the new post ids, the unchanged count and
     the rest, each with its digest and its (file number, row).
+
+    ``on_new`` is called before the new posts are written, with a query for their
+    (id, title, tags, excerpt, body) as they will be stored: the index starts
+    segmenting them while DuckDB writes (``lib.ingest.index.Presegmented``).
     """
     if not batches:
         return [], 0, []
@@ -345,6 +351,12 @@ def insert_fast(
              AND f.post_id NOT IN (SELECT id FROM posts)
              AND f.lead NOT IN (SELECT lead FROM sightings)"""
     )
+    if on_new is not None:
+        on_new(
+            con,
+            """SELECT n.post_id AS id, f.title, f.tags, f.excerpt, f.body
+               FROM _fast_new n JOIN _fast f USING (file_number, row)""",
+        )
     # Seen before, word for word, in this very file (a re-import): nothing to write.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _fast_same AS

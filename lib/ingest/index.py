@@ -22,17 +22,17 @@ time, so this is a small inverted index in plain tables.
 
 from __future__ import annotations
 
-import itertools
 import os
-import tempfile
-from collections import Counter
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from multiprocessing import get_context
 
 import duckdb
+import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
@@ -63,6 +63,7 @@ def document_text(title: str | None, tags: Sequence[str] | None, excerpt: str | 
 
 
 def term_counts(head: str, text: str) -> Counter[str]:
+    """A post's index terms and their counts, a word of the title counting twice."""
     segmenter = default_segmenter()
     counts = segmenter.counts(text)
     for token, n in segmenter.counts(head).items():
@@ -70,33 +71,114 @@ def term_counts(head: str, text: str) -> Counter[str]:
     return counts
 
 
-def _segment_chunk(batch: pa.RecordBatch, path: str) -> int:
-    """Segment a batch of posts and write their (doc, term, tf) rows to ``path``.
+@dataclass
+class _Chunk:
+    """The postings of one batch of posts, as a worker returns them: sorted by term (in
+    ``vocabulary`` order), then by doc, so that the main process can place every run of
+    a term at its final position without sorting millions of rows again."""
 
-    Runs in a worker process; writing Parquet there (rather than returning Python
-    lists) leaves the main process nothing to do per term but one bulk read.
+    vocabulary: list[str]
+    per_term: np.ndarray  # postings of each vocabulary term, in order
+    docs: np.ndarray
+    tfs: np.ndarray
+    batch_docs: np.ndarray  # every doc of the batch, with its length in tokens
+    doc_lens: np.ndarray
+
+
+def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
+    """Segment a batch of posts into postings; runs in a worker process.
+
+    Per post only the segmentation itself runs in Python. Counting, dropping stop
+    words (once per distinct word of the batch) and sorting by term are done for the
+    whole batch in NumPy: the same counts as :func:`term_counts`.
     """
+    segmenter = default_segmenter()
     columns = batch.to_pydict()
-    docs: list[int] = []
-    term_ids: list[int] = []
-    tfs: list[int] = []
-    vocabulary: dict[str, int] = {}  # terms repeat: write each once, as a dictionary column
-    for doc, title, tags, excerpt, body in zip(
-        columns["doc"], columns["title"], columns["tags"], columns["excerpt"], columns["body"],
-        strict=True,
-    ):  # fmt: skip
-        counts = term_counts(*document_text(title, tags, excerpt, body))
-        term_ids.extend([vocabulary.setdefault(term, len(vocabulary)) for term in counts])
-        tfs.extend(counts.values())
-        docs.extend([doc] * len(counts))
-    terms = pa.DictionaryArray.from_arrays(
-        pa.array(term_ids, pa.int32()), pa.array(list(vocabulary), pa.string())
+    tokens: list[str] = []
+    lengths: list[int] = []
+    for title, tags, excerpt, body in zip(
+        columns["title"], columns["tags"], columns["excerpt"], columns["body"], strict=True
+    ):
+        head, text = document_text(title, tags, excerpt, body)
+        before = len(tokens)
+        tokens += segmenter.raw_tokens(text)
+        tokens += segmenter.raw_tokens(head) * TITLE_WEIGHT
+        lengths.append(len(tokens) - before)
+    posts = len(lengths)
+    # Number each distinct token in order of first sight, in C (map over a defaultdict
+    # whose default is its own size), then drop the unwanted words once per word.
+    numbers: defaultdict[str, int] = defaultdict()
+    numbers.default_factory = numbers.__len__
+    index = np.fromiter(map(numbers.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    words = list(numbers)
+    keep = np.array([segmenter.indexable(word) for word in words], dtype=bool)
+    post = np.repeat(np.arange(posts, dtype=np.int64), lengths)
+    counted = keep[index]
+    # One sort of (term, post) keys both counts each pair and orders the postings.
+    pairs, tfs = np.unique(index[counted] * posts + post[counted], return_counts=True)
+    term_of, post_of = np.divmod(pairs, posts) if posts else (pairs, pairs)
+    per_term = np.bincount(term_of, minlength=len(words))
+    used = per_term > 0
+    batch_docs = batch.column("doc").to_numpy(zero_copy_only=False).astype(np.int32)
+    doc_lens = np.bincount(post_of, weights=tfs, minlength=posts).astype(np.int32)
+    return _Chunk(
+        vocabulary=[word for word, u in zip(words, used, strict=True) if u],
+        per_term=per_term[used].astype(np.int64),
+        docs=batch_docs[post_of],
+        tfs=tfs.astype(np.int32),
+        batch_docs=batch_docs,
+        doc_lens=doc_lens,
     )
-    table = pa.table(
-        {"doc": pa.array(docs, pa.int32()), "term": terms, "tf": pa.array(tfs, pa.int32())}
-    )
-    pq.write_table(table, path)
-    return batch.num_rows
+
+
+class _Postings:
+    """Chunks gathered in doc order, each term's runs numbered as they arrive, so that
+    the term-sorted postings are assembled by placing runs, not by sorting rows."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}  # term -> provisional number, in order of arrival
+        self.totals = np.zeros(0, dtype=np.int64)  # postings so far, per provisional number
+        self.chunks: list[tuple[_Chunk, np.ndarray, np.ndarray]] = []
+
+    def add(self, chunk: _Chunk) -> int:
+        ids = self.ids
+        numbers = np.array(
+            [ids.setdefault(term, len(ids)) for term in chunk.vocabulary], dtype=np.int64
+        )
+        if len(ids) > len(self.totals):
+            self.totals = np.concatenate(
+                [self.totals, np.zeros(len(ids) - len(self.totals), dtype=np.int64)]
+            )
+        before = self.totals[numbers]  # this chunk's runs follow the earlier chunks' runs
+        self.totals[numbers] += chunk.per_term
+        self.chunks.append((chunk, numbers, before))
+        return len(chunk.batch_docs)
+
+    def doc_lengths(self) -> pa.Table:
+        return pa.table(
+            {
+                "doc": np.concatenate([c.batch_docs for c, _, _ in self.chunks]),
+                "doc_len": np.concatenate([c.doc_lens for c, _, _ in self.chunks]),
+            }
+        )
+
+    def assemble(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(term_id, doc, tf) of every posting, sorted by term_id, then doc;
+        ``term_ids`` gives each provisional number's term_id."""
+        order = np.argsort(term_ids, kind="stable")
+        starts = np.zeros(len(order), dtype=np.int64)
+        starts[order] = np.cumsum(self.totals[order]) - self.totals[order]
+        size = int(self.totals.sum())
+        docs = np.empty(size, dtype=np.int32)
+        tfs = np.empty(size, dtype=np.int32)
+        for chunk, numbers, before in self.chunks:
+            run_starts = np.cumsum(chunk.per_term) - chunk.per_term
+            base = starts[numbers] + before - run_starts
+            place = np.repeat(base, chunk.per_term) + np.arange(len(chunk.docs))
+            docs[place] = chunk.docs
+            tfs[place] = chunk.tfs
+        terms = np.repeat(term_ids[order].astype(np.int32), self.totals[order])
+        return terms, docs, tfs
 
 
 def _batches(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[pa.RecordBatch]:
@@ -110,41 +192,129 @@ def _batches(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[pa.RecordBatc
 
 
 def _segment_all(
-    con: duckdb.DuckDBPyConnection, ids: str, total: int, folder: str, progress: Progress | None
-) -> str:
-    """Postings files for every post in ``ids``, on every core when it pays; returns
-    their glob."""
-    workers = min(os.cpu_count() or 1, 4)
+    con: duckdb.DuckDBPyConnection, ids: str, total: int, progress: Progress | None
+) -> _Postings:
+    """The postings of every post in ``ids``, segmented on every core when it pays."""
+    workers = _workers()
+    postings = _Postings()
     done = 0
-    paths = (os.path.join(folder, f"{n:06}.parquet") for n in itertools.count())
     if total < PARALLEL_FROM or workers < 2:
         for batch in _batches(con, ids):
-            done += _segment_chunk(batch, next(paths))
+            done += postings.add(_segment_chunk(batch))
             if progress:
                 progress(done, total)
-        return os.path.join(folder, "*.parquet")
+        return postings
     # "spawn": forking a process that runs DuckDB's threads is not safe.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending: list[Future[int]] = []
+        pending: list[Future[_Chunk]] = []
         for batch in _batches(con, ids):
-            pending.append(pool.submit(_segment_chunk, batch, next(paths)))
+            pending.append(pool.submit(_segment_chunk, batch))
             while len(pending) > workers * 2:
-                done += pending.pop(0).result()
+                done += postings.add(pending.pop(0).result())
                 if progress:
                     progress(done, total)
         for future in pending:
-            done += future.result()
+            done += postings.add(future.result())
             if progress:
                 progress(done, total)
-    return os.path.join(folder, "*.parquet")
+    return postings
+
+
+class Presegmented:
+    """Segmentation of a run's new posts, started while they are still being written.
+
+    Writing a million new posts is mostly single-threaded compression in DuckDB, so
+    one core sits idle for half a minute; segmenting the same posts (their text, as
+    the fast lane stores it unchanged) meanwhile puts it to work. The docs are
+    numbered here as :func:`update_index` will number them (by id, after the highest
+    stored doc), and :func:`update_index` uses the result only if the posts it
+    re-indexes are exactly these, with exactly these docs; otherwise it drops it.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, posts: str) -> None:
+        """Start on ``posts``: a query for (id, title, tags, excerpt, body)."""
+        (base,) = con.execute("SELECT coalesce(max(doc), 0) FROM posts").fetchall()[0]
+        table = con.sql(
+            f"""SELECT (? + row_number() OVER (ORDER BY id))::INTEGER AS doc, id,
+                       title, tags, excerpt, body
+                FROM ({posts}) ORDER BY id""",
+            params=[base],
+        ).to_arrow_table()
+        self.docs = table.select(["id", "doc"])
+        self._stop = threading.Event()
+        self._postings = _Postings()
+        self._failure: BaseException | None = None
+        self._workers = _workers()
+        self._pool = ProcessPoolExecutor(self._workers, mp_context=get_context("spawn"))
+        self._thread = threading.Thread(target=self._feed, args=(table,), daemon=True)
+        self._thread.start()
+
+    def _feed(self, table: pa.Table) -> None:
+        try:
+            pending: list[Future[_Chunk]] = []
+            table = table.drop_columns(["id"])
+            for offset in range(0, table.num_rows, CHUNK):
+                if self._stop.is_set():
+                    return
+                # A slice pickles with its whole table's buffers: send a compact copy.
+                part = table.slice(offset, CHUNK)
+                batch = part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0]
+                pending.append(self._pool.submit(_segment_chunk, batch))
+                while len(pending) > self._workers * 2:
+                    self._postings.add(pending.pop(0).result())
+            for future in pending:
+                self._postings.add(future.result())
+        except BaseException as exc:  # handed to the caller of result()
+            self._failure = exc
+
+    def result(self) -> _Postings:
+        """The postings, once every batch is segmented."""
+        self._thread.join()
+        self._pool.shutdown()
+        if self._failure is not None:
+            raise self._failure
+        return self._postings
+
+    def cancel(self) -> None:
+        """Stop and drop the work (the run failed, or its posts were not these); after
+        :meth:`result`, it does nothing."""
+        self._stop.set()
+        self._pool.shutdown(cancel_futures=True)
+        self._thread.join()
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 4)
+
+
+def _presegmented_fits(
+    con: duckdb.DuckDBPyConnection, early: Presegmented | None, total: int
+) -> bool:
+    """Whether the posts to re-index, with their docs, are exactly ``early``'s."""
+    if early is None or early.docs.num_rows != total:
+        return False
+    con.register("_early_docs", early.docs)
+    try:
+        (same,) = con.execute(
+            """SELECT count(*) FROM _reindex r JOIN posts p ON p.id = r.id
+               JOIN _early_docs e ON e.id = p.id AND e.doc = p.doc"""
+        ).fetchall()[0]
+    finally:
+        con.unregister("_early_docs")
+    return same == total
 
 
 def update_index(
-    con: duckdb.DuckDBPyConnection, changed: Sequence[str], progress: Progress | None = None
+    con: duckdb.DuckDBPyConnection,
+    changed: Sequence[str],
+    progress: Progress | None = None,
+    early: Presegmented | None = None,
 ) -> int:
     """Re-index the posts in ``changed`` and any post never indexed; returns how many.
 
     Runs inside the import's transaction, so the index always matches the posts.
+    ``early`` is segmentation started before (see :class:`Presegmented`): used if it
+    covers exactly these posts, dropped otherwise.
     """
     con.register("_changed_ids", pa.table({"id": pa.array(list(changed), pa.string())}))
     try:
@@ -157,6 +327,8 @@ def update_index(
         con.unregister("_changed_ids")
     total = int(con.execute("SELECT count(*) FROM _reindex").fetchall()[0][0])
     if total == 0:
+        if early is not None:
+            early.cancel()
         return 0
     con.execute(
         """UPDATE posts SET doc = n.doc FROM (
@@ -176,20 +348,29 @@ def update_index(
     )
     con.execute("DELETE FROM postings WHERE doc IN (SELECT doc FROM _docs)")
     con.execute("DELETE FROM post_keywords WHERE doc IN (SELECT doc FROM _docs)")
-    with tempfile.TemporaryDirectory(prefix="posts-index-") as folder:
-        files = _segment_all(con, "_reindex", total, folder, progress)
+    if _presegmented_fits(con, early, total):
+        assert early is not None
+        segmented = early.result()
+    else:
+        if early is not None:
+            early.cancel()
+        segmented = _segment_all(con, "_reindex", total, progress)
+    term_ids = _add_terms(con, list(segmented.ids))
+    lengths = segmented.doc_lengths()
+    con.register("_lengths", lengths)
+    try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _new AS SELECT doc, term, tf FROM read_parquet(?)",
-            [files],
+            """UPDATE posts SET doc_len = l.doc_len FROM _lengths l WHERE posts.doc = l.doc"""
         )
-    _add_terms(con)
-    con.execute(
-        """UPDATE posts SET doc_len = coalesce(l.n, 0) FROM _docs d
-           LEFT JOIN (SELECT doc, sum(tf)::INTEGER AS n FROM _new GROUP BY doc) l
-             ON l.doc = d.doc
-           WHERE posts.doc = d.doc"""
+    finally:
+        con.unregister("_lengths")
+    terms, docs, tfs = segmented.assemble(term_ids)
+    del segmented
+    by_doc = np.zeros(int(lengths["doc"].to_numpy().max()) + 1, dtype=np.int32)
+    by_doc[lengths["doc"].to_numpy()] = lengths["doc_len"].to_numpy()
+    _add_postings(
+        con, pa.table({"term_id": terms, "doc": docs, "tf": tfs, "doc_len": by_doc[docs]})
     )
-    _add_postings(con)
     con.execute(
         """UPDATE terms SET df = coalesce(c.n, 0)
            FROM _touched t LEFT JOIN (
@@ -198,78 +379,107 @@ def update_index(
              USING (term_id)
            WHERE terms.term_id = t.term_id"""
     )
-    _store_keywords(con)
+    _store_keywords(con, terms, docs, tfs)
     refresh_topic_months(con)
-    con.execute("DROP TABLE _new")
     return total
 
 
-def _add_terms(con: duckdb.DuckDBPyConnection) -> None:
-    """Number the terms not seen before, and judge once whether each can be a topic."""
-    fresh = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT term FROM _new EXCEPT SELECT term FROM terms ORDER BY 1"
-        ).fetchall()
-    ]
+def _add_terms(con: duckdb.DuckDBPyConnection, vocabulary: list[str]) -> np.ndarray:
+    """Number the terms not seen before (in term order, after the stored ones), and judge
+    once whether each can be a topic; returns the term_id of each word of ``vocabulary``
+    and adds them all to ``_touched``."""
+    known = dict(con.execute("SELECT term, term_id FROM terms").fetchall())
+    fresh = sorted(term for term in vocabulary if term not in known)
+    first = max(known.values(), default=0) + 1
     segmenter = default_segmenter()
     con.register(
         "_fresh",
-        pa.table({"term": fresh, "topical": [segmenter.is_topical(t) for t in fresh]}),
+        pa.table(
+            {
+                "term_id": pa.array(range(first, first + len(fresh)), pa.int32()),
+                "term": pa.array(fresh, pa.string()),
+                "topical": pa.array([segmenter.is_topical(t) for t in fresh], pa.bool_()),
+            }
+        ),
     )
     try:
-        con.execute(
-            """INSERT INTO terms
-               SELECT (SELECT coalesce(max(term_id), 0) FROM terms)
-                      + row_number() OVER (ORDER BY term), term, 0, topical
-               FROM _fresh"""
-        )
+        con.execute("INSERT INTO terms SELECT term_id, term, 0, topical FROM _fresh")
     finally:
         con.unregister("_fresh")
-    con.execute(
-        """INSERT INTO _touched SELECT DISTINCT t.term_id FROM _new n JOIN terms t USING (term)
-           EXCEPT SELECT term_id FROM _touched"""
-    )
+    known.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+    ids = np.array([known[term] for term in vocabulary], dtype=np.int32)
+    con.register("_seen_terms", pa.table({"term_id": ids}))
+    try:
+        con.execute(
+            """INSERT INTO _touched SELECT term_id FROM _seen_terms
+               EXCEPT SELECT term_id FROM _touched"""
+        )
+    finally:
+        con.unregister("_seen_terms")
+    return ids
 
 
-def _add_postings(con: duckdb.DuckDBPyConnection) -> None:
-    """Append the new postings in term order; rewrite the table sorted when the unsorted
-    tail would grow past a fifth of it, so zone maps keep skipping other terms."""
+def _add_postings(con: duckdb.DuckDBPyConnection, fresh_rows: pa.Table) -> None:
+    """Append the new postings (already in term order); rewrite the table sorted when the
+    unsorted tail would grow past a fifth of it, so zone maps keep skipping other terms."""
     (old,) = con.execute("SELECT count(*) FROM postings").fetchall()[0]
-    (new,) = con.execute("SELECT count(*) FROM _new").fetchall()[0]
+    new = fresh_rows.num_rows
     # BM25's tf part is stored with the posting, so ranking needs no join to the posts;
     # the average length drifts a little as the store grows, which moves scores little.
-    fresh = f"""SELECT t.term_id, n.doc, n.tf,
-                       n.tf * {K1 + 1} / (n.tf + {K1} * (1 - {B} + {B} * p.doc_len / a.avgdl))
-                FROM _new n JOIN terms t USING (term) JOIN posts p ON p.doc = n.doc,
+    fresh = f"""SELECT n.term_id, n.doc, n.tf,
+                       n.tf * {K1 + 1} / (n.tf + {K1} * (1 - {B} + {B} * n.doc_len / a.avgdl))
+                FROM _fresh_postings n,
                      (SELECT greatest(avg(doc_len), 1) AS avgdl FROM posts) a"""
-    if old and new * 5 > old:
-        con.execute(
-            f"""CREATE OR REPLACE TABLE postings AS
-                SELECT * FROM (SELECT * FROM postings UNION ALL {fresh})
-                ORDER BY term_id, doc"""
-        )
-    else:
-        con.execute(f"INSERT INTO postings {fresh} ORDER BY term_id, doc")
+    con.register("_fresh_postings", fresh_rows)
+    try:
+        if old and new * 5 > old:
+            con.execute(
+                f"""CREATE OR REPLACE TABLE postings AS
+                    SELECT * FROM (SELECT * FROM postings UNION ALL {fresh})
+                    ORDER BY term_id, doc"""
+            )
+        else:
+            con.execute(f"INSERT INTO postings {fresh}")
+    finally:
+        con.unregister("_fresh_postings")
 
 
-def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
-    """Each re-indexed post's top topical terms by TF-IDF, with the filter columns."""
+def _store_keywords(
+    con: duckdb.DuckDBPyConnection, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray
+) -> None:
+    """Each re-indexed post's top topical terms by TF-IDF, with the filter columns.
+
+    The postings of a million posts are too many to sort per post in SQL; the top
+    ``KEYWORDS_PER_POST`` are picked here with one sort of integer keys. Weights are
+    DuckDB's own (the idf of each term from SQL, times tf), so ties and order are the
+    same as a window ``ORDER BY weight DESC, term`` in SQL.
+    """
+    rows = con.execute(
+        f"""SELECT t.term_id, t.term, t.topical, {idf_sql("c.posts", "t.df")}
+            FROM terms t, (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c"""
+    ).fetchall()
+    size = max((row[0] for row in rows), default=0) + 1
+    topical = np.zeros(size, dtype=bool)
+    idf = np.zeros(size, dtype=np.float64)
+    rank = np.zeros(size, dtype=np.int64)  # the term's place in term order
+    for place, (term_id, _, is_topical, value) in enumerate(sorted(rows, key=lambda r: r[1])):
+        topical[term_id], idf[term_id], rank[term_id] = is_topical, value, place
+    chosen = topical[terms]
+    terms, docs, tfs = terms[chosen], docs[chosen], tfs[chosen]
+    top = _top_per_doc(docs, terms, tfs, idf, rank, KEYWORDS_PER_POST)
     (old,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]
-    con.execute(
-        f"""INSERT INTO post_keywords
-           SELECT doc, term, weight, category, published FROM (
-               SELECT k.doc, k.term, k.weight, p.category, p.published,
-                      row_number() OVER (PARTITION BY k.doc ORDER BY k.weight DESC, k.term) AS rank
-               FROM (SELECT n.doc, n.term,
-                            n.tf * {idf_sql("c.posts", "t.df")} AS weight
-                     FROM _new n JOIN terms t USING (term),
-                          (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c
-                     WHERE t.topical) k
-               JOIN posts p ON p.doc = k.doc)
-           WHERE rank <= ? ORDER BY published, doc""",
-        [KEYWORDS_PER_POST],
-    )
+    con.register("_keywords", pa.table({"doc": docs[top], "term_id": terms[top], "tf": tfs[top]}))
+    try:
+        con.execute(
+            f"""INSERT INTO post_keywords
+                SELECT k.doc, t.term, k.tf * {idf_sql("c.posts", "t.df")} AS weight,
+                       p.category, p.published
+                FROM _keywords k JOIN terms t USING (term_id) JOIN posts p ON p.doc = k.doc,
+                     (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c
+                ORDER BY p.published, k.doc"""
+        )
+    finally:
+        con.unregister("_keywords")
     (now,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]
     if old and (now - old) * 5 > old:
         # Appended rows are sorted among themselves; past a fifth of the table, sort it
@@ -278,6 +488,46 @@ def _store_keywords(con: duckdb.DuckDBPyConnection) -> None:
             "CREATE OR REPLACE TABLE post_keywords AS SELECT * FROM post_keywords"
             " ORDER BY published, doc"
         )
+
+
+def _top_per_doc(
+    docs: np.ndarray,
+    terms: np.ndarray,
+    tfs: np.ndarray,
+    idf: np.ndarray,
+    rank: np.ndarray,
+    keep: int,
+) -> np.ndarray:
+    """Indexes of each doc's ``keep`` postings of highest weight (tf * idf), ties to the
+    term first in term order.
+
+    Weights come from few (term, tf) pairs, so the pairs are ranked once and each
+    posting sorts by one integer key: (doc, rank of its pair).
+    """
+    if len(docs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    limit = int(tfs.max()) + 1
+    pair = terms.astype(np.int64) * limit + tfs
+    if len(idf) * limit <= 1 << 26:
+        present = np.zeros(len(idf) * limit, dtype=bool)
+        present[pair] = True
+        distinct = np.flatnonzero(present)
+        slot = np.zeros(len(present), dtype=np.int64)
+        slot[distinct] = np.arange(len(distinct))
+        pair_slot = slot[pair]
+    else:
+        distinct, pair_slot = np.unique(pair, return_inverse=True)
+    pair_term, pair_tf = np.divmod(distinct, limit)
+    weight = pair_tf.astype(np.float64) * idf[pair_term]
+    order = np.lexsort((rank[pair_term], -weight))  # by weight descending, then term
+    pair_rank = np.empty(len(distinct), dtype=np.int64)
+    pair_rank[order] = np.arange(len(distinct))
+    key = (docs.astype(np.int64) << 32) | pair_rank[pair_slot]
+    sorting = np.argsort(key)
+    ordered = key[sorting] >> 32
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    place = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
+    return sorting[place < keep]
 
 
 def refresh_topic_months(con: duckdb.DuckDBPyConnection) -> None:
