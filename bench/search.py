@@ -24,7 +24,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from bench.corpus import TERMS, ZH_TERMS, generate
-from lib import queries
+from lib import queries, selection
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
@@ -73,6 +73,8 @@ def query_set(rng: random.Random) -> dict[str, list[Filters]]:
 
 
 def timed(con: duckdb.DuckDBPyConnection, filters: Filters) -> float:
+    # Every search is timed as a new one: nothing resolved by an earlier query is reused.
+    selection.forget(con)
     started = time.perf_counter()
     queries.count(con, filters)
     queries.cards(con, filters, queries.RELEVANCE, 20)
