@@ -175,8 +175,12 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
     (size,) = con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0]
     masks, params = [], []
     for terms, terms_params in search.term_lists():
-        masks.append(f"(SELECT bitstring_agg(doc, 1, ?) FROM postings WHERE term_id IN ({terms}))")
-        params += [size, *terms_params]
+        # The bound keeps bitstring_agg from failing on a doc past the posts' (none should be).
+        masks.append(
+            f"""(SELECT bitstring_agg(doc, 1, ?) FROM postings
+                 WHERE term_id IN ({terms}) AND doc BETWEEN 1 AND ?)"""
+        )
+        params += [size, *terms_params, size]
     return _make(con, search, "mask", f"SELECT {' & '.join(masks)} AS b", params)
 
 
@@ -251,8 +255,9 @@ def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
         con,
         everything,
         "keyed",
-        "SELECT bitstring_agg(doc, 1, ?) AS b FROM (SELECT DISTINCT doc FROM post_keywords)",
-        [size],
+        """SELECT bitstring_agg(doc, 1, ?) AS b
+           FROM (SELECT DISTINCT doc FROM post_keywords WHERE doc BETWEEN 1 AND ?)""",
+        [size, size],
     )
 
 
