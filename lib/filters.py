@@ -37,6 +37,10 @@ class Filters:
         words and topics, which go through the index (see ``lib.selection``)."""
         return replace(self, q="", topics=())
 
+    def search_only(self) -> Filters:
+        """The words and topics alone: what ``lib.selection`` resolves once and keeps."""
+        return Filters(q=self.q, topics=self.topics)
+
     @property
     def words(self) -> tuple[str, ...]:
         """The search tokens, as the index knows them: what cards highlight."""

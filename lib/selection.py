@@ -149,10 +149,20 @@ def _forget_oldest(con: duckdb.DuckDBPyConnection) -> None:
             pass
 
 
-def made(con: duckdb.DuckDBPyConnection, filters: Filters, part: Part) -> str | None:
+def _found(con: duckdb.DuckDBPyConnection, search: Search, part: Part) -> str | None:
     """The table of ``part`` if this search has been resolved already, else ``None``."""
-    table = f"{_scratch(con)}.{Search.of(filters).name(part)}"
+    table = f"{_scratch(con)}.{search.name(part)}"
     return table if _exists(con, table) else None
+
+
+def made(con: duckdb.DuckDBPyConnection, filters: Filters, part: Part) -> str | None:
+    """The filters' search's table of ``part`` if it has been resolved already."""
+    return _found(con, Search.of(filters), part)
+
+
+def _doc_bound(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest doc number: the length of every bitmap over the posts."""
+    return int(con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0][0])
 
 
 def forget(con: duckdb.DuckDBPyConnection) -> None:
@@ -167,12 +177,11 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
 
 def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
     """The table holding the search's bitmap (NULL when some condition matches nothing)."""
-    table = f"{_scratch(con)}.{search.name('mask')}"
-    if _exists(con, table):
+    if table := _found(con, search, "mask"):
         return table
     # One bitmap per condition over the dense doc numbers, ANDed: the union of a broad
     # word's postings (a million rows) costs a sixth of a hash DISTINCT.
-    (size,) = con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0]
+    size = _doc_bound(con)
     masks, params = [], []
     for terms, terms_params in search.term_lists():
         # The bound keeps bitstring_agg from failing on a doc past the posts' (none should be).
@@ -207,10 +216,9 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
     Category and date filters are not part of it: queries apply them to this table.
     """
     search = Search.of(filters)
-    table = f"{_scratch(con)}.{search.name('days')}"
-    if _exists(con, table):
+    if table := _found(con, search, "days"):
         return table
-    searched, params = clause(con, Filters(q=filters.q, topics=filters.topics))
+    searched, params = clause(con, filters.search_only())
     return _make(
         con,
         search,
@@ -229,8 +237,7 @@ def by_date(con: duckdb.DuckDBPyConnection) -> str:
     fetches the page's text without a scan. A Parquet dataset's posts have no row ids.
     """
     everything = Search((), (), "")
-    table = f"{_scratch(con)}.{everything.name('by_date')}"
-    if _exists(con, table):
+    if table := _found(con, everything, "by_date"):
         return table
     try:
         con.execute("SELECT rowid FROM posts LIMIT 0")
@@ -249,8 +256,10 @@ def by_date(con: duckdb.DuckDBPyConnection) -> str:
 
 def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
     """The table holding the bitmap of the posts that have keywords (made once per store)."""
-    (size,) = con.execute("SELECT coalesce(max(doc), 1) FROM posts").fetchall()[0]
     everything = Search((), (), "")
+    if table := _found(con, everything, "keyed"):
+        return table
+    size = _doc_bound(con)
     return _make(
         con,
         everything,
@@ -272,8 +281,7 @@ def keyword_months(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[st
     search = Search.of(filters)
     if not search.active:
         return "topic_months", "keyed_months"
-    table = f"{_scratch(con)}.{search.name('keyed')}"
-    if _exists(con, table):
+    if table := _found(con, search, "keyed"):
         return f"{_scratch(con)}.{search.name('keywords')}", table
     mask = _mask(con, search)
     (bits, kept, posts) = con.execute(

@@ -71,7 +71,6 @@ def _counts(
     posts' own keywords. Summing ``n`` gives exactly what the keywords give.
     """
     table = selection.keyword_months(con, filters)[what.part]
-    searched = Filters(q=filters.q, topics=filters.topics)
     keys_m = [f"m.{what.keys}"] if what.keys else []
     keys_k = [f"k.{what.keys}"] if what.keys else []
     dims_m = [f"{_DIMENSIONS[d][0]} AS {d}" for d in dims]
@@ -79,7 +78,7 @@ def _counts(
 
     def exact(part: Filters) -> tuple[str, list[object]]:
         clause, params = selection.clause(
-            con, replace(part, q=searched.q, topics=searched.topics), "k"
+            con, replace(part, q=filters.q, topics=filters.topics), "k"
         )
         columns = ", ".join([*keys_k, *dims_k, f"{what.exact} AS n"])
         return f"SELECT {columns} FROM post_keywords k WHERE {clause} GROUP BY ALL", params
