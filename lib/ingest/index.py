@@ -22,10 +22,11 @@ time, so this is a small inverted index in plain tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -198,26 +199,34 @@ def _segment_all(
     workers = _workers()
     postings = _Postings()
     done = 0
-    if total < PARALLEL_FROM or workers < 2:
-        for batch in _batches(con, ids):
-            done += postings.add(_segment_chunk(batch))
-            if progress:
-                progress(done, total)
-        return postings
-    # "spawn": forking a process that runs DuckDB's threads is not safe.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        pending: list[Future[_Chunk]] = []
-        for batch in _batches(con, ids):
-            pending.append(pool.submit(_segment_chunk, batch))
-            while len(pending) > workers * 2:
-                done += postings.add(pending.pop(0).result())
-                if progress:
-                    progress(done, total)
-        for future in pending:
-            done += postings.add(future.result())
+    with contextlib.ExitStack() as stack:
+        if total < PARALLEL_FROM or workers < 2:
+            chunks: Iterator[_Chunk] = map(_segment_chunk, _batches(con, ids))
+        else:
+            # "spawn": forking a process that runs DuckDB's threads is not safe.
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+            )
+            chunks = _in_workers(pool, _batches(con, ids), workers)
+        for chunk in chunks:
+            done += postings.add(chunk)
             if progress:
                 progress(done, total)
     return postings
+
+
+def _in_workers(
+    pool: ProcessPoolExecutor, batches: Iterable[pa.RecordBatch], workers: int
+) -> Iterator[_Chunk]:
+    """Each batch segmented in ``pool``, in order, with at most twice as many batches in
+    flight as workers: enough to keep them busy, few enough to bound memory."""
+    pending: deque[Future[_Chunk]] = deque()
+    for batch in batches:
+        pending.append(pool.submit(_segment_chunk, batch))
+        if len(pending) > workers * 2:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 class Presegmented:
@@ -251,21 +260,20 @@ class Presegmented:
 
     def _feed(self, table: pa.Table) -> None:
         try:
-            pending: list[Future[_Chunk]] = []
-            table = table.drop_columns(["id"])
-            for offset in range(0, table.num_rows, CHUNK):
-                if self._stop.is_set():
-                    return
-                # A slice pickles with its whole table's buffers: send a compact copy.
-                part = table.slice(offset, CHUNK)
-                batch = part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0]
-                pending.append(self._pool.submit(_segment_chunk, batch))
-                while len(pending) > self._workers * 2:
-                    self._postings.add(pending.pop(0).result())
-            for future in pending:
-                self._postings.add(future.result())
+            for chunk in _in_workers(self._pool, self._compact(table), self._workers):
+                self._postings.add(chunk)
         except BaseException as exc:  # handed to the caller of result()
             self._failure = exc
+
+    def _compact(self, table: pa.Table) -> Iterator[pa.RecordBatch]:
+        """The posts in batches of ``CHUNK``, until :meth:`cancel`."""
+        table = table.drop_columns(["id"])
+        for offset in range(0, table.num_rows, CHUNK):
+            if self._stop.is_set():
+                return
+            # A slice pickles with its whole table's buffers: send a compact copy.
+            part = table.slice(offset, CHUNK)
+            yield part.take(np.arange(part.num_rows)).combine_chunks().to_batches()[0]
 
     def result(self) -> _Postings:
         """The postings, once every batch is segmented."""
