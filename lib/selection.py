@@ -12,9 +12,8 @@ posts), and into small tables the pages slice:
   it inside the scan of ``posts`` or ``post_keywords`` (:func:`clause`);
 - ``days(category, published, posts)``: posts per category and day, which answers
   counts, spans and volumes for any category and date filter (also for all posts);
-- ``keywords(term, category, month, posts)`` and ``keyed(category, month, posts)``:
-  the searched posts' keywords per month, as ``topic_months``/``keyed_months`` count
-  them for all posts (made only when the Topics page asks).
+- for the whole store, ``by_date`` (every post's row and doc, newest first: the pages
+  of cards) and ``keyed`` (the bitmap of the posts that have keywords: topic shares).
 
 The tables live in an in-memory database attached to the store's connection, so every
 session and cursor of the process shares them, they count against DuckDB's memory
@@ -37,9 +36,9 @@ from lib.filters import Filters, where
 from lib.search import groups, query_tokens, topic_term
 
 SCRATCH = "selections"
-KEEP = 16  # searches kept: a bitmap and day counts each, and the Topics page's keyword counts
-# (up to about 10 MB at a million posts), all within DuckDB's memory limit
-Part = Literal["mask", "days", "keywords", "keyed", "by_date"]
+KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
+# posts), all within DuckDB's memory limit
+Part = Literal["mask", "days", "keyed", "by_date"]
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def _forget_oldest(con: duckdb.DuckDBPyConnection) -> None:
     for (mask_name,) in old:
         stem = mask_name.removesuffix("_mask")
         try:
-            for part in ("mask", "days", "keywords", "keyed"):
+            for part in ("mask", "days"):
                 con.execute(f"DROP TABLE IF EXISTS {SCRATCH}.{stem}_{part}")
             con.execute(f"DELETE FROM {SCRATCH}.made WHERE name = ?", [mask_name])
         except duckdb.TransactionException:  # another session is dropping it too
@@ -270,46 +269,18 @@ def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
-def keyword_months(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, str]:
-    """The tables counting keywords per term, category and month, and posts with keywords
-    per category and month, for the search (the store's own tables without one).
-
-    Counting is proportional to the rows counted, so a search keeping most posts is
-    counted as the store's own monthly counts less those of the posts it leaves out;
-    posts with keywords are counted in the posts, with the bitmap of those that have any.
-    """
+def keyed_clause(
+    con: duckdb.DuckDBPyConnection, filters: Filters, alias: str = ""
+) -> tuple[str, list[object]]:
+    """Like :func:`clause`, for the posts that also have keywords: the denominator of a
+    topic's share (a post with none can lead no topic)."""
+    columns, params = where(filters.columns_only(), alias)
     search = Search.of(filters)
-    if not search.active:
-        return "topic_months", "keyed_months"
-    if table := _found(con, search, "keyed"):
-        return f"{_scratch(con)}.{search.name('keywords')}", table
-    mask = _mask(con, search)
-    (bits, kept, posts) = con.execute(
-        f"SELECT b::VARCHAR, coalesce(bit_count(b), 0), (SELECT count(*) FROM posts) FROM {mask}"
-    ).fetchall()[0]
-    complement = kept * 2 > posts
-    keywords = f"""SELECT k.term, k.category, date_trunc('month', k.published)::DATE AS month,
-                          count(*)::INTEGER AS posts
-                   FROM post_keywords k WHERE get_bit(?::BIT, k.doc - 1) = {int(not complement)}
-                   GROUP BY ALL"""
-    if complement:
-        keywords = _minus("topic_months", keywords, ("term", "category", "month"))
-    (keyed_bits,) = con.execute(
-        f"SELECT (?::BIT & b)::VARCHAR FROM {_keyed_bits(con)}", [bits]
-    ).fetchall()[0]
-    keyed = """SELECT category, date_trunc('month', published)::DATE AS month,
-                      count(*)::INTEGER AS posts
-               FROM posts WHERE get_bit(?::BIT, doc - 1) = 1 GROUP BY ALL"""
-    return (
-        _make(con, search, "keywords", f"{keywords} ORDER BY term, month", [bits]),
-        _make(con, search, "keyed", f"{keyed} ORDER BY month", [keyed_bits]),
-    )
-
-
-def _minus(whole: str, part: str, keys: tuple[str, ...]) -> str:
-    """SQL for ``whole``'s counts less ``part``'s, row by row on ``keys`` (NULLs equal)."""
-    on = " AND ".join(f"w.{key} IS NOT DISTINCT FROM p.{key}" for key in keys)
-    columns = ", ".join(f"w.{key}" for key in keys)
-    return f"""SELECT {columns}, (w.posts - coalesce(p.posts, 0))::INTEGER AS posts
-               FROM {whole} w LEFT JOIN ({part}) p ON {on}
-               WHERE w.posts > coalesce(p.posts, 0)"""
+    keyed = _keyed_bits(con)
+    if search.active:
+        sql = f"SELECT (m.b & k.b)::VARCHAR FROM {_mask(con, search)} m, {keyed} k"
+    else:
+        sql = f"SELECT b::VARCHAR FROM {keyed}"
+    (bits,) = con.execute(sql).fetchall()[0]
+    col = f"{alias}." if alias else ""
+    return f"{columns} AND get_bit(?::BIT, {col}doc - 1) = 1", [*params, bits]

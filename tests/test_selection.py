@@ -28,6 +28,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     rows = multi_month_posts()
     for i, row in enumerate(rows):
         row["excerpt"] += (" LoRA 显存", " LoRA", " 显存 FlashAttention", "")[i % 4]
+    # Two posts a search for "ab" finds, one of them without a keyword ("ab" is too short
+    # to be a topic): the share of a topic under that search is of one post, not two.
+    rows += [{"title": "ab", "excerpt": "ab 显存"}, {"title": "ab", "excerpt": "ab"}]
     return build_store(tmp_path_factory.mktemp("selection") / "posts.duckdb", rows)
 
 
@@ -160,6 +163,7 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
         Filters(q="显存"),
         Filters(q="lora", start=date(2024, 2, 10), end=date(2025, 3, 20)),
         Filters(topics=("lora",), categories=("NLP",)),
+        Filters(q="ab"),
     ):
         clause, params = where(filters, "k")
         expected = dict(
@@ -172,6 +176,11 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
         assert dict(zip(leading["topic"], leading["posts"], strict=True)) == {
             t: n for t, n in expected.items() if t in set(leading["topic"])
         }
+        # A share is of the filtered posts that have keywords.
+        (keyed,) = con.execute(
+            f"SELECT count(DISTINCT doc) FROM post_keywords k WHERE {clause}", params
+        ).fetchall()[0]
+        assert list(leading["share"]) == pytest.approx(list(leading["posts"] / keyed))
         by_category = topics.by_class(con, filters, "category", 100)
         expected_by_category = con.execute(
             f"""SELECT category, term, count(*) FROM post_keywords k WHERE {clause}
