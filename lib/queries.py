@@ -21,8 +21,7 @@ from lib.periods import INTERVALS, auto_interval, is_partial, period_start
 from lib.search import Group, groups, matching_docs_sql, scores_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
-# Ties on the date are broken by ``doc``, which the searched posts' table also has
-# (see ``lib.selection``), so a page of cards is the same whichever table chose it.
+# Ties on the date are broken by ``doc``, so that pages never overlap or skip a post.
 SORTS = {
     "newest": "published DESC NULLS LAST, doc",
     "oldest": "published ASC NULLS LAST, doc",
@@ -163,16 +162,16 @@ def cards(
         return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
     clause, params = selection.clause(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
-    # Choose the page from the posts sorted by date, reading only the row groups from the
-    # page's last date on (found in the day counts), then fetch the page's text.
+    # Choose the page among the posts from the page's last date on (found in the day
+    # counts), so that the sort keeps only about a page's worth of rows, then fetch the
+    # page's text by row id: sorting the text columns of every match would read them all.
     newest = order.startswith("published DESC")
     bound = _page_bound(con, filters, int(limit) + int(offset), newest)
     if bound is not None:
         clause, params = f"{clause} AND published {'>=' if newest else '<='} ?", [*params, bound]
     page = _rows(
         con,
-        f"SELECT row, doc FROM {selection.by_date(con)} WHERE {clause} ORDER BY {order}"
-        " LIMIT ? OFFSET ?",
+        f"SELECT {_row_id(con)}, doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, int(limit), int(offset)],
     )
     if not page:
@@ -187,6 +186,15 @@ def cards(
     return _records(
         con, f"SELECT {CARD_COLUMNS} FROM posts WHERE rowid = ANY(?) ORDER BY {order}", [rows]
     )
+
+
+def _row_id(con: duckdb.DuckDBPyConnection) -> str:
+    """``rowid``, or ``NULL`` where the posts have no row ids (a Parquet dataset's view)."""
+    try:
+        con.execute("SELECT rowid FROM posts LIMIT 0")
+    except duckdb.BinderException:
+        return "NULL::BIGINT"
+    return "rowid"
 
 
 def _page_bound(

@@ -12,8 +12,8 @@ posts), and into small tables the pages slice:
   it inside the scan of ``posts`` or ``post_keywords`` (:func:`clause`);
 - ``days(category, published, posts)``: posts per category and day, which answers
   counts, spans and volumes for any category and date filter (also for all posts);
-- for the whole store, ``by_date`` (every post's row and doc, newest first: the pages
-  of cards) and ``keyed`` (the bitmap of the posts that have keywords: topic shares).
+- for the whole store, ``keyed``: the bitmap of the posts that have keywords (the
+  denominator of topic shares).
 
 The tables live in an in-memory database attached to the store's connection, so every
 session and cursor of the process shares them, they count against DuckDB's memory
@@ -38,7 +38,7 @@ from lib.search import groups, query_tokens, topic_term
 SCRATCH = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
 # posts), all within DuckDB's memory limit
-Part = Literal["mask", "days", "keyed", "by_date"]
+Part = Literal["mask", "days", "keyed"]
 
 
 @dataclass(frozen=True)
@@ -225,31 +225,6 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
         f"""SELECT category, published, count(*)::BIGINT AS posts FROM posts
             WHERE {searched} GROUP BY ALL ORDER BY published, category""",
         params,
-    )
-
-
-def by_date(con: duckdb.DuckDBPyConnection) -> str:
-    """The table of every post's ``(row, doc, category, published)``, newest first.
-
-    Sorted, its row groups' date ranges let a page of cards read only the groups from the
-    page's last date on (see ``lib.queries.cards``), and ``row`` (the post's ``rowid``)
-    fetches the page's text without a scan. A Parquet dataset's posts have no row ids.
-    """
-    everything = Search((), (), "")
-    if table := _found(con, everything, "by_date"):
-        return table
-    try:
-        con.execute("SELECT rowid FROM posts LIMIT 0")
-        row = "rowid"
-    except duckdb.BinderException:
-        row = "NULL::BIGINT"
-    return _make(
-        con,
-        everything,
-        "by_date",
-        f"""SELECT {row} AS row, doc, category, published FROM posts
-            ORDER BY published DESC NULLS LAST, doc""",
-        [],
     )
 
 
