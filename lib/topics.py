@@ -47,12 +47,11 @@ class _Monthly:
 
     table: str  # the store's counts per category and month
     keys: str  # its columns besides category and month, as in the exact count
-    source: str  # what the exact count reads, as ``k``: the keywords, or the posts
-    exact: str  # the exact count over ``k``
+    source: str  # what the exact count counts the rows of, as ``k``: keywords, or posts
 
 
-_KEYWORDS = _Monthly("topic_months", "term", "post_keywords", "count(*)")
-_SIZES = _Monthly("keyed_months", "", "posts", "count(*)")
+_KEYWORDS = _Monthly("topic_months", "term", "post_keywords")
+_SIZES = _Monthly("keyed_months", "", "posts")
 # What a count can be broken down by, in the monthly table (m) and in the keywords (k).
 _DIMENSIONS = {
     "category": ("m.category", "k.category"),
@@ -87,7 +86,7 @@ def _counts(
             clause, params = selection.keyed_clause(con, part, "k")
         else:
             clause, params = selection.clause(con, part, "k")
-        columns = ", ".join([*keys_k, *dims_k, f"{what.exact} AS n"])
+        columns = ", ".join([*keys_k, *dims_k, "count(*) AS n"])
         return f"SELECT {columns} FROM {what.source} k WHERE {clause} GROUP BY ALL", params
 
     if selection.Search.of(filters).active:

@@ -158,7 +158,7 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
     for filters in (
-        Filters(q="topic"),  # every post: counted as the store's counts less the others'
+        Filters(q="topic"),  # every post
         Filters(q="excerpt lora", categories=("NLP",), start=date(2024, 4, 2)),
         Filters(q="显存"),
         Filters(q="lora", start=date(2024, 2, 10), end=date(2025, 3, 20)),
