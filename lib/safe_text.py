@@ -33,6 +33,20 @@ def clip(text: str, limit: int = MAX_RENDER_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SEPARATORS = re.compile(r"[-._\s]+")
+
+
+def _spelling(term: str) -> str:
+    """A pattern for ``term`` as a post may write it. Search takes a Latin word with or
+    without separators as the same word (``lib.search.compact``), so ``flash attention``
+    marks ``FlashAttention`` and the other way round; Chinese is matched as it is."""
+    squeezed = _SEPARATORS.sub("", term)
+    if _CJK.search(term) or not squeezed:
+        return re.escape(term)
+    return r"[-._\s]?".join(re.escape(ch) for ch in squeezed)
+
+
 def highlighted(text: str | None, words: Iterable[str], limit: int = MAX_RENDER_CHARS) -> str:
     """Escaped Markdown of ``text`` with each occurrence of ``words`` marked, case-insensitively."""
     if not text:
@@ -41,7 +55,7 @@ def highlighted(text: str | None, words: Iterable[str], limit: int = MAX_RENDER_
     terms = sorted({w for w in words if w.strip()}, key=len, reverse=True)
     if not terms:
         return escape_markdown(text)
-    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    pattern = re.compile("|".join(_spelling(t) for t in terms), re.IGNORECASE)
     out: list[str] = []
     last = 0
     for match in pattern.finditer(text):

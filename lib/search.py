@@ -47,20 +47,36 @@ class Group:
     params: tuple[object, ...]
 
 
+_SEPARATORS = re.compile(r"[-._ ]+")
+# A term without its separators, in SQL: ``flash attention``, ``flash-attention`` and
+# ``flashattention`` are one word spelled three ways.
+_COMPACT_TERM = "replace(replace(replace(replace(term, ' ', ''), '-', ''), '.', ''), '_', '')"
+
+
+def compact(token: str) -> str:
+    """A Latin token without separators (``Flash Attention`` and ``FlashAttention`` match)."""
+    return _SEPARATORS.sub("", token)
+
+
 def group(token: str) -> Group:
     if _CJK.search(token):
         # Chinese has no spaces: any term containing the token is a word built on it.
+        same, same_params = "term = ?", (token,)
         partial, extra = "contains(term, ?)", (token,)
     else:
-        # Latin words: a prefix, a suffix (``attention`` in ``flashattention``, written as one
-        # word), or a part after - . _ or a space (``moe`` in ``deepseek-moe``); not any
-        # substring (``lora`` is not in ``explorations``).
+        # Latin words: the same word with or without separators; or as a prefix, a suffix
+        # (``attention`` in ``flashattention``, written as one word), or a part after
+        # - . _ or a space (``moe`` in ``deepseek-moe``); not any substring (``lora`` is
+        # not in ``explorations``).
+        squeezed = compact(token) or token
+        same = f"(term = ? OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
+        same_params = (token, squeezed[0], squeezed)
         partial = "(starts_with(term, ?) OR ends_with(term, ?) OR regexp_matches(term, ?))"
         extra = (token, token, rf"[-._ ]{re.escape(token)}")
-    sql = f"""SELECT term_id, df, CASE WHEN term = ? THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
-              FROM terms WHERE df > 0 AND (term = ? OR {partial})
+    sql = f"""SELECT term_id, df, CASE WHEN {same} THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
+              FROM terms WHERE df > 0 AND ({same} OR {partial})
               ORDER BY w DESC, df DESC, term LIMIT {MAX_EXPANSION}"""
-    return Group(token, sql, (token, token, *extra))
+    return Group(token, sql, (*same_params, *same_params, *extra))
 
 
 def groups(q: str) -> list[Group]:

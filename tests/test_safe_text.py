@@ -89,6 +89,17 @@ def test_highlight_escapes_the_rest_and_the_match() -> None:
     assert unescape(plain) == text
 
 
+def test_a_word_is_marked_with_or_without_separators() -> None:
+    text = "FlashAttention, Flash Attention and flash-attention; 显存 and 显 存"
+    marked = highlighted(text, ["flash attention", "显存"])
+    hyphenated = mark(r"flash\-attention")
+    assert marked == (
+        f"{mark('FlashAttention')}\\, {mark('Flash Attention')} and {hyphenated}"
+        f"\\; {mark('显存')} and 显 存"
+    )
+    assert highlighted("KV Cache", ["kvcache"]) == mark("KV Cache")
+
+
 def test_longer_words_win_over_their_prefixes() -> None:
     assert highlighted("FlashAttention", ["flash", "flashattention"]) == mark("FlashAttention")
 
