@@ -18,7 +18,7 @@ import pyarrow as pa
 from lib import selection
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, is_partial, period_start
-from lib.search import Group, groups, matching_docs_sql, scores_sql
+from lib.search import Group, every_word_sql, groups, parse_query, scores_sql, some_word_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
 # Ties on the date are broken by ``doc``, so that pages never overlap or skip a post.
@@ -65,13 +65,23 @@ def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     days = selection.made(con, filters, "days")
     if days is None and filters.q.strip() and filters.without_search() == Filters():
-        # A search alone, not resolved yet, is counted in the index: quicker than resolving.
-        matched, params = matching_docs_sql(filters.q)
-        return int(_rows(con, f"SELECT count(*) FROM ({matched})", params)[0][0])
+        # A search alone, not resolved yet, is counted in the index: quicker than resolving;
+        # the posts with some of the words only when none has them all.
+        every, params = every_word_sql(filters.q)
+        found = int(_rows(con, f"SELECT count(*) FROM ({every})", params)[0][0])
+        if found == 0 and len(parse_query(filters.q).words) > 1:
+            some, params = some_word_sql(filters.q)
+            found = int(_rows(con, f"SELECT count(*) FROM ({some})", params)[0][0])
+        return found
     days = days or selection.days(con, filters)
     clause, params = where(filters.columns_only())
     sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"
     return int(_rows(con, sql, params)[0][0])
+
+
+def relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether no post has every word of the search, so that it keeps those with any."""
+    return selection.relaxed(con, filters)
 
 
 def category_counts(
@@ -158,7 +168,9 @@ def cards(
             clause, params = "TRUE", []
         else:
             clause, params = selection.clause(con, filters)
-        scored, scored_params = scores_sql(groups(filters.q), clause)
+        words = parse_query(filters.q).words
+        relaxed = selection.known_relaxed(con, filters)
+        scored, scored_params = scores_sql(groups(filters.q), clause, words, relaxed)
         return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
     clause, params = selection.clause(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
@@ -266,7 +278,7 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     exact = [
         Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
-    scored, params = scores_sql(exact, "id <> ?", require_all=False)
+    scored, params = scores_sql(exact, "id <> ?")
     return _ranked_cards(con, scored, [*params, post_id], limit)
 
 

@@ -4,7 +4,10 @@ A query is segmented exactly as the posts were. Each query token becomes a group
 of index terms: the token itself, and terms that contain it, so that ``显存`` also
 finds ``显存占用``, a single character still finds the words it is part of, and
 ``moe`` finds ``moe-lightning``. A post matches when it has a term of every group;
-it is ranked by BM25, with terms that only contain the token counting half.
+when no post has them all (``FlashAttention 原理`` where no post says 原理), the posts
+with any of them match instead, those with most groups first, as a web search would
+rather show the FlashAttention post than nothing. Posts are ranked by BM25, with terms
+that only contain the token counting half.
 
 Everything here returns SQL and parameters; nothing reads the store, so the
 filter clause stays a pure function of the URL.
@@ -25,17 +28,44 @@ K1, B = 1.2, 0.75  # BM25's usual constants
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-def query_tokens(q: str) -> tuple[str, ...]:
-    """The query's search tokens, segmented as the posts were.
+@dataclass(frozen=True)
+class Query:
+    """A query's search tokens, segmented as the posts were, and its words: for each word
+    a reader wrote, the bits of its tokens (bit ``i`` for ``tokens[i]``).
 
-    A query made only of stop words (``的``) still searches for them literally,
-    rather than silently matching everything.
+    A query matches the posts with every word. When no post has them all, it matches
+    those with any whole word instead; a word is never split up, so ``量子纠缠`` (cut
+    into 量子 and 纠缠) does not fall back to posts about 量子 alone.
     """
+
+    tokens: tuple[str, ...]
+    words: tuple[int, ...]
+
+
+def parse_query(q: str) -> Query:
+    """The :class:`Query` of ``q``. A query made only of stop words (``的``) still searches
+    for them literally, rather than silently matching everything."""
     text = q[:MAX_QUERY_CHARS]
-    tokens = default_segmenter().tokens(text)
-    if not tokens:
-        tokens = [w.lower() for w in text.split()]
-    return tuple(dict.fromkeys(tokens))[:MAX_TOKENS]
+    words = default_segmenter().words(text)
+    if not words:
+        words = [[w.lower()] for w in text.split()]
+    tokens: list[str] = []
+    masks: list[int] = []
+    for word in words:
+        mask = 0
+        for token in word:
+            if token not in tokens and len(tokens) < MAX_TOKENS:
+                tokens.append(token)
+            if token in tokens:
+                mask |= 1 << tokens.index(token)
+        if mask and mask not in masks:
+            masks.append(mask)
+    return Query(tuple(tokens), tuple(masks))
+
+
+def query_tokens(q: str) -> tuple[str, ...]:
+    """The query's search tokens (see :class:`Query`)."""
+    return parse_query(q).tokens
 
 
 @dataclass(frozen=True)
@@ -88,16 +118,45 @@ def _docs_of(g: Group) -> str:
 
 
 def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
-    """``WHERE`` conditions that keep the posts matching every token of ``q``."""
+    """``WHERE`` conditions that keep the posts ``q`` matches (see :func:`matching_docs_sql`)."""
+    docs, params = matching_docs_sql(q)
+    return [f"{col}doc IN ({docs})"], params
+
+
+def _all_of(found: list[Group]) -> tuple[str, list[object]]:
+    """The docs with a term of every one of ``found``, straight from the postings."""
+    parts = [f"SELECT DISTINCT doc FROM ({_docs_of(g)})" for g in found]
+    return " INTERSECT ".join(parts), [p for g in found for p in g.params]
+
+
+def every_word_sql(q: str) -> tuple[str, list[object]]:
+    """The docs with every word of ``q``."""
+    return _all_of(groups(q))
+
+
+def some_word_sql(q: str) -> tuple[str, list[object]]:
+    """The docs with any whole word of ``q`` (see :class:`Query`)."""
     found = groups(q)
-    return [f"{col}doc IN ({_docs_of(g)})" for g in found], [p for g in found for p in g.params]
+    parts, params = [], []
+    for mask in parse_query(q).words:
+        sql, word_params = _all_of([g for i, g in enumerate(found) if mask >> i & 1])
+        parts.append(f"({sql})")
+        params += word_params
+    return " UNION ".join(parts), params
 
 
 def matching_docs_sql(q: str) -> tuple[str, list[object]]:
-    """The docs matching every token of ``q``, straight from the postings (no posts scan)."""
-    found = groups(q)
-    parts = [f"SELECT DISTINCT doc FROM ({_docs_of(g)})" for g in found]
-    return " INTERSECT ".join(parts), [p for g in found for p in g.params]
+    """The docs ``q`` matches: those with every word, or, when no post has them all,
+    those with any whole word (see :class:`Query`)."""
+    every, params = every_word_sql(q)
+    if len(parse_query(q).words) < 2:
+        return every, params
+    some, some_params = some_word_sql(q)
+    sql = f"""WITH every AS ({every})
+              SELECT doc FROM every
+              UNION ALL
+              SELECT doc FROM ({some}) WHERE NOT EXISTS (SELECT 1 FROM every)"""
+    return sql, [*params, *some_params]
 
 
 def idf_sql(posts: str, df: str) -> str:
@@ -130,29 +189,50 @@ def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[obje
 
 
 def scores_sql(
-    term_groups: list[Group], filter_clause: str = "TRUE", require_all: bool = True
+    term_groups: list[Group],
+    filter_clause: str = "TRUE",
+    words: tuple[int, ...] | None = None,
+    relaxed: bool | None = None,
 ) -> tuple[str, list[object]]:
     """A query of ``(doc, score)``: BM25 over the postings, for posts passing
     ``filter_clause`` (on the ``posts`` columns; ``TRUE`` skips the join).
 
-    With ``require_all`` a post must match every group (a search); without it any
-    group will do (similar posts, found through a post's own keywords).
+    With ``words`` (a search: each word's bits over the groups, see :class:`Query`), a
+    post must have every word, unless none of the posts passing the filter does; then
+    any whole word will do, and a post's score is scaled by the share of the words it
+    has, so that posts with more of them come first. Without, any group will do
+    (similar posts, found through a post's own keywords). ``relaxed``, when known (from
+    the search's resolved bitmap, ``lib.selection``), saves finding out again.
     """
     unions = " UNION ALL ".join(
         f"SELECT {i} AS grp, term_id, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
     )
     params: list[object] = [p for g in term_groups for p in g.params]
-    # A bit per group, OR-ed: a distinct count of groups per post cost twice the search.
-    full = (1 << len(term_groups)) - 1
-    having = f"bit_or(1 << h.grp) = {full}" if require_all and len(term_groups) > 1 else "TRUE"
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
-    sql = f"""
+    hits = f"""
         WITH m AS ({unions}),
         n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
         hits AS (SELECT m.grp, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
-                 FROM postings s JOIN m USING (term_id), n)
-        SELECT h.doc, sum(h.part) AS score FROM hits h {filtered}
-        GROUP BY h.doc HAVING {having}"""
+                 FROM postings s JOIN m USING (term_id), n)"""
+    # A bit per group, OR-ed: a distinct count of groups per post cost twice the search.
+    if not words or len(words) == 1:
+        full = (1 << len(term_groups)) - 1
+        having = f"bit_or(1 << h.grp) = {full}" if words and full > 1 else "TRUE"
+        sql = f"""{hits}
+            SELECT h.doc, sum(h.part) AS score FROM hits h {filtered}
+            GROUP BY h.doc HAVING {having}"""
+        return sql, params
+    size = len(words)
+    hit = " + ".join(f"((matched & {m}) = {m})::INTEGER" for m in words)
+    nobody = f"NOT EXISTS (SELECT 1 FROM per_doc WHERE hit = {size})"
+    keep = {True: "hit > 0", False: f"hit = {size}"}.get(
+        relaxed, f"hit = {size} OR (hit > 0 AND {nobody})"
+    )
+    sql = f"""{hits},
+        grouped AS (SELECT h.doc, sum(h.part) AS score, bit_or(1 << h.grp) AS matched
+                    FROM hits h {filtered} GROUP BY h.doc),
+        per_doc AS (SELECT doc, score, {hit} AS hit FROM grouped)
+        SELECT doc, score * hit / {size} AS score FROM per_doc WHERE {keep}"""
     return sql, params

@@ -85,18 +85,26 @@ class Segmenter:
 
     def tokens(self, text: str | None) -> list[str]:
         """Every meaningful token of ``text``, in order, repeats kept (for term counts)."""
+        return [token for word in self.words(text) for token in word]
+
+    def words(self, text: str | None) -> list[list[str]]:
+        """The tokens of :meth:`tokens`, grouped as a reader wrote them: a Latin word or
+        protected term alone, and the pieces jieba cut one run of Chinese into together
+        (``量子纠缠`` is one word of two tokens, ``量子`` and ``纠缠``)."""
         if not text:
             return []
-        out: list[str] = []
+        out: list[list[str]] = []
         parts = self._split(_normalise(text))
         for index, part in enumerate(parts):
             if index % 2:  # a protected term or a Latin word
                 token = " ".join(part.split())
                 if token not in self.stopwords and not token.strip("_").isdigit():
-                    out.append(token)
+                    out.append([token])
                 continue
             for chunk in _CJK_RUN.findall(part):
-                out.extend(w for w in self._jieba.cut(chunk) if w not in self.stopwords)
+                pieces = [w for w in self._jieba.cut(chunk) if w not in self.stopwords]
+                if pieces:
+                    out.append(pieces)
         return out
 
     def counts(self, text: str | None) -> Counter[str]:

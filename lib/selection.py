@@ -33,7 +33,7 @@ from typing import Literal
 import duckdb
 
 from lib.filters import Filters, where
-from lib.search import groups, query_tokens, topic_term
+from lib.search import Query, groups, parse_query, topic_term
 
 SCRATCH = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
@@ -46,14 +46,14 @@ class Search:
     """The part of the filters that selects posts through the index, normalised, so
     that ``LoRA`` and ``lora`` or topics in another order share one resolution."""
 
-    words: tuple[str, ...]
+    words: Query  # the tokens, and how they group into the words a reader wrote
     topics: tuple[str, ...]
     q: str  # as typed: what the SQL is built from
 
     @classmethod
     def of(cls, filters: Filters) -> Search:
         q = filters.q.strip()
-        words = query_tokens(q) if q else ()
+        words = parse_query(q) if q else Query((), ())
         topics = tuple(sorted({topic_term(t) for t in filters.topics}))
         return cls(words, topics, q)
 
@@ -61,20 +61,23 @@ class Search:
     def active(self) -> bool:
         return bool(self.q or self.topics)
 
+    def word_lists(self) -> list[tuple[str, list[object]]]:
+        """SQL listing ``term_id`` per query token (how the tokens make words and what a
+        post must have: ``lib.search.Query``)."""
+        return [(f"SELECT term_id FROM ({g.sql})", list(g.params)) for g in groups(self.q)]
+
+    def topic_list(self) -> tuple[str, list[object]] | None:
+        """SQL listing the topics' ``term_id``: a post must have one of them."""
+        if not self.topics:
+            return None
+        marks = ", ".join("?" for _ in self.topics)
+        return f"SELECT term_id FROM terms WHERE term IN ({marks})", list(self.topics)
+
     def name(self, part: Part) -> str:
         if not self.active:
             return f"all_{part}"
         digest = hashlib.sha1(repr((self.words, self.topics)).encode()).hexdigest()[:16]
         return f"s{digest}_{part}"
-
-    def term_lists(self) -> list[tuple[str, list[object]]]:
-        """SQL listing ``term_id`` per condition: a post must have a term of each list
-        (one per query word, and one for all the topics together)."""
-        lists = [(f"SELECT term_id FROM ({g.sql})", list(g.params)) for g in groups(self.q)]
-        if self.topics:
-            marks = ", ".join("?" for _ in self.topics)
-            lists.append((f"SELECT term_id FROM terms WHERE term IN ({marks})", list(self.topics)))
-        return lists
 
 
 def _scratch(con: duckdb.DuckDBPyConnection) -> str:
@@ -175,21 +178,58 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
-    """The table holding the search's bitmap (NULL when some condition matches nothing)."""
+    """The table holding the search's bitmap ``b``, and ``relaxed``: whether no post had
+    every word, so that ``b`` keeps the posts with any (see ``lib.search``)."""
     if table := _found(con, search, "mask"):
         return table
-    # One bitmap per condition over the dense doc numbers, ANDed: the union of a broad
-    # word's postings (a million rows) costs a sixth of a hash DISTINCT.
+    # One bitmap per word over the dense doc numbers (all zeros when it matches nothing),
+    # ANDed, or ORed when the AND is empty; then ANDed with the topics' bitmap. The union
+    # of a broad word's postings (a million rows) costs a sixth of a hash DISTINCT.
     size = _doc_bound(con)
-    masks, params = [], []
-    for terms, terms_params in search.term_lists():
+    params: list[object] = []
+
+    def bitmap(terms: str, terms_params: list[object]) -> str:
         # The bound keeps bitstring_agg from failing on a doc past the posts' (none should be).
-        masks.append(
-            f"""(SELECT bitstring_agg(doc, 1, ?) FROM postings
-                 WHERE term_id IN ({terms}) AND doc BETWEEN 1 AND ?)"""
-        )
-        params += [size, *terms_params, size]
-    return _make(con, search, "mask", f"SELECT {' & '.join(masks)} AS b", params)
+        params.extend([size, *terms_params, size, size])
+        return f"""coalesce((SELECT bitstring_agg(doc, 1, ?) FROM postings
+                             WHERE term_id IN ({terms}) AND doc BETWEEN 1 AND ?),
+                            bitstring('0', ?))"""
+
+    tokens = [bitmap(*token) for token in search.word_lists()]
+    columns = [f"{bitmap_sql} AS w{i}" for i, bitmap_sql in enumerate(tokens)]
+    words = [
+        "(" + " & ".join(f"w{i}" for i in range(len(tokens)) if mask >> i & 1) + ")"
+        for mask in search.words.words
+    ]
+    every = " & ".join(words)
+    b, widened = every, "FALSE"
+    if len(words) > 1:
+        b = f"CASE WHEN bit_count({every}) > 0 THEN {every} ELSE {' | '.join(words)} END"
+        widened = f"bit_count({every}) = 0"
+    if (topics := search.topic_list()) is not None:
+        columns.append(f"{bitmap(*topics)} AS t")
+        b = f"({b}) & t" if words else "t"
+    sql = f"SELECT {b} AS b, {widened} AS relaxed FROM (SELECT {', '.join(columns)})"
+    return _make(con, search, "mask", sql, params)
+
+
+def known_relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool | None:
+    """:func:`relaxed` if the search has been resolved already, else ``None``."""
+    if len(Search.of(filters).words.words) < 2:
+        return False
+    if made(con, filters, "mask") is None:
+        return None
+    return relaxed(con, filters)
+
+
+def relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
+    """Whether no post has every word of the filters' search, so that it keeps the posts
+    with any of them."""
+    search = Search.of(filters)
+    if len(search.words.words) < 2:
+        return False
+    (found,) = con.execute(f"SELECT relaxed FROM {_mask(con, search)}").fetchall()[0]
+    return bool(found)
 
 
 def clause(

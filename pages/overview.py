@@ -9,7 +9,7 @@ from lib.charts import category_chart
 from lib.periods import INTERVALS, compact_span
 from ui.cards import card_list
 from ui.data import run
-from ui.filters import current
+from ui.filters import current, relaxed_note
 from ui.shell import require_shell
 from ui.timechart import time_chart
 
@@ -19,6 +19,7 @@ filters = current()
 st.session_state["_last_list_page"] = "pages/overview.py"  # where the post page's Back leads
 st.title("Overview")
 figures = run("figures", filters)
+relaxed_note(filters)
 
 if figures.posts == 0:
     st.info("No posts match these filters.")

@@ -12,7 +12,7 @@ import streamlit as st
 from lib import queries
 from ui.cards import card_list
 from ui.data import cursor, run
-from ui.filters import current
+from ui.filters import current, relaxed_note
 from ui.shell import require_shell
 
 require_shell()
@@ -27,6 +27,7 @@ pages = max(1, math.ceil(total / PAGE_SIZE))
 
 top = st.columns([2, 1, 1])
 top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matches")
+relaxed_note(filters)
 # Relevance is offered (and the default) only while there is a search to rank by.
 sorts = [queries.RELEVANCE, "newest", "oldest"] if filters.q else ["newest", "oldest"]
 if st.session_state.get("sort") not in sorts:

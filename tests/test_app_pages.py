@@ -276,6 +276,21 @@ def test_words_from_the_url(monkeypatch: pytest.MonkeyPatch, seeded_db: str) -> 
     assert at.query_params.get("q") == "FlashAttention"
 
 
+RELAXED = "No post has every word of the search"
+
+
+def test_a_search_no_post_fully_matches_shows_the_closest_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, seeded_db: str
+) -> None:
+    at = open_app(monkeypatch, seeded_db, "pages/posts.py", {"q": "Flash Attention 原理 zzyzx"})
+    assert_no_exception(at)
+    assert any(RELAXED in c.value for c in at.caption)
+    assert ":orange-background[**FlashAttention**]" in card_titles(at)[0]
+    # Every word found together: no note.
+    at = open_app(monkeypatch, seeded_db, "pages/posts.py", {"q": "FlashAttention"})
+    assert not any(RELAXED in c.value for c in at.caption)
+
+
 def test_the_filter_panel_filters_and_stays(
     monkeypatch: pytest.MonkeyPatch, seeded_db: str
 ) -> None:

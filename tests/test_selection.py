@@ -20,7 +20,8 @@ from lib.store import connect_read_only
 from tests.test_app_pages import _fresh_caches, metrics, open_app  # noqa: F401
 from tests.test_queries import build_store, multi_month_posts
 
-WORDS = ("显存", "LoRA", "lora 显存", "topic", "nowhere-to-be-found", "的")
+# "lora zzyzx": no post has both words, so the posts with either match.
+WORDS = ("显存", "LoRA", "lora 显存", "topic", "nowhere-to-be-found", "的", "lora zzyzx")
 
 
 @pytest.fixture(scope="module")

@@ -105,3 +105,12 @@ def filter_panel() -> Filters:
         )
         st.button("Clear filters", on_click=_clear, width="stretch")
     return current()
+
+
+def relaxed_note(filters: Filters) -> None:
+    """Say so when no post has every word of the search and it shows posts with some."""
+    if filters.q.strip() and run("relaxed", filters):
+        st.caption(
+            ":material/info: No post has every word of the search: these have some of them,"
+            " those with most first."
+        )
