@@ -162,12 +162,14 @@ def cards(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     if sort == RELEVANCE and filters.q.strip():
-        # The ranking itself keeps only posts with every word: the search's bitmap is
+        # The ranking itself keeps the posts the words match: the search's bitmap is
         # needed only to apply topics, categories or dates as well.
         if filters.without_search() == Filters():
             clause, params = "TRUE", []
         else:
             clause, params = selection.clause(con, filters)
+        # Whether no post has every word: known from the bitmap when the filters needed it
+        # (so the rule is the store's, not the filtered posts'); else the ranking finds out.
         words = parse_query(filters.q).words
         relaxed = selection.known_relaxed(con, filters)
         scored, scored_params = scores_sql(groups(filters.q), clause, words, relaxed)

@@ -4,10 +4,10 @@ A query is segmented exactly as the posts were. Each query token becomes a group
 of index terms: the token itself, and terms that contain it, so that ``显存`` also
 finds ``显存占用``, a single character still finds the words it is part of, and
 ``moe`` finds ``moe-lightning``. A post matches when it has a term of every group;
-when no post has them all (``FlashAttention 原理`` where no post says 原理), the posts
-with any of them match instead, those with most groups first, as a web search would
-rather show the FlashAttention post than nothing. Posts are ranked by BM25, with terms
-that only contain the token counting half.
+when no post has every word (``FlashAttention 原理`` where no post says 原理), the posts
+with any whole word match instead, those with most words first, as a web search would
+rather show the FlashAttention post than nothing (:class:`Query`). Posts are ranked by
+BM25, with terms that only contain the token counting half.
 
 Everything here returns SQL and parameters; nothing reads the store, so the
 filter clause stays a pure function of the URL.
