@@ -305,7 +305,7 @@ EXPORT_LIMIT = 50_000
 
 def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT_LIMIT) -> pa.Table:
     """The newest ``limit`` filtered posts for download, as Arrow (never via pandas masks)."""
-    clause, params = where(filters)
+    clause, params = selection.clause(con, filters)
     return con.sql(
         f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
         params=[*params, int(limit)],

@@ -92,6 +92,11 @@ def test_answers_through_a_resolved_search_equal_the_posts_asked_directly(
             )
         )
         assert {c: n for c, n in queries.category_counts(con, filters) if n} == by_category
+        newest_first = queries.SORTS["newest"]
+        everything = direct(
+            con, filters, f"SELECT id FROM posts WHERE {{clause}} ORDER BY {newest_first}"
+        )
+        assert queries.export(con, filters).column("id").to_pylist() == [r[0] for r in everything]
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
