@@ -111,6 +111,6 @@ def relaxed_note(filters: Filters) -> None:
     """Say so when no post has every word of the search and it shows posts with some."""
     if filters.q.strip() and run("relaxed", filters):
         st.caption(
-            ":material/info: No post has every word of the search: these have some of them,"
-            " those with most first."
+            ":material/info: No post has every word of the search: showing the posts with any"
+            " of them (by relevance, those with most come first)."
         )
