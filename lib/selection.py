@@ -270,7 +270,7 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
 
 def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
     """The table holding the bitmap of the posts that have keywords (made once per store)."""
-    everything = Search((), (), "")
+    everything = Search(Query((), ()), (), "")
     if table := _found(con, everything, "keyed"):
         return table
     size = _doc_bound(con)
