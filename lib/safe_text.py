@@ -15,6 +15,8 @@ import string
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from lib.search import compact
+
 _ESCAPE = {ord(ch): "\\" + ch for ch in string.punctuation}
 _WS = re.compile(r"\s+")
 # GFM turns bare "https://…", "www.…" and e-mail addresses into links even when their
@@ -34,14 +36,13 @@ def clip(text: str, limit: int = MAX_RENDER_CHARS) -> str:
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_SEPARATORS = re.compile(r"[-._\s]+")
 
 
 def _spelling(term: str) -> str:
     """A pattern for ``term`` as a post may write it. Search takes a Latin word with or
     without separators as the same word (``lib.search.compact``), so ``flash attention``
     marks ``FlashAttention`` and the other way round; Chinese is matched as it is."""
-    squeezed = _SEPARATORS.sub("", term)
+    squeezed = compact(term)
     if _CJK.search(term) or not squeezed:
         return re.escape(term)
     return r"[-._\s]?".join(re.escape(ch) for ch in squeezed)

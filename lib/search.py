@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lib.segment import default_segmenter
 
@@ -41,10 +42,16 @@ class Query:
     tokens: tuple[str, ...]
     words: tuple[int, ...]
 
+    def word_tokens(self) -> list[list[int]]:
+        """For each word, the indexes of its tokens."""
+        return [[i for i in range(len(self.tokens)) if mask >> i & 1] for mask in self.words]
 
+
+@lru_cache(maxsize=256)
 def parse_query(q: str) -> Query:
-    """The :class:`Query` of ``q``. A query made only of stop words (``的``) still searches
-    for them literally, rather than silently matching everything."""
+    """The :class:`Query` of ``q`` (cached: one page asks for it a handful of times). A
+    query made only of stop words (``的``) still searches for them literally, rather than
+    silently matching everything."""
     text = q[:MAX_QUERY_CHARS]
     words = default_segmenter().words(text)
     if not words:
@@ -143,8 +150,8 @@ def some_word_sql(q: str) -> tuple[str, list[object]]:
     """The docs with any whole word of ``q`` (see :class:`Query`)."""
     found = groups(q)
     parts, params = [], []
-    for mask in parse_query(q).words:
-        sql, word_params = _all_of([g for i, g in enumerate(found) if mask >> i & 1])
+    for word in parse_query(q).word_tokens():
+        sql, word_params = _all_of([found[i] for i in word])
         parts.append(f"({sql})")
         params += word_params
     return " UNION ".join(parts), params

@@ -197,10 +197,7 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
 
     tokens = [bitmap(*token) for token in search.word_lists()]
     columns = [f"{bitmap_sql} AS w{i}" for i, bitmap_sql in enumerate(tokens)]
-    words = [
-        "(" + " & ".join(f"w{i}" for i in range(len(tokens)) if mask >> i & 1) + ")"
-        for mask in search.words.words
-    ]
+    words = ["(" + " & ".join(f"w{i}" for i in word) + ")" for word in search.words.word_tokens()]
     every = " & ".join(words)
     b, widened = every, "FALSE"
     if len(words) > 1:
@@ -215,20 +212,22 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
 
 def known_relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool | None:
     """:func:`relaxed` if the search has been resolved already, else ``None``."""
-    if len(Search.of(filters).words.words) < 2:
+    search = Search.of(filters)
+    if len(search.words.words) < 2:
         return False
-    if made(con, filters, "mask") is None:
-        return None
-    return relaxed(con, filters)
+    mask = _found(con, search, "mask")
+    return None if mask is None else _relaxed_in(con, mask)
 
 
 def relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
     """Whether no post has every word of the filters' search, so that it keeps the posts
     with any of them."""
     search = Search.of(filters)
-    if len(search.words.words) < 2:
-        return False
-    (found,) = con.execute(f"SELECT relaxed FROM {_mask(con, search)}").fetchall()[0]
+    return len(search.words.words) > 1 and _relaxed_in(con, _mask(con, search))
+
+
+def _relaxed_in(con: duckdb.DuckDBPyConnection, mask: str) -> bool:
+    (found,) = con.execute(f"SELECT relaxed FROM {mask}").fetchall()[0]
     return bool(found)
 
 
@@ -240,11 +239,18 @@ def clause(
     The bitmap goes to DuckDB as a constant, so the bit test runs inside the scan; read
     from its table in a join, DuckDB would test it row by row in a nested loop.
     """
-    columns, params = where(filters.columns_only(), alias)
     search = Search.of(filters)
     if not search.active:
-        return columns, params
-    (bits,) = con.execute(f"SELECT b::VARCHAR FROM {_mask(con, search)}").fetchall()[0]
+        return where(filters.columns_only(), alias)
+    return _bit_clause(con, filters, alias, f"SELECT b::VARCHAR FROM {_mask(con, search)}")
+
+
+def _bit_clause(
+    con: duckdb.DuckDBPyConnection, filters: Filters, alias: str, bits_sql: str
+) -> tuple[str, list[object]]:
+    """The columns' clause and a test of each post's bit in the bitmap ``bits_sql`` reads."""
+    columns, params = where(filters.columns_only(), alias)
+    (bits,) = con.execute(bits_sql).fetchall()[0]
     col = f"{alias}." if alias else ""
     return f"{columns} AND get_bit(?::BIT, {col}doc - 1) = 1", [*params, bits]
 
@@ -289,13 +295,10 @@ def keyed_clause(
 ) -> tuple[str, list[object]]:
     """Like :func:`clause`, for the posts that also have keywords: the denominator of a
     topic's share (a post with none can lead no topic)."""
-    columns, params = where(filters.columns_only(), alias)
     search = Search.of(filters)
     keyed = _keyed_bits(con)
     if search.active:
         sql = f"SELECT (m.b & k.b)::VARCHAR FROM {_mask(con, search)} m, {keyed} k"
     else:
         sql = f"SELECT b::VARCHAR FROM {keyed}"
-    (bits,) = con.execute(sql).fetchall()[0]
-    col = f"{alias}." if alias else ""
-    return f"{columns} AND get_bit(?::BIT, {col}doc - 1) = 1", [*params, bits]
+    return _bit_clause(con, filters, alias, sql)
