@@ -229,3 +229,61 @@ def movers_chart(frame: pd.DataFrame) -> go.Figure:
             "height": max(260, 26 * len(data) + 90),
         },
     )
+
+
+# --- A console result -------------------------------------------------------------------
+
+
+def chart_columns(frame: pd.DataFrame) -> tuple[str, str | None] | None:
+    """The column to chart along x (the first), and the first numeric column after it.
+
+    ``None`` for y means "count the rows per x value". ``None`` overall: nothing to chart.
+    """
+    if frame.empty or len(frame.columns) == 0:
+        return None
+    x = frame.columns[0]
+    for name in frame.columns[1:]:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            return x, name
+    return x, None
+
+
+def result_chart(frame: pd.DataFrame) -> go.Figure | None:
+    """One obvious chart of a result: bars per x value, or a line when x is a date or number."""
+    picked = chart_columns(frame)
+    if picked is None:
+        return None
+    x_name, y_name = picked
+    x = frame[x_name]
+    # Values and names come from the store or from a shared URL: drawn as written, since
+    # Plotly reads HTML in labels (an ``<a href>`` would be a link).
+    if y_name is None:
+        counts = x.astype(str).value_counts().head(50)
+        xs, ys, y_title = [plain(v) for v in counts.index], list(counts.values), "rows"
+        line = False
+    else:
+        xs = x if _plottable(x) else x.astype(str)
+        if pd.api.types.is_string_dtype(xs):
+            xs = [None if pd.isna(v) else plain(v) for v in xs]
+        ys, y_title = frame[y_name], plain(y_name)
+        line = pd.api.types.is_datetime64_any_dtype(x) or (
+            pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
+        )
+    trace = go.Scatter(x=xs, y=ys, mode="lines+markers") if line else go.Bar(x=xs, y=ys)
+    fig = go.Figure(trace)
+    fig.update_layout(
+        title=f"{y_title} by {plain(x_name)}",
+        xaxis_title=plain(x_name),
+        yaxis_title=y_title,
+        margin={"t": 40, "b": 10},
+    )
+    return fig
+
+
+def _plottable(column: pd.Series) -> bool:
+    return (
+        pd.api.types.is_numeric_dtype(column)
+        or pd.api.types.is_datetime64_any_dtype(column)
+        or pd.api.types.is_string_dtype(column)
+    )

@@ -1,19 +1,21 @@
 """``/sql``: read-only SQL over the store, with the query in the URL so a question can be shared.
 
-What keeps the console safe (the statement checks, the sandboxed DuckDB instance, the time
-and size limits) lives in ``lib.console``; this page only draws what it returns. Results are
-cached per store file and query text, failures included, so that a query that ran into the
-time limit is not run again on every click; only "busy" is not cached, as it is worth a retry.
-Every value from the store or from the query is shown inertly: cells in ``st.dataframe``,
-messages escaped or in ``st.code``.
+What keeps the console safe (the statement checks, the sandboxed DuckDB instance in a worker
+process, the time, memory and size limits, the queue and the byte-bounded result cache)
+lives in ``lib.console``; this page only draws what it returns, and names the session so
+that one visitor has one query running at a time. Every value from the store or from the
+query is shown inertly: cells in ``st.dataframe``, messages escaped or in ``st.code``.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import pandas as pd
 import streamlit as st
 
 from lib import console
+from lib.charts import result_chart
 from lib.safe_text import escape_markdown
 from ui.data import Store, signature
 from ui.shell import require_shell
@@ -22,16 +24,13 @@ require_shell()
 
 SQL_KEY = "sql"  # the widget's key is the URL parameter
 CHART_KEY = "_sql_chart"
+SESSION_KEY = "_sql_session"  # who is asking, for the console's one-query-per-session rule
 
 
-@st.cache_data(max_entries=64, ttl=600, show_spinner=False)
-def _run(store: Store, sql: str, timeout_s: float) -> console.ConsoleResult | console.ConsoleError:
-    try:
-        return console.run_console(store[0], sql, timeout_s=timeout_s)
-    except console.ConsoleBusy:
-        raise  # not cached: the next try may find a free slot
-    except console.ConsoleError as exc:
-        return exc
+def _session() -> str:
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = uuid.uuid4().hex
+    return st.session_state[SESSION_KEY]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -50,6 +49,8 @@ def _show_error(error: console.ConsoleError) -> None:
         icon = ":material/block:"
     elif isinstance(error, console.ConsoleTimeout):
         icon = ":material/timer_off:"
+    elif isinstance(error, console.ConsoleBusy):
+        icon = ":material/hourglass_top:"
     else:
         icon = ":material/error:"
     st.error(escape_markdown(headline), icon=icon)
@@ -90,11 +91,20 @@ def _result(store: Store, sql: str) -> None:
     if not sql:
         st.info("Write a query, or pick an example above.")
         return
+    waiting = st.empty()
     with st.spinner("Running the query…"):
         try:
-            outcome = _run(store, sql, console.DEFAULT_TIMEOUT_S)
+            outcome = console.answer(
+                store[0],
+                sql,
+                store_key=store,
+                session=_session(),
+                timeout_s=console.DEFAULT_TIMEOUT_S,
+                on_wait=lambda where: waiting.info(where, icon=":material/hourglass_top:"),
+            )
         except console.ConsoleBusy as exc:
             outcome = exc
+    waiting.empty()
     if isinstance(outcome, console.ConsoleError):
         _show_error(outcome)
         return
@@ -113,7 +123,7 @@ def _result(store: Store, sql: str) -> None:
         on_click="ignore",
     )
     if chart_on:
-        figure = console.result_chart(outcome.frame)
+        figure = result_chart(outcome.frame)
         if figure is None:
             st.info("The result has no rows to chart.")
         else:
@@ -126,13 +136,15 @@ st.title("SQL")
 st.caption(
     "Ask the store anything with one read-only query (DuckDB SQL): `SELECT`, `WITH`, `FROM`-first,"
     f" `DESCRIBE`, `SUMMARIZE`, `SHOW TABLES`. A query may run {console.DEFAULT_TIMEOUT_S:g} s"
-    f" and show {console.MAX_ROWS:,} rows; it cannot change anything or read files."
+    f" and show {console.MAX_ROWS:,} rows in its own process, with a memory cap; it cannot"
+    " change anything or read files."
     " The sidebar filters do not apply here; the query is in the URL, so the link shares it."
 )
 unavailable = console.unavailable(store[0])
 if unavailable:  # MotherDuck, or a dataset in object storage: the sandbox cannot reach it
     st.info(escape_markdown(unavailable), icon=":material/block:")
     st.stop()
+console.pool().prestart()  # a worker imports DuckDB while the visitor writes the query
 
 left, right = st.columns([3, 1], gap="large")
 with right:

@@ -24,6 +24,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from lib.charts import label
+from lib.console import cache as console_cache
 from lib.safe_text import escape_markdown
 from lib.store import write_transaction
 from tests.conftest import query
@@ -48,9 +49,11 @@ def _fresh_caches() -> Iterator[None]:
     """Query results and connections are cached per process: start every test without them."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    console_cache.results.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+    console_cache.results.clear()
 
 
 @pytest.fixture(scope="module")

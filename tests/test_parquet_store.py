@@ -31,7 +31,7 @@ from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.locator import StoreMissing, StoreReadOnly, StoreUnavailable, locate
 from tests.conftest import query, seeded_store
-from tests.test_console import ESCAPES, SECRET
+from tests.helpers import ESCAPES, SECRET
 
 SEARCHES = ("显存", "FlashAttention", "attention", "LoRA 微调")
 
@@ -451,7 +451,7 @@ def test_the_dataset_sandbox_alone_reads_only_the_dataset(
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET, encoding="utf-8")
     before = contents(dataset)
-    con = console.sandbox(dataset)
+    con = console.open_sandbox(dataset)
     try:
         text = sql.format(
             secret=secret,

@@ -1,0 +1,164 @@
+"""A worker process: runs console queries one at a time, inside limits the OS enforces.
+
+Started by :mod:`lib.console.pool` as ``python -m lib.console.worker MEMORY_BYTES``. Before
+it reads any query it caps its own heap (``RLIMIT_DATA``: a scalar function that builds one
+huge value fails to allocate instead of growing the machine's memory, which DuckDB's
+``memory_limit`` does not prevent), lowers its priority so the web server stays responsive,
+and points its stdout and stderr at ``/dev/null`` (keeping a private copy of stdout for
+replies), so nothing DuckDB prints reaches the server's log. Before each query it caps its
+CPU time (``RLIMIT_CPU``) at what it has used plus the query's allowance, so the kernel ends
+a runaway query even if the server never gets to. A watchdog thread exits when the server
+is gone, whatever the query is doing.
+
+Each query is checked (:mod:`lib.console.checks`) and run in a fresh sandbox
+(:mod:`lib.console.sandbox`) here, not in the server: the server only ever holds text and
+at most ``max_bytes`` of rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import sys
+import threading
+import time
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+
+from lib.console import wire
+from lib.console.checks import check_statement, check_tables
+from lib.console.errors import (
+    MEMORY_MESSAGE,
+    ConsoleError,
+    clipped,
+    hide_store,
+    message_for,
+)
+from lib.console.sandbox import open_sandbox, store_tables
+from lib.locator import StoreError
+
+NICENESS = 5  # below the server, so a busy worker slows queries, not pages
+WATCH_S = 0.25
+OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's prefix, whatever class carries it
+
+
+def execute(request: dict[str, Any]) -> bytes:
+    """One query's reply: its rows, or what went wrong, as :mod:`lib.console.wire` frames it."""
+    db_path = str(request["db"])
+    try:
+        checked = check_statement(request["sql"])
+        con = open_sandbox(db_path)
+        try:
+            check_tables(checked.tables, store_tables(con))
+            table, reason = read_capped(
+                con, checked.sql, int(request["max_rows"]), int(request["max_bytes"])
+            )
+        finally:
+            con.close()
+    except ConsoleError as exc:
+        return _failure(type(exc).__name__, exc.message)
+    except StoreError as exc:  # a dataset that is missing, or whose manifest is unusable
+        return _failure("ConsoleError", clipped(hide_store(exc.message, db_path)))
+    except (duckdb.OutOfMemoryException, MemoryError):
+        return _failure("ConsoleMemory", MEMORY_MESSAGE, recycle=True)
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        if str(exc).startswith(OUT_OF_MEMORY):  # an Arrow buffer DuckDB could not allocate
+            return _failure("ConsoleMemory", MEMORY_MESSAGE, recycle=True)
+        # An error while streaming arrives from Arrow's reader as an OSError with DuckDB's message.
+        return _failure("ConsoleError", message_for(exc, db_path))
+    except Exception as exc:  # the reader must get a message, whatever broke
+        return _failure("ConsoleError", f"The query failed ({type(exc).__name__}).")
+    header = {"ok": True, "sql": checked.sql, "limit_reason": reason, "rss": _rss_bytes()}
+    try:
+        return wire.reply(header, table)
+    except (MemoryError, pa.ArrowMemoryError):
+        return _failure("ConsoleMemory", MEMORY_MESSAGE, recycle=True)
+
+
+def _failure(kind: str, message: str, *, recycle: bool = False) -> bytes:
+    return wire.reply({"ok": False, "kind": kind, "message": message, "recycle": recycle})
+
+
+def read_capped(
+    con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, max_bytes: int
+) -> tuple[pa.Table, str | None]:
+    """At most ``max_rows`` rows and about ``max_bytes`` bytes, streamed: the rest is never made."""
+    reader = con.sql(sql).to_arrow_reader(2048)
+    batches: list[pa.RecordBatch] = []
+    rows = size = 0
+    reason: str | None = None
+    for batch in reader:
+        batches.append(batch)
+        rows += batch.num_rows
+        size += batch.nbytes
+        if rows > max_rows:
+            reason = "rows"
+            break
+        if size > max_bytes:
+            reason = "bytes"
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    if reason == "bytes":
+        # Keep the share of the last batch that still fits in the budget.
+        last = batches[-1]
+        room = max_bytes - (size - last.nbytes)
+        keep = rows - last.num_rows + int(last.num_rows * room / max(last.nbytes, 1))
+        table = table.slice(0, max(keep, 0))
+    return table.slice(0, max_rows), reason
+
+
+def _rss_bytes() -> int:
+    """This process's resident memory, so the pool can replace a worker that kept too much."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_cpu(allowance_s: float) -> None:
+    """The kernel's SIGXCPU once this query has used ``allowance_s`` seconds of CPU."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(used + allowance_s)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the server is gone (this process was handed to another parent)."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_S)
+    os._exit(1)
+
+
+def _private_stdout() -> BinaryIO:
+    """A copy of stdout for replies; fds 1 and 2 then go to /dev/null."""
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return replies
+
+
+def serve(memory_bytes: int, parent: int) -> None:
+    replies = _private_stdout()
+    resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
+    os.nice(NICENESS)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    replies.write(wire.READY)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        _limit_cpu(float(request["cpu_s"]))
+        replies.write(execute(request))
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))

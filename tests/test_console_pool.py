@@ -1,0 +1,329 @@
+"""``lib.console.pool``: queries run in worker processes, within limits, many at once.
+
+Queries run against a store built by the real ingest (the ``console_store`` fixture), and
+expected values come from plain DuckDB over the same store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lib import queries
+from lib.console import (
+    MAX_ROWS,
+    ConsoleBusy,
+    ConsoleError,
+    ConsoleResult,
+    ConsoleTimeout,
+    limits,
+    pool,
+    run_console,
+)
+from lib.filters import NO_CATEGORY, Filters
+from lib.store import connect_read_only
+from tests.helpers import RUNAWAY, busy_workers, query
+
+
+def test_a_query_returns_the_rows_the_store_holds(console_store: str) -> None:
+    result = run_console(console_store, "SELECT id, title FROM posts ORDER BY id")
+    assert isinstance(result, ConsoleResult)
+    expected = query(console_store, "SELECT id, title FROM posts ORDER BY id")
+    assert list(result.frame.itertuples(index=False, name=None)) == expected
+    assert not result.truncated
+    assert result.describe().startswith(f"{len(expected)} rows in ")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "FROM posts SELECT count(*)",
+        "WITH c AS (SELECT category FROM posts) SELECT count(*) FROM c",
+        "SELECT count(*) FROM posts_db.main.posts",
+        "SELECT count(*) FROM main.posts",
+        'SELECT count(*) FROM "Posts"',
+        "SELECT count(*) FROM (SELECT * FROM posts) AS p",
+        "SELECT count(*) FROM posts, unnest(range(1)) AS r(x)",
+        "SELECT count(*) FROM posts WHERE id IN (SELECT post_id FROM sightings)",
+        "SELECT count(*) FROM posts  -- a trailing comment;",
+        "/* a leading comment */ SELECT count(*) FROM posts;",
+    ],
+)
+def test_read_only_forms_run(console_store: str, sql: str) -> None:
+    (total,) = query(console_store, "SELECT count(*) FROM posts")[0]
+    assert run_console(console_store, sql).frame.iloc[0, 0] == total
+
+
+@pytest.mark.parametrize("sql", ["DESCRIBE posts", "SHOW TABLES", "SHOW ALL TABLES"])
+def test_schema_statements_run(console_store: str, sql: str) -> None:
+    assert run_console(console_store, sql).rows > 0
+
+
+def test_summarize_and_information_schema_run(console_store: str) -> None:
+    summary = run_console(console_store, "SUMMARIZE posts").frame
+    assert "id" in set(summary["column_name"])
+    columns = run_console(
+        console_store,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'posts'"
+        " ORDER BY ordinal_position",
+    ).frame
+    assert list(columns["column_name"])[:2] == ["id", "title"]
+
+
+def test_post_text_comes_back_as_data(tmp_path: Path) -> None:
+    """Hostile text in a post is a value in a cell: nothing in the console interprets it."""
+    from tests.test_queries import build_store
+
+    payload = "<script>alert(1)</script> [x](javascript:alert(1)) :red[x] $x$ '; DROP TABLE posts"
+    db = build_store(tmp_path / "posts.duckdb", [{"title": payload, "excerpt": payload}])
+    frame = run_console(db, "SELECT title FROM posts").frame
+    assert list(frame["title"]) == [payload]
+    assert query(db, "SELECT count(*) FROM posts") == [(1,)]
+
+
+def test_the_console_and_the_app_read_the_store_at_once(console_store: str) -> None:
+    """The app keeps its read-only connection open; the console attaches the same file."""
+    app = connect_read_only(console_store)
+    try:
+        assert (
+            run_console(console_store, "SELECT count(*) FROM posts").frame.iloc[0, 0]
+            == (app.execute("SELECT count(*) FROM posts").fetchall()[0][0])
+        )
+        assert app.execute("SELECT count(*) FROM posts").fetchall()[0][0] > 0
+    finally:
+        app.close()
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_a_runaway_query_is_stopped_at_the_time_limit(console_store: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConsoleTimeout, match=r"Query cancelled after 1 s"):
+        run_console(console_store, RUNAWAY, timeout_s=1)
+    assert time.monotonic() - started < 1 + 1  # the limit, plus a worker's start at most
+    assert busy_workers() == []  # killed, not asked: no worker goes on computing
+
+
+def wait_until_running(n: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while pool().running < n:
+        assert time.monotonic() < deadline, f"{n} queries never started"
+        time.sleep(0.01)
+
+
+def test_a_runaway_query_does_not_stall_other_queries(console_store: str) -> None:
+    outcome: dict[str, BaseException] = {}
+
+    def slow() -> None:
+        try:
+            run_console(console_store, RUNAWAY, timeout_s=8)
+        except ConsoleError as exc:
+            outcome["slow"] = exc
+
+    runner = threading.Thread(target=slow)
+    runner.start()
+    try:
+        wait_until_running(1)
+        expected = query(console_store, "SELECT id FROM posts ORDER BY id")
+        for n in range(1, 11):
+            started = time.monotonic()
+            result = run_console(console_store, f"SELECT id FROM posts ORDER BY id LIMIT {n}")
+            assert list(result.frame["id"]) == [r[0] for r in expected[:n]]
+            assert time.monotonic() - started < 2
+        assert runner.is_alive(), "the quick queries waited for the slow one"
+    finally:
+        runner.join()
+    assert isinstance(outcome.get("slow"), ConsoleTimeout)
+    assert busy_workers() == []
+
+
+def _occupy(console_store: str, sessions: list[str], timeout_s: float) -> list[threading.Thread]:
+    """One runaway query per session, each on a thread of its own, all running."""
+
+    def runaway(session: str) -> None:
+        with pytest.raises(ConsoleTimeout):
+            run_console(console_store, RUNAWAY, timeout_s=timeout_s, session=session)
+
+    threads = [threading.Thread(target=runaway, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    wait_until_running(len(sessions))
+    return threads
+
+
+def test_a_full_console_says_where_a_query_stands_then_busy(
+    console_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "QUEUE_WAIT_S", 0.6)
+    heard: list[str] = []
+    threads = _occupy(console_store, [f"heavy-{i}" for i in range(pool().size)], timeout_s=4)
+    try:
+        with pytest.raises(ConsoleBusy, match="busy") as busy:
+            run_console(console_store, "SELECT 1", session="late", on_wait=heard.append)
+        assert f"all {pool().size} are running" in busy.value.message
+        assert heard and all("Waiting for a free worker" in where for where in heard)
+    finally:
+        for thread in threads:
+            thread.join()
+    assert run_console(console_store, "SELECT 1", session="late").rows == 1
+
+
+def test_one_session_runs_one_query_at_a_time(console_store: str) -> None:
+    """A session's second query waits for its first, while another session's runs at once."""
+    heard: list[str] = []
+    (thread,) = _occupy(console_store, ["mine"], timeout_s=2)
+    try:
+        started = time.monotonic()
+        assert run_console(console_store, "SELECT 1", session="theirs").rows == 1
+        assert time.monotonic() - started < 1
+        assert run_console(console_store, "SELECT 2", session="mine", on_wait=heard.append).rows
+        assert time.monotonic() - started > 1.5  # it waited for the runaway's deadline
+        assert heard[0] == "Waiting for your previous query to finish."
+    finally:
+        thread.join()
+
+
+def test_the_queue_is_first_come_first_served(console_store: str) -> None:
+    """Queued queries start in the order they came, and each hears how many are ahead."""
+    heard: dict[str, list[str]] = {"first": [], "second": []}
+    order: list[str] = []
+    threads = _occupy(console_store, [f"heavy-{i}" for i in range(pool().size)], timeout_s=2)
+
+    def queued(name: str) -> None:
+        run_console(console_store, "SELECT 1", session=name, on_wait=heard[name].append)
+        order.append(name)
+
+    first = threading.Thread(target=queued, args=("first",))
+    first.start()
+    while not heard["first"]:
+        time.sleep(0.01)
+    second = threading.Thread(target=queued, args=("second",))
+    second.start()
+    for thread in [*threads, first, second]:
+        thread.join()
+    assert order == ["first", "second"]
+    assert "1 query ahead of yours" in heard["second"][0]
+
+
+def test_rows_are_capped(console_store: str) -> None:
+    result = run_console(console_store, "SELECT * FROM range(1000000)")
+    assert result.rows == MAX_ROWS
+    assert result.truncated and result.limit_reason == "rows"
+    assert list(result.frame["range"][:3]) == [0, 1, 2]
+    assert "cut to the first 10,000 rows" in result.describe()
+    small = run_console(console_store, "SELECT * FROM posts", max_rows=5)
+    assert small.rows == 5 and small.truncated
+
+
+def test_a_result_of_exactly_the_cap_is_not_truncated(console_store: str) -> None:
+    result = run_console(console_store, "SELECT * FROM range(100)", max_rows=100)
+    assert result.rows == 100 and not result.truncated
+
+
+def test_result_bytes_are_capped(console_store: str) -> None:
+    result = run_console(
+        console_store, "SELECT repeat('x', 100000) AS s FROM range(1000)", max_bytes=1_000_000
+    )
+    assert result.truncated and result.limit_reason == "bytes"
+    assert 0 < result.rows <= 10
+    assert "cut to the first" in result.describe()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT list(range) FROM range(100000000)",
+        "SELECT string_agg(repeat('x', 1000), ',') FROM range(1000000)",
+    ],
+)
+def test_memory_is_capped(console_store: str, sql: str) -> None:
+    with pytest.raises(ConsoleError, match="more memory than the console allows"):
+        run_console(console_store, sql, timeout_s=30)
+
+
+def _expected_answers(db: str) -> dict[str, Any]:
+    categories = [r[0] for r in query(db, "SELECT DISTINCT category FROM posts ORDER BY 1")]
+    return {
+        "categories": categories,
+        "counts": {
+            c: query(
+                db,
+                "SELECT count(*) FROM posts WHERE category IS NOT DISTINCT FROM ?",
+                [c],
+            )[0][0]
+            for c in categories
+        },
+        "ids": [r[0] for r in query(db, "SELECT id FROM posts ORDER BY id")],
+    }
+
+
+def test_twenty_concurrent_sessions_each_get_their_own_answers(console_store: str) -> None:
+    """20 threads: 10 console queries, 10 filtered ``lib.queries`` calls on the app's cursor.
+
+    Each thread asks a different question several times while the others run, and every
+    answer is checked against one computed beforehand on a plain connection.
+    """
+    expected = _expected_answers(console_store)
+    categories = expected["categories"]
+    app = connect_read_only(console_store)  # the app's one shared connection; a cursor per thread
+    barrier = threading.Barrier(20)
+    failures: list[str] = []
+    answered: list[int] = []
+    lock = threading.Lock()
+
+    def console_session(i: int) -> Callable[[], tuple[Any, Any]]:
+        if i % 2:
+            n = i + 1
+            sql = f"SELECT id FROM posts ORDER BY id LIMIT {n}"
+            return lambda: (list(run_console(console_store, sql).frame["id"]), expected["ids"][:n])
+        category = categories[i // 2 % len(categories)]
+        where = "category IS NULL" if category is None else f"category = '{category}'"
+        sql = f"SELECT count(*) AS n FROM posts WHERE {where}"
+        return lambda: (
+            int(run_console(console_store, sql).frame["n"][0]),
+            expected["counts"][category],
+        )
+
+    def filter_session(i: int) -> Callable[[], tuple[Any, Any]]:
+        category = categories[i % len(categories)]
+        filters = Filters(categories=(NO_CATEGORY if category is None else category,))
+
+        def ask() -> tuple[Any, Any]:
+            cur = app.cursor()
+            try:
+                return queries.count(cur, filters), expected["counts"][category]
+            finally:
+                cur.close()
+
+        return ask
+
+    def session(i: int) -> None:
+        ask = console_session(i) if i < 10 else filter_session(i)
+        try:
+            barrier.wait(timeout=60)
+            for _ in range(5):
+                got, want = ask()
+                if got != want:
+                    with lock:
+                        failures.append(f"session {i}: got {got!r}, expected {want!r}")
+                with lock:
+                    answered.append(i)
+        except Exception as exc:
+            with lock:
+                failures.append(f"session {i}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(20)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        app.close()
+    assert failures == []
+    assert sorted(set(answered)) == list(range(20))
+    assert len(answered) == 100

@@ -1,0 +1,29 @@
+"""``lib.console.results``: whatever types a query makes reach a frame Streamlit can show.
+
+Queries run against a store built by the real ingest (the ``console_store`` fixture), and
+expected values come from plain DuckDB over the same store.
+"""
+
+from __future__ import annotations
+
+from streamlit import dataframe_util
+
+from lib.console import (
+    run_console,
+)
+
+
+def test_awkward_types_reach_a_displayable_frame(console_store: str) -> None:
+    """Types pandas or Streamlit cannot hold become text; duplicate names get a suffix."""
+    result = run_console(
+        console_store,
+        "SELECT union_value(k := 1) AS u, 'infinity'::DATE AS d, MAP {'a': 1} AS m,"
+        " INTERVAL 1 DAY AS i, 1::BIGNUM AS b, [1, 2] AS l, {'x': 1} AS s,"
+        " 'x'::ENUM('x', 'y') AS e, 1.5::DECIMAL(38, 2) AS dec, NULL AS n, 1 AS v, 2 AS v",
+    )
+    frame = result.frame
+    assert list(frame.columns)[-2:] == ["v", "v (2)"]
+    assert all(isinstance(frame.loc[0, name], str) for name in ("u", "d", "m", "i", "b"))
+    dataframe_util.convert_anything_to_arrow_bytes(frame)  # what st.dataframe does
+    assert result.csv().startswith(b"\xef\xbb\xbf")
+    assert len(result.csv().decode("utf-8-sig").splitlines()) == 2
