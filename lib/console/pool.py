@@ -77,8 +77,11 @@ class Worker:
     ) -> tuple[bytes, int]:
         """Send one request; its whole reply and the header's length, or raise by ``deadline``."""
         assert self.process.stdin is not None
-        self.process.stdin.write(wire.request_line(request))
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write(wire.request_line(request))
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise _WorkerGone("the worker ended before the query reached it") from None
         prefix = _read_exactly(self.process, wire.PREFIX.size, deadline)
         head_len, body_len = wire.PREFIX.unpack(prefix)
         if head_len > wire.MAX_HEADER_BYTES or body_len > max_reply:
@@ -231,6 +234,17 @@ class Pool:
                 return self._idle.pop()
         return self._spawn()
 
+    def _ready_worker(self) -> Worker:
+        """A worker that is up: an idle one, else a new one (and a new one if that one died)."""
+        worker = self._take_worker()
+        try:
+            worker.wait_ready(time.monotonic() + limits.WORKER_START_S)
+        except _WorkerGone:  # killed while idle (by the OS, or an operator): one more try
+            worker.kill()
+            worker = self._spawn()
+            worker.wait_ready(time.monotonic() + limits.WORKER_START_S)
+        return worker
+
     def prestart(self) -> None:
         """Start one worker ahead of the first query, so it does not wait for DuckDB's import."""
         with self._cond:
@@ -270,8 +284,7 @@ class Pool:
         worker: Worker | None = None
         keep = False
         try:
-            worker = self._take_worker()
-            worker.wait_ready(time.monotonic() + limits.WORKER_START_S)
+            worker = self._ready_worker()
             started = time.monotonic()
             max_reply = int(request["max_bytes"]) * 2 + REPLY_SLACK_BYTES
             try:
