@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from lib.console.limits import MAX_MESSAGE_CHARS, MEMORY_LIMIT, MIB, WORKER_MEMORY_BYTES
+from lib.console.limits import DUCKDB_MEMORY_MB, MAX_MESSAGE_CHARS, MIB, WORKER_MEMORY_BYTES
 from lib.locator import locate
 
 
@@ -56,7 +56,7 @@ KINDS: dict[str, type[ConsoleError]] = {
 }
 
 MEMORY_MESSAGE = (
-    f"The query needs more memory than the console allows ({MEMORY_LIMIT} for DuckDB,"
+    f"The query needs more memory than the console allows ({DUCKDB_MEMORY_MB} MB for DuckDB,"
     f" {WORKER_MEMORY_BYTES // MIB:,} MB for its worker): aggregate, add a LIMIT, or select"
     " fewer or shorter values."
 )

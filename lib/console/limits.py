@@ -30,7 +30,8 @@ MAX_ROWS = int(_setting("MAX_ROWS", 10_000))
 MAX_RESULT_BYTES = int(_setting("MAX_RESULT_MB", 16) * MIB)
 MAX_SQL_CHARS = 20_000
 # DuckDB's own limit inside the worker: most queries fail cleanly here, well under the cap below.
-MEMORY_LIMIT = f"{int(_setting('DUCKDB_MEMORY_MB', 256))}MB"
+DUCKDB_MEMORY_MB = int(_setting("DUCKDB_MEMORY_MB", 256))
+MEMORY_LIMIT = f"{DUCKDB_MEMORY_MB}MB"  # as DuckDB's setting spells it
 # The OS's cap on each worker's heap (RLIMIT_DATA): what DuckDB's limit does not bound (one huge
 # value from a scalar function) fails to allocate here instead of growing the machine's memory.
 WORKER_MEMORY_BYTES = int(_setting("WORKER_MEMORY_MB", 1024) * MIB)

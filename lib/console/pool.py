@@ -168,7 +168,7 @@ class Pool:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise ConsoleBusy(
-                            f"The console is busy: {where.split(': ', 1)[-1]} Try again in a"
+                            f"The console is busy; after {wait_s:g} s: {where} Try again in a"
                             " moment."
                         )
                 if on_wait is not None:

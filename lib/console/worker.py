@@ -17,6 +17,7 @@ at most ``max_bytes`` of rows.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -148,9 +149,16 @@ def _private_stdout() -> BinaryIO:
     return replies
 
 
+def _limit_memory(memory_bytes: int) -> None:
+    """The kernel's cap on this process's heap; where a platform refuses it (macOS may),
+    DuckDB's own limit and the server's deadline still hold."""
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
+
+
 def serve(memory_bytes: int, parent: int) -> None:
     replies = _private_stdout()
-    resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
+    _limit_memory(memory_bytes)
     os.nice(NICENESS)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     replies.write(wire.READY)
