@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from lib.search import compact
 
@@ -24,6 +24,12 @@ _WS = re.compile(r"\s+")
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=\w)")
 _ZWSP = "\u200b"
 MAX_RENDER_CHARS = 2000
+# What a page shows of one value before "show more": enough to read, little enough that a
+# hostile 1 MB title or a post with a million tags cannot stall the browser.
+TITLE_CHARS = 300
+TAG_CHARS = 60
+TAGS_SHOWN = 20
+BODY_CHUNK_CHARS = 20_000
 
 
 def escape_markdown(text: str) -> str:
@@ -33,6 +39,19 @@ def escape_markdown(text: str) -> str:
 def clip(text: str, limit: int = MAX_RENDER_CHARS) -> str:
     """A very long text cut at ``limit`` characters, saying so, so a card stays a card."""
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
+
+
+def shown(text: str, limit: int) -> str:
+    """``text`` clipped to ``limit`` and made inert: the one way a page shows a stored value."""
+    return escape_markdown(clip(text, limit))
+
+
+def tag_list(tags: Iterable[str], shown_tags: int = TAGS_SHOWN) -> str:
+    """At most ``shown_tags`` tags, each clipped, and how many more there are."""
+    tags = list(tags)
+    text = ", ".join(shown(tag, TAG_CHARS) for tag in tags[:shown_tags])
+    hidden = len(tags) - shown_tags
+    return text + (f" and {hidden:,} more" if hidden > 0 else "")
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -68,13 +87,32 @@ def highlighted(text: str | None, words: Iterable[str], limit: int = MAX_RENDER_
 
 
 def safe_link(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) link, else ``None``: the last guard before a page."""
+    """The URL if it is an absolute http(s) link, else ``None``: the last guard before a page.
+
+    A ``user:pass@`` part is dropped: in ``https://google.com@evil.example/`` it only
+    dresses the real host up as another, and a browser would send the reader to evil.example.
+    """
     if not url or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
         return None
     try:
         parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a port that is not a number raises here
     except ValueError:  # e.g. "https://[oops": an unbalanced IPv6 bracket
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or not host:
         return None
+    if "@" in parts.netloc:
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     return url
+
+
+def link_host(url: str) -> str:
+    """The host a link leads to, as a reader should see it: an international name in its
+    ASCII (punycode) form, so ``аpple.com`` with a Cyrillic ``а`` cannot pass for apple.com."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:  # not a valid international name: show its code points instead
+        ascii_host = host.encode("ascii", "backslashreplace").decode("ascii")
+    return ascii_host + (f":{parts.port}" if parts.port else "")

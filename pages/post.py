@@ -5,7 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.charts import label
-from lib.safe_text import clip, escape_markdown, highlighted, safe_link
+from lib.safe_text import (
+    BODY_CHUNK_CHARS,
+    TITLE_CHARS,
+    clip,
+    escape_markdown,
+    highlighted,
+    link_host,
+    safe_link,
+    shown,
+    tag_list,
+)
 from ui.data import run
 from ui.filters import current, query_params
 from ui.shell import require_shell
@@ -25,7 +35,11 @@ if post is None:
     )
     st.stop()
 
-st.title(escape_markdown(post["title"] or "Untitled post"), anchor=False)
+title = post["title"] or "Untitled post"
+st.title(shown(title, TITLE_CHARS), anchor=False)
+if len(title) > TITLE_CHARS:
+    with st.expander(f"The whole title ({len(title):,} characters)"):
+        st.markdown(shown(title, BODY_CHUNK_CHARS))
 meta = [
     escape_markdown(label(post["category"])),
     post["published"].isoformat() if post["published"] else "no date",
@@ -35,21 +49,29 @@ if post["title_derived"]:
 st.caption(" · ".join(meta))
 url = safe_link(post["url"])
 if url:
-    st.link_button("Read the original ↗", url)
+    st.link_button(f"Read the original on {link_host(url)} ↗", url)
 else:
     st.caption("The source gives no link to the original post.")
 if post["tags"]:
-    st.caption("Tags: " + ", ".join(escape_markdown(t) for t in post["tags"]))
+    st.caption("Tags: " + tag_list(post["tags"], shown_tags=50))
 
 text = post["body"] or post["excerpt"]
 if text:
-    st.markdown(highlighted(text, filters.words, limit=20_000))
+    more_key = f"_post_chars_{post['id']}"
+    limit = st.session_state.get(more_key, BODY_CHUNK_CHARS)
+    st.markdown(highlighted(text, filters.words, limit=limit))
+    if len(text) > limit:
+        left = len(text) - limit
+        st.button(
+            f"Show more ({left:,} more characters)",
+            on_click=lambda: st.session_state.update({more_key: limit + BODY_CHUNK_CHARS}),
+        )
     if not post["body"]:
         st.caption("Only the excerpt is known for this post.")
 
 keywords = run("keywords", post["id"])
 if keywords:
-    st.caption("Keywords: " + " · ".join(escape_markdown(k) for k in keywords))
+    st.caption("Keywords: " + " · ".join(shown(k, 40) for k in keywords))
 
 similar = run("similar", post["id"])
 if similar:

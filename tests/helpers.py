@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
-from lib.config import SEED_DIR
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
 
@@ -32,6 +37,48 @@ def table_state(db: str) -> list[tuple]:
     return query(db, "SELECT * FROM posts ORDER BY id") + query(
         db, "SELECT * FROM sightings ORDER BY post_id, source_digest, fingerprint"
     )
+
+
+# --- Stores and the app ----------------------------------------------------------------
+
+APP = str(REPO_ROOT / "app.py")
+
+
+def build_store(db: str | Path, rows: list[dict[str, Any]]) -> str:
+    """A store holding ``rows`` (JSON Lines records), imported by the real ingest code."""
+    db = Path(db)
+    source = db.with_suffix(".jsonl")
+    source.write_text(
+        "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+    )
+    summary = run_ingest(str(db), [str(source)])
+    assert summary.added == len(rows), summary.describe()
+    return str(db)
+
+
+def open_app(
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+    page: str | None = None,
+    params: dict[str, str | list[str]] | None = None,
+) -> AppTest:
+    """Open the app at ``/`` with ``params`` in the URL, then go to ``page`` if given."""
+    monkeypatch.setenv("POSTS_DB", db)
+    at = AppTest.from_file(APP, default_timeout=30)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        for key, value in (params or {}).items():
+            at.query_params[key] = value
+        at.switch_page(page).run()
+    assert_no_exception(at)
+    return at
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
 
 
 # --- The SQL console ----------------------------------------------------------------------

@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -28,9 +27,9 @@ from lib.console import cache as console_cache
 from lib.safe_text import escape_markdown
 from lib.store import write_transaction
 from tests.conftest import query
+from tests.helpers import assert_no_exception, open_app
 from tests.test_queries import build_store, multi_month_posts, plotly_values
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 NEWEST = "ORDER BY published DESC NULLS LAST, id"
 OLDEST = "ORDER BY published ASC NULLS LAST, id"
 NO_MATCH = "No posts match these filters."
@@ -105,31 +104,6 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
 
 
 # --- Driving the app -----------------------------------------------------------------------
-
-
-def open_app(
-    monkeypatch: pytest.MonkeyPatch,
-    db: str,
-    page: str | None = None,
-    params: dict[str, str | list[str]] | None = None,
-) -> AppTest:
-    """Open the app at ``/`` with ``params`` in the URL, then go to ``page`` if given."""
-    monkeypatch.setenv("POSTS_DB", db)
-    at = AppTest.from_file(APP, default_timeout=30)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        for key, value in (params or {}).items():
-            at.query_params[key] = value
-        at.switch_page(page).run()
-    assert_no_exception(at)
-    return at
-
-
-def assert_no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -454,7 +428,9 @@ def test_post_page_links_to_the_original(monkeypatch: pytest.MonkeyPatch, multi_
     post_id, url = query(multi_db, "SELECT id, url FROM posts WHERE title = 'Post 07'")[0]
     at = open_app(monkeypatch, multi_db, page="pages/post.py", params={"id": post_id})
     assert [t.value for t in at.title] == ["Post 07"]
-    assert [(b.label, b.proto.url) for b in at.get("link_button")] == [("Read the original ↗", url)]
+    assert [(b.label, b.proto.url) for b in at.get("link_button")] == [
+        ("Read the original on example.com ↗", url)
+    ]
 
 
 @pytest.mark.parametrize("params", [{"id": "no-such-post"}, {}], ids=["unknown", "missing"])

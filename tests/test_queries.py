@@ -12,7 +12,6 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -24,10 +23,10 @@ import pytest
 from lib import queries
 from lib.charts import UNCATEGORIZED, category_chart, label, topics_chart, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
-from lib.ingest import run_ingest
 from lib.search import MAX_TOKENS
 from lib.store import connect_read_only
 from tests.conftest import query
+from tests.helpers import build_store
 
 SEED_DAY = date(2026, 1, 11)
 CATEGORIES = ("Large Model", "NLP", None)
@@ -36,18 +35,6 @@ FIRST_DAY = date(2024, 1, 1)
 # ---------------------------------------------------------------------------
 # Store builders, shared with tests/test_app_pages.py
 # ---------------------------------------------------------------------------
-
-
-def build_store(db: str | Path, rows: list[dict[str, Any]]) -> str:
-    """A store holding ``rows`` (JSON Lines records), imported by the real ingest code."""
-    db = Path(db)
-    source = db.with_suffix(".jsonl")
-    source.write_text(
-        "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
-    )
-    summary = run_ingest(str(db), [str(source)])
-    assert summary.added == len(rows), summary.describe()
-    return str(db)
 
 
 def multi_month_posts() -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lib.charts import label
 from lib.filters import Filters
-from lib.safe_text import escape_markdown, highlighted, safe_link
+from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
 from ui.filters import query_params
 
 EXCERPT_CHARS = 600
@@ -18,7 +18,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
     words = filters.words
     with st.container(border=True):
         title = post.get("title") or "Untitled post"
-        st.markdown(f"#### {highlighted(title, words, limit=200)}")
+        st.markdown(f"#### {highlighted(title, words, limit=TITLE_CHARS)}")
         meta = [
             escape_markdown(label(post.get("category"))),
             post["published"].isoformat() if post.get("published") else "no date",
@@ -31,7 +31,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         else:
             st.caption("No excerpt.")
         if post.get("tags"):
-            st.caption("Tags: " + ", ".join(escape_markdown(t) for t in post["tags"][:20]))
+            st.caption("Tags: " + tag_list(post["tags"]))
         left, right = st.columns([1, 1])
         left.page_link(
             "pages/post.py",
@@ -41,7 +41,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         )
         url = safe_link(post.get("url"))
         if url:
-            right.link_button("Original ↗", url)
+            right.link_button(f"Original on {link_host(url)} ↗", url)
 
 
 def card_list(posts: list[dict[str, Any]], filters: Filters) -> None:
