@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -188,3 +189,27 @@ def test_markdown_to_plain_keeps_prose_only() -> None:
 )
 def test_looks_like_markdown_post(text: str, expected: bool) -> None:
     assert looks_like_markdown_post(text) is expected
+
+
+def _alias_bomb(levels: int, width: int) -> bytes:
+    """Front matter whose last alias stands for ``width ** levels`` tags in a few hundred bytes."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return (
+        "---\ntitle: bomb\n" + "\n".join(lines) + f"\ntags: *a{levels - 1}\n---\nbody\n"
+    ).encode()
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_naming_the_file() -> None:
+    data = _alias_bomb(levels=9, width=9)
+    assert len(data) < 600
+    started = time.process_time()
+    with pytest.raises(IngestError, match=r"bomb\.md:2: .*YAML aliases"):
+        parse_markdown(data, "bomb.md", ParseOptions())
+    assert time.process_time() - started < 1.0
+
+
+def test_ordinary_yaml_aliases_still_work() -> None:
+    data = b"---\ntitle: t\ntags: &t [lora, qlora]\nkeywords: *t\n---\nbody text\n"
+    assert parse_markdown(data, "a.md", ParseOptions())[0].tags == ("lora", "qlora")

@@ -132,9 +132,40 @@ def _load_block(block: str, kind: str, first_line: int, source: str) -> Mapping[
     return meta
 
 
+# YAML aliases share one node, and flattening the values they point at multiplies it: a
+# 381-byte block of nine levels of nine aliases stands for 9^9 tags. Front matter that
+# needs more nodes than this, aliases expanded, is refused.
+MAX_YAML_NODES = 10_000
+
+
+def _expanded_nodes(root: yaml.Node) -> int:
+    """How many nodes the document holds with every alias expanded, counting up to the bound."""
+    count = 0
+    stack: list[yaml.Node] = [root]
+    while stack and count <= MAX_YAML_NODES:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
+    return count
+
+
 def _load_yaml(block: str, first_line: int, source: str) -> object:
+    loader = yaml.SafeLoader(block)
     try:
-        return yaml.safe_load(block)
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if _expanded_nodes(root) > MAX_YAML_NODES:
+            raise IngestError(
+                source,
+                f"front matter expands to more than {MAX_YAML_NODES:,} values through YAML"
+                " aliases (&anchor / *alias): write the values out",
+                line=first_line,
+            )
+        return loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = first_line + mark.line if mark is not None else first_line
@@ -148,6 +179,8 @@ def _load_yaml(block: str, first_line: int, source: str) -> object:
         ) from exc
     except RecursionError as exc:
         raise IngestError(source, "front matter nested too deeply", line=first_line) from exc
+    finally:
+        loader.dispose()
 
 
 def _load_toml(block: str, first_line: int, source: str) -> object:
