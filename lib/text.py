@@ -14,8 +14,13 @@ _GENERIC_HEADING = re.compile(
     re.IGNORECASE,
 )
 _URL = re.compile(r"https?://\S+")
-# Markers the listing scraper puts where code, formulas and images were.
+# Markers the listing scraper puts where code, formulas and images were; the import writes
+# the first two where a post's source has a code block or a formula.
+CODE_MARK = "[代码]"
+MATH_MARK = "[Math]"
 PLACEHOLDER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
+# Chinese, Japanese and Korean ideographs: text in them has no spaces between words.
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
 _CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
 MIN_TITLE_CHARS = 10

@@ -51,7 +51,7 @@ def test_publication_day_is_the_one_the_author_wrote_not_utc() -> None:
     assert dates == [date(2024, 3, 5), date(2024, 2, 18), date(2024, 1, 10)]
 
 
-def test_content_encoded_becomes_plain_text_with_paragraphs_and_code_lines() -> None:
+def test_content_encoded_becomes_plain_text_with_paragraphs_and_code_as_a_marker() -> None:
     body = _parse(RSS)[0].body
     assert body is not None
     assert "<" not in body.replace("> 100GB", "")
@@ -59,7 +59,8 @@ def test_content_encoded_becomes_plain_text_with_paragraphs_and_code_lines() -> 
     assert "0.1% 左右" in body  # &nbsp; is a plain space
     assert "alert" not in body  # <script> content is not text
     assert body.startswith("为什么是 LoRA\n\n全参数微调")
-    assert "from peft import LoraConfig\nconfig = LoraConfig(r=8, lora_alpha=16)" in body
+    assert "下面是用 PEFT 的最小例子：\n\n[代码]\n\n" in body  # code reads as a marker
+    assert "LoraConfig" not in body
     assert "- rank 取 8 或 16\n- alpha 一般是 rank 的 2 倍" in body
 
 

@@ -1,15 +1,18 @@
-"""HTML fragments (feed content, ``content_html`` columns) turned into plain text.
+"""HTML fragments (feed content, ``content_html`` columns, HTML inside Markdown) as text.
 
-Bodies are stored as text the app can show and search without a sanitiser, so
-markup never reaches the store: tags go, paragraph breaks and code lines stay,
-entities are unescaped. The standard library's tolerant ``html.parser`` is
-enough for post fragments and adds no dependency.
+Bodies are stored as text the app can show and search without a sanitiser, so markup never
+reaches the store: tags and attributes go, paragraph breaks stay, entities are unescaped, and
+code blocks and formulas (MathML, KaTeX, MathJax) become the ``[代码]`` and ``[Math]`` markers
+that :mod:`lib.ingest.readable` writes for Markdown. The standard library's tolerant
+``html.parser`` reads post fragments in linear time and adds no dependency.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+from lib.text import CJK, CODE_MARK, MATH_MARK
 
 # Elements that end a paragraph: text on either side must not run together.
 _BLOCK = frozenset(
@@ -20,10 +23,14 @@ _BLOCK = frozenset(
         *("tbody", "thead", "tfoot", "tr", "ul"),
     )
 )
-# Elements whose text is not part of the post (code, styling, embedded documents).
+# Elements whose text is not part of the post (scripts, styling, embedded documents).
 _SKIP = frozenset(
-    ("script", "style", "template", "noscript", "iframe", "object", "svg", "math", "head", "title")
+    ("script", "style", "template", "noscript", "iframe", "object", "svg", "head", "title")
 )
+# Elements (or classes) that hold a formula or a code block: read as one marker each.
+_MATH_CLASSES = re.compile(r"\b(?:katex|katex-display|MathJax\w*|math(?:-display|-inline)?)\b")
+# MathJax delimiters left in text: bounded and on a few lines, so unclosed ones cost no rescans.
+_TEX_IN_TEXT = re.compile(r"\$\$[^$]{1,2000}?\$\$|\\\[[\s\S]{1,2000}?\\\]|\\\([^\n]{1,500}?\\\)")
 _CELL = frozenset(("td", "th"))
 _HTML_TAG = re.compile(
     r"</?(?:p|br|div|span|a|img|h[1-6]|ul|ol|li|pre|code|em|strong|b|i|u|blockquote|table"
@@ -34,6 +41,7 @@ _HTML_TAG = re.compile(
 _CLOSING_OR_VOID = re.compile(r"</[a-z][a-z0-9]*\s*>|<(?:br|img|hr)\b[^<>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\f\v\r\n\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_NEWLINE = re.compile(r"[ \t]+\n")
 _SPACE_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
 
@@ -48,32 +56,71 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_TAG.search(text)) and bool(_CLOSING_OR_VOID.search(text))
 
 
-def strip_tags(text: str) -> str:
-    """Known HTML tags removed from otherwise plain text (inline HTML in Markdown)."""
-    return _HTML_TAG.sub("", text)
-
-
 def html_to_text(fragment: str | None) -> str | None:
     """The readable text of an HTML fragment, paragraphs separated by blank lines."""
     if fragment is None:
         return None
     parser = _TextExtractor()
-    parser.feed(fragment)
+    parser.feed(_unfinished_tag_removed(fragment))
     parser.close()
     return parser.text() or None
 
 
+def _unfinished_tag_removed(fragment: str) -> str:
+    """A fragment cut mid-tag (a feed's summary: ``<script src="/a.js" cla``) without the stub,
+    which the parser would otherwise hand back as text."""
+    opening = fragment.rfind("<")
+    if opening != -1 and fragment.find(">", opening) == -1:
+        return fragment[:opening]
+    return fragment
+
+
+def is_cjk_boundary(before: str, after: str) -> bool:
+    """True when a line break falls between two CJK characters, where no space belongs."""
+    return bool(before and after and CJK.match(before) and CJK.match(after))
+
+
+def tidy_paragraphs(text: str) -> str:
+    """Spaces folded, lines trimmed, at most one blank line between paragraphs."""
+    text = _TEX_IN_TEXT.sub(MATH_MARK, text)
+    text = _RUN_OF_SPACES.sub(" ", text.replace("\xa0", " "))
+    text = _SPACE_BEFORE_NEWLINE.sub("\n", text)
+    text = _SPACE_AFTER_NEWLINE.sub("\n", text)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
 class _TextExtractor(HTMLParser):
-    """Collects text; whitespace is collapsed except inside ``<pre>``, as a browser does."""
+    """Collects text with whitespace collapsed, as a browser does; code and math as markers."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self._parts: list[str] = []
         self._skip_depth = 0
-        self._pre_depth = 0
+        self._marked: list[str] = []  # open elements read as one marker (a formula, code)
+
+    def _marker(self, tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
+        if tag == "math" or (tag == "script" and "math/tex" in (dict(attrs).get("type") or "")):
+            return MATH_MARK
+        if tag in ("span", "div") and _MATH_CLASSES.search(dict(attrs).get("class") or ""):
+            return MATH_MARK
+        if tag == "pre":
+            return CODE_MARK
+        return None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if self._marked:
+            if tag == self._marked[-1]:
+                self._marked.append(tag)  # the same element nested: count it to find the end
+            return
+        if self._skip_depth:
+            self._skip_depth += tag in _SKIP
+            return
+        marker = self._marker(tag, attrs)
+        if marker is not None:
+            block = tag in ("pre", "div") or "display" in (dict(attrs).get("class") or "")
+            self._parts.append(f"\n\n{marker}\n\n" if block else f" {marker} ")
+            self._marked.append(tag)
+        elif tag in _SKIP:
             self._skip_depth += 1
         elif tag == "br":
             self._parts.append("\n")
@@ -83,35 +130,26 @@ class _TextExtractor(HTMLParser):
             self._parts.append("\n- ")
         elif tag in _BLOCK:
             self._parts.append("\n\n")
-            if tag == "pre":
-                self._pre_depth += 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # ``<br/>`` and ``<hr/>`` must not open a skipped or <pre> region.
-        if tag in ("br", "hr"):
+        if tag in ("br", "hr") and not self._marked:
             self._parts.append("\n" if tag == "br" else "\n\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if self._marked:
+            if tag == self._marked[-1]:
+                self._marked.pop()
+            return
         if tag in _SKIP:
             self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in _BLOCK:
-            if tag == "pre":
-                self._pre_depth = max(0, self._pre_depth - 1)
+        elif tag in _BLOCK and not self._skip_depth:
             self._parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         data = data.replace("\x00", "")
-        if self._skip_depth:
-            return
-        if self._pre_depth:
-            # Protect code line breaks from the whitespace folding in text().
-            self._parts.append(data.replace("\r\n", "\n").replace("\n", "\x00"))
-        else:
+        if not (self._skip_depth or self._marked):
             self._parts.append(_SPACES.sub(" ", data))
 
     def text(self) -> str:
-        joined = "".join(self._parts)
-        joined = _SPACE_BEFORE_NEWLINE.sub("\n", joined)
-        joined = _SPACE_AFTER_NEWLINE.sub("\n", joined)
-        joined = joined.replace("\x00", "\n")
-        return _BLANK_LINES.sub("\n\n", joined).strip()
+        return tidy_paragraphs("".join(self._parts))

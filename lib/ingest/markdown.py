@@ -4,9 +4,8 @@ The front matter is split off here rather than by python-frontmatter: that
 library's TOML handler needs the third-party ``toml`` package, and neither of
 its handlers reports where in the file a broken block is. Splitting by hand
 lets YAML and TOML errors both point at a line of the post, which is what the
-author has to fix. The body is stored as the Markdown the author wrote; only
-titles and excerpts that have to be derived are taken from a plain-text
-rendering, so they never start with ``##`` or a code fence.
+author has to fix. The body is stored as a reader reads it (:mod:`lib.ingest.readable`),
+so excerpts, the index and topics never see markup, code or LaTeX.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ import yaml
 
 from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.fields import clean_line, parse_date
-from lib.ingest.htmltext import strip_tags
+from lib.ingest.readable import markdown_text
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 
@@ -72,15 +71,14 @@ def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[Post
     front = _split_front_matter(text, source)
     meta = front.meta
     body, more_excerpt = _split_more(front.body)
-    plain_body = markdown_to_plain(body)
+    summary = _first_text(meta, EXCERPT_KEYS, front, source)
     return [
         build_record(
             source=source,
             locator=f"{source}:{front.first_line - 1}",
             title=_text_value(meta, "title", front, source),
-            excerpt=_first_text(meta, EXCERPT_KEYS, front, source) or more_excerpt,
-            body=body,
-            plain_body=plain_body,
+            excerpt=(markdown_text(summary) if summary else None) or more_excerpt,
+            body=markdown_text(body),
             categories=_first(meta, ("categories", "category")),
             tags=_first(meta, ("tags", "keywords")),
             published=_published(meta, front, source),
@@ -204,7 +202,7 @@ def _split_more(body: str) -> tuple[str, str | None]:
     if found is None:
         return body, None
     before, after = body[: found.start()].rstrip(), body[found.end() :].lstrip("\n")
-    return f"{before}\n\n{after}", clean_line(markdown_to_plain(before))
+    return f"{before}\n\n{after}", clean_line(markdown_text(before))
 
 
 def _first(meta: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -276,38 +274,3 @@ def _url(meta: Mapping[str, Any], base_url: str | None) -> str | None:
     if slug is None or not base_url:
         return None
     return resolve_url(urljoin(base_url.rstrip("/") + "/", slug.lstrip("/")), None)
-
-
-# --- Markdown to prose, for derived titles and excerpts only -------------------------
-
-_CODE_FENCE = re.compile(
-    r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.DOTALL | re.MULTILINE
-)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_REF_DEFINITION = re.compile(r"^[ \t]*\[[^\]]+\]:[ \t]+\S+.*$", re.MULTILINE)
-_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
-_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
-_LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
-_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.MULTILINE)
-_EMPHASIS = re.compile(r"(\*\*|__|~~|`+)(.+?)\1")
-_SINGLE_EMPHASIS = re.compile(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])")
-
-
-def markdown_to_plain(markdown: str) -> str:
-    """Markdown reduced to its prose: no code blocks, markup, link targets or images."""
-    text = _CODE_FENCE.sub("", markdown)
-    text = _HTML_COMMENT.sub("", text)
-    text = _REF_DEFINITION.sub("", text)
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _RULE.sub("", text)
-    text = _HEADING.sub("", text)
-    text = _QUOTE.sub("", text)
-    text = _LIST_MARK.sub("", text)
-    text = strip_tags(text)
-    text = _EMPHASIS.sub(r"\2", text)
-    return _SINGLE_EMPHASIS.sub(r"\1", text)
