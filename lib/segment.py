@@ -26,7 +26,10 @@ NOT_TOPICS_FILE = "not_topics.txt"
 # abbreviations, foreign words, and words it does not know (often new technical terms).
 _TOPIC_POS = ("n", "vn", "nz", "j", "eng", "x")
 _NOT_A_TOPIC = re.compile(r"^[\d.,%x×+\-_]+$")
-_LATIN_WORD = r"[a-z_][a-z0-9_]*(?:[-.+][a-z0-9_]+)*\+*"
+# Latin letters with their accented forms (Latin-1 and Extended-A/B), so Bézier and naïve
+# stay one word.
+_LATIN_LETTER = "a-z_\u00df-\u00f6\u00f8-\u024f"
+_LATIN_WORD = rf"[{_LATIN_LETTER}][{_LATIN_LETTER}0-9]*(?:[-.+][{_LATIN_LETTER}0-9]+)*\+*"
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -68,7 +71,8 @@ class Segmenter:
         ]
         protected = ""
         if alternatives:
-            protected = rf"(?<![a-z0-9_])(?:{'|'.join(alternatives)})(?![a-z0-9_])|"
+            edge = f"{_LATIN_LETTER}0-9"
+            protected = rf"(?<![{edge}])(?:{'|'.join(alternatives)})(?![{edge}])|"
         self._protected = re.compile(rf"({protected}{_LATIN_WORD})")
         self._latin = re.compile(rf"({_LATIN_WORD})")
         # Trying every protected term at every character is most of the cost of a

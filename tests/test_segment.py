@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lib.segment import Segmenter, tokens
+import pytest
+
+from lib.segment import Segmenter, default_segmenter, tokens
 
 
 def test_english_terms_stay_whole_and_lower_case() -> None:
@@ -39,3 +41,18 @@ def test_the_dictionary_is_extendable() -> None:
 
 def test_empty_text_has_no_tokens() -> None:
     assert tokens(None) == [] and tokens("") == [] and tokens("，。！") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bézier 曲线", ["bézier", "曲线"]),
+        ("naïve Bayes", ["naïve", "bayes"]),
+        ("条件随机场是判别模型", ["条件随机场", "判别", "模型"]),
+        ("隐马尔可夫模型与随机森林", ["隐马尔可夫模型", "随机森林"]),
+    ],
+    ids=["accented-latin", "diaeresis", "crf", "hmm-random-forest"],
+)
+def test_accented_words_and_domain_terms_stay_whole(text: str, expected: list[str]) -> None:
+    """Bézier was cut into b + zier, and 条件随机场 into 条 / 随 / 机场 ("airport")."""
+    assert default_segmenter().tokens(text) == expected
