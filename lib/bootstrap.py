@@ -74,7 +74,10 @@ def upgrade(db_path: str) -> bool:
         return False
     from lib.ingest.index import refresh_topic_months, update_index
 
-    with write_transaction(db_path) as con:  # creates the new tables and columns
+    # The write migrates the tables and columns, and clears dates out of range.
+    with write_transaction(db_path) as con:
+        if version == 5:  # the index is current
+            return True
         if version == 4:  # the index is current; only the monthly topic counts are new
             refresh_topic_months(con)
             return True

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lib import selection
+from lib.dates import as_date
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, is_partial, period_start
 from lib.search import Group, every_word_sql, groups, parse_query, scores_sql, some_word_sql
@@ -59,7 +60,8 @@ def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
             FROM {days} WHERE {clause}""",
         params,
     )[0]
-    return Figures(*(int(v) for v in row[:2]), row[2], row[3], *(int(v) for v in row[4:]))
+    first, last = as_date(row[2]), as_date(row[3])
+    return Figures(*(int(v) for v in row[:2]), first, last, *(int(v) for v in row[4:]))
 
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
@@ -123,11 +125,14 @@ def volume(
     # The data's own span comes from the other filters: a date filter narrows what is
     # covered, it does not move where the data begins or ends.
     undated_clause, undated_params = where(Filters(categories=filters.categories))
-    data_first, data_last = _rows(
-        con,
-        f"SELECT min(published), max(published) FROM {days} WHERE {undated_clause}",
-        undated_params,
-    )[0]
+    data_first, data_last = map(
+        as_date,
+        _rows(
+            con,
+            f"SELECT min(published), max(published) FROM {days} WHERE {undated_clause}",
+            undated_params,
+        )[0],
+    )
     first = max(filters.start, data_first) if filters.start and data_first else data_first
     last = min(filters.end, data_last) if filters.end and data_last else data_last
     if first is not None and last is not None and first > last:
@@ -314,11 +319,22 @@ def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT
 
 def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
-        """SELECT run_id, started_at, finished_at, array_to_string(sources, ', ') AS sources,
-                  array_to_string(formats, ', ') AS formats, files, records,
-                  added, updated, unchanged, rejected, conflicts
-           FROM ingest_runs ORDER BY run_id DESC"""
+        f"""SELECT run_id, started_at, finished_at, array_to_string(sources, ', ') AS sources,
+                   array_to_string(formats, ', ') AS formats, files, records,
+                   added, updated, unchanged, rejected, conflicts,
+                   {_dates_out_of_range(con)} AS dates_out_of_range
+            FROM ingest_runs ORDER BY run_id DESC"""
     ).df()
+
+
+def _dates_out_of_range(con: duckdb.DuckDBPyConnection) -> str:
+    """The runs' count of dates out of range, or 0 for a store exported before schema 6
+    (a Parquet dataset or MotherDuck, which the app never migrates)."""
+    try:
+        con.execute("SELECT dates_out_of_range FROM ingest_runs LIMIT 0")
+    except duckdb.BinderException:
+        return "0"
+    return "coalesce(dates_out_of_range, 0)"
 
 
 @dataclass(frozen=True)
@@ -333,19 +349,21 @@ class Quality:
     sightings: int
     conflicts: int
     rejected: int
+    dates_out_of_range: int = 0  # in all runs, each stored as no date
 
 
 def quality(con: duckdb.DuckDBPyConnection) -> Quality:
     row = _rows(
         con,
-        """SELECT count(*), count(*) FILTER (WHERE category IS NULL),
+        f"""SELECT count(*), count(*) FILTER (WHERE category IS NULL),
                   count(*) FILTER (WHERE published IS NULL),
                   count(*) FILTER (WHERE title_derived),
                   count(*) FILTER (WHERE title IS NULL),
                   count(*) FILTER (WHERE url IS NULL),
                   count(*) FILTER (WHERE sightings > 1),
                   coalesce(sum(sightings), 0),
-                  (SELECT count(*) FROM conflicts), (SELECT count(*) FROM rejections)
+                  (SELECT count(*) FROM conflicts), (SELECT count(*) FROM rejections),
+                  (SELECT coalesce(sum({_dates_out_of_range(con)}), 0) FROM ingest_runs)
            FROM posts""",
         [],
     )[0]

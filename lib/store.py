@@ -18,9 +18,10 @@ from pathlib import Path
 
 import duckdb
 
+from lib.dates import published_years
 from lib.locator import locate, refuse_writes
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -90,8 +91,11 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     updated     INTEGER NOT NULL,
     unchanged   INTEGER NOT NULL,
     rejected    INTEGER NOT NULL,
-    conflicts   INTEGER NOT NULL
+    conflicts   INTEGER NOT NULL,
+    dates_out_of_range INTEGER DEFAULT 0  -- stored as no date (lib/dates.py)
 );
+-- Stores from before schema 6 get the count; their runs counted none.
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS dates_out_of_range INTEGER DEFAULT 0;
 CREATE TABLE IF NOT EXISTS sightings (
     post_id       VARCHAR NOT NULL,
     run_id        INTEGER NOT NULL,
@@ -136,8 +140,38 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     }
     if columns and "impact" not in columns:
         con.execute("DROP TABLE postings")
+    previous = _stored_version(con)
     con.execute(SCHEMA)
+    if 0 < previous < 6:
+        _forget_dates_out_of_range(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version the store was written with; 0 for a new store."""
+    try:
+        return int(scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'") or 0)
+    except duckdb.CatalogException:
+        return 0
+
+
+def _forget_dates_out_of_range(con: duckdb.DuckDBPyConnection) -> None:
+    """Give no date to posts whose date lies outside the years the store keeps.
+
+    Imports before schema 6 stored them (``0000-01-01``, which DuckDB hands back as the
+    text ``0001-01-01 (BC)``, or ``9999-12-31``) and each broke every page that showed
+    it; re-importing cannot clear them, as a merge keeps a stored date.
+    """
+    years = published_years()
+    outside = f"published IS NOT NULL AND NOT {years.sql('published')}"
+    found = con.execute(f"SELECT count(*) FROM posts WHERE {outside}", years.sql_params())
+    if not found.fetchall()[0][0]:
+        return
+    for table in ("posts", "post_keywords"):
+        con.execute(f"UPDATE {table} SET published = NULL WHERE {outside}", years.sql_params())
+    from lib.ingest.index import refresh_topic_months  # the index builds on the store
+
+    refresh_topic_months(con)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:

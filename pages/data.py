@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib.dates import ENV_VAR as DATES_ENV_VAR
+from lib.dates import published_years
 from ui.data import run
 from ui.shell import require_shell
 
@@ -11,6 +13,7 @@ require_shell()
 
 st.title("Data")
 quality = run("quality")
+years = published_years()
 st.subheader("Data quality")
 if quality.posts == 0:
     st.info("The store is empty. Import posts with `python -m lib.ingest SOURCE...`.")
@@ -27,10 +30,16 @@ cols[1].metric("Without category", share(quality.without_category))
 cols[2].metric("Without date", share(quality.without_date))
 cols[3].metric("Title derived / missing", f"{quality.derived_title:,} / {quality.without_title:,}")
 cols[4].metric("Without link", share(quality.without_link))
-cols = st.columns(3)
+cols = st.columns(4)
 cols[0].metric("Posts seen more than once", f"{quality.merged_posts:,}")
 cols[1].metric("Sightings merged", f"{quality.sightings:,}")
 cols[2].metric("Conflicts / rejected records", f"{quality.conflicts:,} / {quality.rejected:,}")
+cols[3].metric(
+    "Dates out of range",
+    f"{quality.dates_out_of_range:,}",
+    help=f"Dates outside {years.describe()} in the imports below, stored as no date"
+    f" (`{DATES_ENV_VAR}` sets the years).",
+)
 
 st.subheader("Ingest runs")
 st.dataframe(run("ingest_runs"), hide_index=True)

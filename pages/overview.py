@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.charts import category_chart
+from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
 from ui.cards import card_list
 from ui.data import run
@@ -31,7 +32,11 @@ cols[1].metric("Categories", figures.categories)
 cols[2].metric(
     "Date span",
     compact_span(figures.first, figures.last),
-    help=f"{figures.first} to {figures.last}" if figures.first else "No post has a date.",
+    help=(
+        f"{date_label(figures.first)} to {date_label(figures.last)}"
+        if figures.first
+        else "No post has a date."
+    ),
 )
 cols[3].metric(
     "Without category / date",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.charts import label
+from lib.dates import date_label
 from lib.safe_text import (
     BODY_CHUNK_CHARS,
     TITLE_CHARS,
@@ -42,7 +43,7 @@ if len(title) > TITLE_CHARS:
         st.markdown(shown(title, BODY_CHUNK_CHARS))
 meta = [
     escape_markdown(label(post["category"])),
-    post["published"].isoformat() if post["published"] else "no date",
+    date_label(post["published"]),
 ]
 if post["title_derived"]:
     meta.append("title derived from the text (the source has none)")

@@ -462,6 +462,7 @@ def test_data_page_quality_and_ingest_runs(monkeypatch: pytest.MonkeyPatch, seed
         "Posts seen more than once": str(merged),
         "Sightings merged": str(sightings),
         "Conflicts / rejected records": "0 / 0",
+        "Dates out of range": "0",
     }
     (runs,) = at.dataframe
     frame = runs.value

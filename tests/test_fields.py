@@ -1,4 +1,5 @@
-"""Field cleaning at the door: only absolute http(s) links survive, dates are read or refused."""
+"""Field cleaning at the door: only absolute http(s) links survive, dates are read or refused,
+text that would lie about itself (bidi controls, invisible characters, zalgo) is cleaned."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from lib.ingest.fields import clean_url, parse_date
+from lib.dates import OutOfRange
+from lib.ingest.fields import clean_line, clean_text, clean_url, parse_date
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,62 @@ def test_parse_date_reads_the_usual_spellings_and_refuses_text() -> None:
     assert parse_date(1768089600) == date(2026, 1, 11)
     with pytest.raises(ValueError, match="not a date"):
         parse_date("sometime last year")
+
+
+@pytest.mark.parametrize(
+    "number", [1e20, -1e20, float("inf"), float("-inf"), float("nan"), 10**400]
+)
+def test_a_number_no_clock_reaches_is_not_a_date(number: float) -> None:
+    """JSON's 1e20 or Infinity raised OverflowError or OSError, which no parser named."""
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date(number)
+
+
+@pytest.mark.parametrize(
+    "written", ["0000-01-01", "-0001-01-01", "10000-01-01", "0000-01-01T00:00:00Z"]
+)
+def test_an_iso_date_beyond_pythons_years_is_out_of_range_not_an_error(written: str) -> None:
+    assert parse_date(written) == OutOfRange(written)
+
+
+def test_hugos_zero_date_in_a_feed_is_year_one_not_2001() -> None:
+    assert parse_date("Mon, 01 Jan 0001 00:00:00 +0000") == date(1, 1, 1)
+    assert parse_date("Sun, 11 Jan 2026 08:00:00 +0800") == date(2026, 1, 11)
+
+
+RLO, PDF = "\u202e", "\u202c"
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_are_removed_so_a_name_reads_as_it_is() -> None:
+    assert clean_line(f"holiday{RLO}gnp.exe{PDF}") == "holidaygnp.exe"
+    assert clean_text(f"a{BIDI}b\n{BIDI}c") == "ab\nc"
+
+
+@pytest.mark.parametrize(
+    "invisible", ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u2062", "\U000e0041", "\u180e"]
+)
+def test_other_invisible_format_characters_are_removed(invisible: str) -> None:
+    assert clean_line(f"Pay{invisible}Pal") == "PayPal"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "👨\u200d👩\u200d👧 family",  # emoji joined by ZWJ
+        "🏳️\u200d🌈",  # a variation selector and a ZWJ
+        "می\u200cخواهم",  # Persian: ZWNJ keeps the letters apart
+        "क्\u200dष",  # Devanagari: ZWJ shapes the conjunct
+        "Vie\u0323\u0302t",  # Vietnamese, decomposed: two marks on one letter
+        "e\u0323\u0302\u0301",  # three marks: still written text
+    ],
+)
+def test_what_scripts_need_is_kept_while_the_rest_goes(text: str) -> None:
+    assert clean_line(f"{RLO}{text}\u200b") == text
+
+
+def test_stacked_combining_marks_are_capped_at_three() -> None:
+    zalgo = "Z" + "\u0301\u0336\u0334\u0337\u035c\u0361" * 5 + "a" + "\u0489" * 7
+    assert clean_line(zalgo) == "Z\u0301\u0336\u0334a\u0489\u0489\u0489"
+    # A joiner or an invisible character between marks does not restart the count.
+    assert clean_line("e\u0301\u0301\u200d\u0301\u0301\u200b\u0301") == "e\u0301\u0301\u200d\u0301"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,8 +22,9 @@ import pytest
 
 from bench.corpus import generate
 from lib.ingest import IngestError, run_ingest
-from lib.ingest.bulk import fast_rows
+from lib.ingest.bulk import SAFE_RANGES, fast_rows
 from lib.ingest.detect import BULK_PARSERS
+from lib.ingest.fields import without_deceptive_characters
 from lib.ingest.records import ParseOptions
 from lib.store import connect_read_only
 
@@ -262,3 +264,128 @@ def test_an_impossible_time_stops_the_run_on_both_lanes(tmp_path: Path, written:
     for lane in (True, False):
         with pytest.raises(IngestError, match="row 1"):
             run_ingest(str(tmp_path / f"store-{lane}.duckdb"), [str(source)], fast_lane=lane)
+
+
+# --- Dates outside the years the store keeps, and text that lies (lib.dates, fields) -----
+
+EDGE_DATES = [
+    "0000-01-01", "-0001-01-01", "0001-01-01", "0001-01-01T00:00:00Z", "1969-12-31",
+    "1970-01-01", "2100-12-31T23:59:59Z", "2101-01-01", "9999-12-31", "10000-01-01",
+    "Mon, 01 Jan 0001 00:00:00 +0000", "2024-01-05", None,
+]  # fmt: skip
+KEPT_DATES = {
+    "1970-01-01": date(1970, 1, 1),
+    "2100-12-31T23:59:59Z": date(2100, 12, 31),
+    "2024-01-05": date(2024, 1, 5),
+}
+
+
+def _dated_rows(dates: list[object], kind: pa.DataType | None = None) -> pa.Table:
+    n = len(dates)
+    return pa.table(
+        {
+            "title": [f"帖子 {i}" for i in range(n)],
+            "excerpt": [f"摘要 {i}" for i in range(n)],
+            "body": [f"正文第{i}篇。" for i in range(n)],
+            "category": ["NLP"] * n,
+            "tags": pa.nulls(n, pa.list_(pa.string())),
+            "date": pa.array(dates, kind or pa.string()),
+            "url": [f"https://a.example/{i}" for i in range(n)],
+            "guid": pa.nulls(n, pa.string()),
+        }
+    )
+
+
+def _runs_out_of_range(db: Path) -> list[int]:
+    con = connect_read_only(str(db))
+    try:
+        return [r[0] for r in con.execute("SELECT dates_out_of_range FROM ingest_runs").fetchall()]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "jsonl"])
+def test_dates_at_the_edges_are_stored_alike_by_both_lanes(tmp_path: Path, kind: str) -> None:
+    """0000-01-01 passed the fast lane as a BC date while the record path refused it."""
+    table = _dated_rows(EDGE_DATES)
+    writers = {"parquet": _write, "csv": _as_csv, "jsonl": _as_jsonl}
+    source = writers[kind](table, tmp_path / f"edges.{kind}")
+    (fast_summary, fast), (slow_summary, slow) = _both(tmp_path, [source])
+    assert fast == slow
+    stored = {title: published for _, title, _, _, _, _, _, published, *_ in fast["posts"]}
+    expected = {f"帖子 {i}": KEPT_DATES.get(d) for i, d in enumerate(EDGE_DATES)}  # type: ignore[arg-type]
+    assert stored == expected
+    # Each as the source wrote it when Python has no such date, else as read.
+    dropped = ["0000-01-01", "-0001-01-01", "0001-01-01", "0001-01-01", "1969-12-31",
+               "2101-01-01", "9999-12-31", "10000-01-01", "0001-01-01"]  # fmt: skip
+    assert [written for _, written in fast_summary.dates_out_of_range] == dropped
+    assert fast_summary.dates_out_of_range == slow_summary.dates_out_of_range
+    assert "9 date(s) out of range" in fast_summary.describe()
+    for lane in (True, False):
+        assert _runs_out_of_range(tmp_path / f"lane-{lane}.duckdb") == [9]
+
+
+@pytest.mark.parametrize("kind", [pa.date32(), pa.timestamp("us")])
+def test_typed_dates_beyond_the_kept_years_are_dropped_alike_by_both_lanes(
+    tmp_path: Path, kind: pa.DataType
+) -> None:
+    """Arrow holds years Python cannot: the record path raised OverflowError on them."""
+    days = [-800_000, -719_162, -1, 0, 19_727, 47_846, 47_847, 2_932_896, 3_000_000, None]
+    if kind == pa.date32():
+        values = pa.array(days, pa.int32()).cast(kind)
+    else:
+        micros = [None if d is None else d * 86_400_000_000 for d in days]
+        values = pa.array(micros, pa.int64()).cast(kind)
+    table = _dated_rows(days, pa.int32()).set_column(5, "date", values)
+    source = _write(table, tmp_path / "typed.parquet")
+    (fast_summary, fast), (slow_summary, slow) = _both(tmp_path, [source])
+    assert fast == slow
+    kept = sorted(str(row[7]) for row in fast["posts"] if row[7] is not None)
+    assert kept == ["1970-01-01", "2024-01-05", "2100-12-31"]
+    assert len(fast_summary.dates_out_of_range) == len(slow_summary.dates_out_of_range) == 6
+
+
+RLO = "\u202e"
+DECEPTIVE = {
+    "title": [f"photo{RLO}gnp.exe", "Z" + "\u0301\u0336" * 5 + "algo", "字" + "\u302a" * 5, "标题"],
+    "excerpt": ["摘要\u2066隐藏\u2069", "a\u200bb", None, "普通摘要"],
+    "body": ["正文\u200f。", "e" + "\u0489" * 9, "😀\u200d😀\ufeff", "普通正文。"],
+    "category": ["NLP\u200e", "NLP", "\u061cNLP", "NLP"],
+    "tags": [["a\u200bb", "c"], None, ["\u2067x"], ["LoRA"]],
+    "date": ["2024-01-05"] * 4,
+    "url": [f"https://a.example/d/{i}" for i in range(4)],
+    "guid": [None] * 4,
+}
+CLEANED_TITLES = ["photognp.exe", "Z\u0301\u0336\u0301algo", "字\u302a\u302a\u302a", "标题"]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_bidi_controls_and_zalgo_are_stripped_alike_by_both_lanes(
+    tmp_path: Path, kind: str
+) -> None:
+    table = pa.table(DECEPTIVE)
+    source = (_write if kind == "parquet" else _as_csv)(table, tmp_path / f"lies.{kind}")
+    (_, fast), (_, slow) = _both(tmp_path, [source])
+    assert fast == slow
+    assert sorted(row[1] for row in fast["posts"]) == sorted(CLEANED_TITLES)
+    texts = [
+        text
+        for row in fast["posts"]
+        for text in (row[1], row[3], row[4], row[5], *(row[6] or ()))
+        if text is not None
+    ]
+    assert "NLP" in texts and "ab" in texts and "😀\u200d😀" in texts
+    hidden = [t for t in texts if any(unicodedata.category(c) == "Cf" and c != "\u200d" for c in t)]
+    assert hidden == []
+
+
+def test_the_fast_lane_takes_no_character_the_text_rule_changes() -> None:
+    """The fast lane's twin of the rule: its safe characters are all left as they are."""
+    changed = [
+        f"U+{code:04X}"
+        for first, last in SAFE_RANGES
+        for code in range(first, last + 1)
+        if without_deceptive_characters(chr(code) * 4) != chr(code) * 4
+    ]
+    assert changed == []
+    assert without_deceptive_characters("字" + "\u302a" * 4) == "字" + "\u302a" * 3

@@ -190,3 +190,14 @@ def test_base_url_resolves_links_when_the_feed_has_no_link() -> None:
 )
 def test_looks_like_feed(text: str, expected: bool) -> None:
     assert looks_like_feed(text) is expected
+
+
+def test_hugos_zero_date_is_no_date_and_a_bidi_override_is_removed() -> None:
+    """Hugo writes "Mon, 01 Jan 0001" for a post without a date; dateutil read it as 2001."""
+    data = _rss(_item("holiday\u202egnp.exe", "<pubDate>Mon, 01 Jan 0001 00:00:00 +0000</pubDate>"))
+    (record,) = parse_feed(data, "feed.xml", ParseOptions())
+    assert (record.title, record.published, record.date_out_of_range) == (
+        "holidaygnp.exe",
+        None,
+        "0001-01-01",
+    )

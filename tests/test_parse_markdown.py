@@ -207,3 +207,18 @@ def test_a_yaml_alias_bomb_is_refused_at_once_naming_the_file() -> None:
 def test_ordinary_yaml_aliases_still_work() -> None:
     data = b"---\ntitle: t\ntags: &t [lora, qlora]\nkeywords: *t\n---\nbody text\n"
     assert parse_markdown(data, "a.md", ParseOptions())[0].tags == ("lora", "qlora")
+
+
+def test_a_front_matter_date_before_year_one_is_no_date_and_its_title_reads_as_it_is() -> None:
+    """YAML's own loader raised ValueError on 0000-01-01, a traceback naming no file."""
+    post = _parse_text('---\ntitle: "holiday\u202egnp.exe"\ndate: 0000-01-01\n---\nBody text.\n')
+    assert (post.title, post.published, post.date_out_of_range) == (
+        "holidaygnp.exe",
+        None,
+        "0000-01-01",
+    )
+
+
+def test_an_impossible_front_matter_date_names_its_line() -> None:
+    with pytest.raises(IngestError, match=r"^post\.md:3: front matter 'date': day is out of range"):
+        _parse_text("---\ntitle: x\ndate: 2024-02-30\n---\nBody text.\n")

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from lib.ingest import run_ingest
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.ingest.tabular import parse_csv, parse_json, parse_jsonl, parse_parquet
 
@@ -303,3 +304,43 @@ def test_unreadable_parquet_names_the_file(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(IngestError, match=r"broken\.parquet: not a readable Parquet file"):
         parse_parquet(path.read_bytes(), str(path), ParseOptions())
+
+
+# --- Numbers that are not dates ------------------------------------------------------------
+
+NOT_DATES = ["1e20", "-1e20", "Infinity", "-Infinity", "NaN", "1e400"]
+
+
+def _number_dated(folder: Path, kind: str, number: str) -> tuple[Path, str]:
+    """A file whose second post is dated ``number``, and where the error must point."""
+    first = '{"title": "甲", "url": "https://a.example/1", "published": 1700000000}'
+    second = f'{{"title": "乙", "url": "https://a.example/2", "published": {number}}}'
+    path = folder / f"numbers.{kind}"
+    if kind == "json":
+        path.write_text(f"[{first},\n {second}]", encoding="utf-8")
+        return path, r"numbers\.json: row 2: column 'published': not a date"
+    path.write_text(f"{first}\n{second}\n", encoding="utf-8")
+    return path, r"numbers\.jsonl:2: column 'published': not a date"
+
+
+@pytest.mark.parametrize("number", NOT_DATES)
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+@pytest.mark.parametrize("fast_lane", [True, False])
+def test_a_number_that_is_no_date_is_a_row_error_naming_file_and_row(
+    tmp_path: Path, kind: str, number: str, fast_lane: bool
+) -> None:
+    """``1e20`` or ``Infinity`` ended the import in a traceback naming neither."""
+    path, where = _number_dated(tmp_path, kind, number)
+    db = tmp_path / "posts.duckdb"
+    with pytest.raises(IngestError, match=where):
+        run_ingest(str(db), [str(path)], fast_lane=fast_lane)
+    assert not db.exists()  # nothing was written
+
+
+def test_a_parquet_number_that_is_no_date_is_a_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.parquet"
+    pq.write_table(
+        pa.table({"title": ["甲", "乙", "丙"], "published": [1.7e9, float("nan"), 1e20]}), path
+    )
+    with pytest.raises(IngestError, match=r"numbers\.parquet: row 2: column 'published'"):
+        run_ingest(str(tmp_path / "posts.duckdb"), [str(path)])

@@ -99,3 +99,18 @@ def test_recognises_snapshot_text() -> None:
     sample = next(SEED_DIR.glob("*.txt")).read_text(encoding="utf-8")
     assert looks_like_snapshot(sample)
     assert not looks_like_snapshot("title,date\nhello,2024-01-01\n")
+
+
+def test_a_card_dated_year_zero_has_no_date_and_its_text_no_override() -> None:
+    """The snapshot parser builds its records itself: the rules reach it too."""
+    text = (
+        "LATEST UPDATES\nNLP\n0000-01-01\n"
+        "这是一段很长的摘要\u202e，讲显存优化与分布式训练的经验，还有更多更多的内容在后面...\n"
+    )
+    (record,) = parse_snapshot(text, "listing.txt")
+    assert (record.category, record.published, record.date_out_of_range) == (
+        "NLP",
+        None,
+        "0000-01-01",
+    )
+    assert "\u202e" not in record.excerpt and "\u202e" not in (record.title or "")

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from lib.charts import label
+from lib.dates import date_label
 from lib.filters import Filters
 from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
 from ui.filters import query_params
@@ -21,7 +22,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         st.markdown(f"#### {highlighted(title, words, limit=TITLE_CHARS)}")
         meta = [
             escape_markdown(label(post.get("category"))),
-            post["published"].isoformat() if post.get("published") else "no date",
+            date_label(post.get("published")),
         ]
         if post.get("title_derived"):
             meta.append("title derived from the text")

@@ -7,17 +7,16 @@ parameters: ``category`` (repeated), ``from``, ``to``, ``q``, ``topic`` (repeate
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from lib.charts import label
+from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
 from lib.safe_text import escape_markdown
 from ui.data import run
 
-EARLIEST = date(1970, 1, 1)
-LATEST = date(2100, 12, 31)
+EARLIEST = published_years().earliest  # no post is dated outside the years the store keeps
+LATEST = published_years().latest
 
 
 def current() -> Filters:

@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 
 from lib.config import REPO_ROOT
+from lib.dates import ENV_VAR as DATES_ENV_VAR
+from lib.dates import published_years
 from lib.ingest.bulk import FastBatch, insert_fast
 from lib.ingest.detect import BULK_PARSERS, expand, parser_for
 from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
@@ -40,6 +42,9 @@ class RunSummary:
     conflicts: list[Conflict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     formats: dict[str, int] = field(default_factory=dict)
+    # (where, the date) for each stored record whose date lay outside the years the
+    # store keeps, and was stored as no date; the date as written if Python has no such day.
+    dates_out_of_range: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.formats.items()))
@@ -47,9 +52,18 @@ class RunSummary:
             f"run {self.run_id}: {self.files} file(s) ({kinds or 'none'}),"
             f" {self.records} record(s):"
             f" {self.added} added, {self.updated} updated, {self.unchanged} unchanged,"
-            f" {len(self.rejected)} rejected, {len(self.conflicts)} conflict(s)"
+            f" {len(self.rejected)} rejected, {len(self.conflicts)} conflict(s),"
+            f" {len(self.dates_out_of_range)} date(s) out of range"
         ]
         lines += [f"  rejected {where}: {why}" for where, why in self.rejected[:20]]
+        years = published_years().describe()
+        lines += [
+            f"  date out of range at {where}: {written!r} is not in {years}, stored as no date"
+            for where, written in self.dates_out_of_range[:20]
+        ]
+        if len(self.dates_out_of_range) > 20:
+            more = len(self.dates_out_of_range) - 20
+            lines.append(f"  … {more} more dates out of range ({years}; set {DATES_ENV_VAR})")
         lines += [
             f"  conflict in {c.field} of post {c.post_id} at {c.locator}:"
             f" kept {c.kept!r}, not {c.offered!r}"
@@ -127,6 +141,13 @@ def run_ingest(
         try:
             run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
             placed = sightings_from(parsed, stats)
+            # The fast lane takes no date out of range (lib.ingest.bulk): the records
+            # are all of them, and those not rejected are stored.
+            out_of_range = [
+                (s.record.locator, s.record.date_out_of_range)
+                for s, _ in placed
+                if s.record.date_out_of_range is not None
+            ]
             others = [sighting for sighting, _ in placed]
             added, unchanged, rest = insert_fast(
                 con, fast, others, run_id, started, on_new=segment_early
@@ -148,7 +169,9 @@ def run_ingest(
         finally:
             for started_early in early:
                 started_early.cancel()
-        _record_run(con, run_id, started, sources, formats, files, records, stats)
+        _record_run(
+            con, run_id, started, sources, formats, files, records, stats, len(out_of_range)
+        )
     return RunSummary(
         run_id=run_id,
         files=files,
@@ -160,12 +183,18 @@ def run_ingest(
         conflicts=stats.conflicts,
         skipped=skipped,
         formats=formats,
+        dates_out_of_range=out_of_range,
     )
 
 
-def _record_run(con, run_id, started, sources, formats, files, records, stats: MergeStats) -> None:
+def _record_run(
+    con, run_id, started, sources, formats, files, records, stats: MergeStats, out_of_range: int
+) -> None:
     con.execute(
-        "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO ingest_runs (run_id, started_at, finished_at, sources, formats, files,
+                                    records, added, updated, unchanged, rejected, conflicts,
+                                    dates_out_of_range)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             started,
@@ -179,6 +208,7 @@ def _record_run(con, run_id, started, sources, formats, files, records, stats: M
             stats.unchanged,
             len(stats.rejected),
             len(stats.conflicts),
+            out_of_range,
         ],
     )
     if stats.conflicts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
+from lib.dates import OutOfRange, kept_date
 from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
 from lib.ingest.records import PostRecord
 from lib.text import derive_title, plain_excerpt
@@ -53,15 +54,17 @@ def build_record(
     plain_body: str | None = None,
     categories: object = None,
     tags: object = None,
-    published: date | None = None,
+    published: date | OutOfRange | None = None,
     url: str | None = None,
     guid: object = None,
 ) -> PostRecord:
     """A cleaned record; ``plain_body`` is the body as prose when ``body`` is Markdown.
 
     Missing titles and excerpts are derived from the prose, never from markup, so
-    a derived title does not start with ``##`` or a code fence.
+    a derived title does not start with ``##`` or a code fence. A date outside the years
+    the store keeps becomes no date, and is noted in ``date_out_of_range``.
     """
+    day, dropped = kept_date(published)
     clean_body = clean_text(body)
     prose = clean_text(plain_body) if plain_body is not None else clean_body
     clean_excerpt = clean_line(excerpt) or (plain_excerpt(prose) if prose else None)
@@ -80,7 +83,8 @@ def build_record(
         body=clean_body,
         category=category,
         tags=split_tags([*split_tags(tags), *other_categories]),
-        published=published,
+        published=day,
         url=url,
         guid=clean_line(guid),
+        date_out_of_range=dropped,
     )

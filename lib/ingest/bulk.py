@@ -24,6 +24,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 
+from lib.dates import published_years
 from lib.ingest.identity import LEAD_CHARS, STEM_CHARS
 from lib.ingest.merge import Sighting
 from lib.ingest.records import PostRecord
@@ -34,10 +35,18 @@ TEXT_TYPES = (pa.string(), pa.large_string(), pa.string_view())
 # Characters on which Python's NFKC + lower() and DuckDB's lower() (after mapping the
 # fullwidth forms) agree, and which Python's \w and RE2's [\p{L}\p{N}] classify alike:
 # printable ASCII, Latin-1 letters, general punctuation, CJK punctuation, CJK ideographs
-# and the fullwidth ASCII forms Chinese text uses (，：（）).
-_SAFE = (
-    r"\x{20}-\x{7E}\x{B7}\x{C0}-\x{FF}\x{2010}-\x{2027}\x{2030}-\x{205E}"
-    r"\x{3001}-\x{3037}\x{303B}-\x{303F}\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{FF01}-\x{FF5E}"
+# and the fullwidth ASCII forms Chinese text uses (，：（）). None of them is a format
+# character or a combining mark, which ``fields.without_deceptive_characters`` removes or
+# caps: text holding one takes the per-record path (the CJK tone marks U+302A–U+302D
+# are left out for this; the tests check every character of the set).
+SAFE_RANGES = (
+    (0x20, 0x7E), (0xB7, 0xB7), (0xC0, 0xFF), (0x2010, 0x2027), (0x2030, 0x205E),
+    (0x3001, 0x3029), (0x302E, 0x3037), (0x303B, 0x303F), (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF), (0xFF01, 0xFF5E),
+)  # fmt: skip
+_SAFE = "".join(
+    rf"\x{{{first:X}}}" + (rf"-\x{{{last:X}}}" if last > first else "")
+    for first, last in SAFE_RANGES
 )
 _ASCII_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _FULLWIDTH_ALNUM = "".join(chr(ord(c) + 0xFEE0) for c in _ASCII_ALNUM)  # ０…９Ａ…Ｚａ…ｚ
@@ -67,21 +76,27 @@ def _line_ok(col: str, html: bool) -> str:
     )
 
 
-def _published(kind: pa.DataType) -> tuple[str, str]:
-    """The SQL for the date, and the check that parse_date would read it the same way."""
-    if pa.types.is_date(kind):
-        return "published::DATE", "TRUE"
-    if pa.types.is_timestamp(kind) and kind.tz is None:
-        return "published::DATE", "TRUE"
+def _published(kind: pa.DataType) -> tuple[str, str, dict[str, object]]:
+    """The SQL for the date, the check that the per-record path would store it as is,
+    and the check's parameters.
+
+    A date outside the years the store keeps fails the check: the per-record path
+    stores it as no date and counts it. Both apply ``lib.dates.published_years``.
+    """
+    years = published_years()
+    if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
+        check = f"(published IS NULL OR {years.sql('published::DATE')})"
+        return "published::DATE", check, years.sql_params()
     if pa.types.is_null(kind):
-        return "NULL::DATE", "TRUE"
+        return "NULL::DATE", "TRUE", {}
     if kind in TEXT_TYPES:
         # An ISO date, or an ISO date and time (with seconds, fractions, an offset): the
         # date as written is what dateutil gives too. Anything else is left to it.
         iso = f"regexp_matches(published, '{_ISO_DATETIME}')"
         day = "try_cast(left(published, 10) AS DATE)"
-        return day, f"(published IS NULL OR ({iso} AND {day} IS NOT NULL))"
-    return "NULL::DATE", "FALSE"
+        check = f"(published IS NULL OR ({iso} AND {day} IS NOT NULL AND {years.sql(day)}))"
+        return day, check, years.sql_params()
+    return "NULL::DATE", "FALSE", {}
 
 
 def _tags(kind: pa.DataType) -> tuple[str, str]:
@@ -131,7 +146,7 @@ def fast_rows(
         for name in ("title", "excerpt", "body", "category", "url", "guid")
     ):
         return no_rows(), list(range(table.num_rows))
-    published_sql, published_ok = _published(kinds["published"])
+    published_sql, published_ok, published_params = _published(kinds["published"])
     tags_sql, tags_ok = _tags(kinds["tags"])
     rows = pa.table(
         {
@@ -181,7 +196,8 @@ def fast_rows(
                 SELECT *, coalesce({checks}, FALSE) AS ok FROM (
                     SELECT row, locator, {text_cols}, {tags_sql} AS tags,
                            {published_sql} AS published, {published_ok} AND {tags_ok} AS typed_ok
-                    FROM _rows)"""
+                    FROM _rows)""",
+            published_params,
         )
         fast = con.sql(
             f"""SELECT row, locator, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt,

@@ -6,24 +6,37 @@ place is what lets the merge step compare sightings from different sources.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from dateutil import parser as date_parser
 
+from lib.dates import OutOfRange
+
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and newlines
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An ISO date, alone or before a time, whatever its year: a year Python's dates cannot
+# hold (0000, -0001, 10000) is a date out of range, not text that is not a date.
+_ISO_DAY = re.compile(r"^([+-]?\d{4,9})-(\d{2})-(\d{2})(?:$|[T ])")
 _EPOCH = re.compile(r"^\d{9,13}$")
+# A year before 1000 written with four digits ("Mon, 01 Jan 0001", Hugo's zero date in
+# feeds), which dateutil reads as a two-digit year (2001); not a time or an offset.
+_PADDED_YEAR = re.compile(r"(?<![\d:+-])0\d{3}(?![\d:])")
 _NOT_WORD = re.compile(r"[\W_]+")
 _URL_BREAKER = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace or a control character
+# Joiners that scripts need: ZWJ builds emoji sequences and Indic conjuncts, ZWNJ
+# separates Persian and Indic letters. Every other invisible format character goes.
+JOINERS = "\u200c\u200d"
+MAX_MARKS = 3  # combining marks kept on one base character; more is "zalgo" text
 
 
 def clean_text(value: object) -> str | None:
-    """Strip, drop control characters, and turn empty into ``None``.
+    """Strip, drop control characters and deceptive ones, and turn empty into ``None``.
 
     Placeholders such as "N/A" are left alone on purpose: only the UI decides how a
     missing value looks, and a literal "N/A" in a source is its author's text.
@@ -32,8 +45,64 @@ def clean_text(value: object) -> str | None:
         return None
     if isinstance(value, float) and value != value:  # NaN from pandas/pyarrow
         return None
-    text = _CONTROL.sub("", str(value)).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = without_deceptive_characters(_CONTROL.sub("", str(value)))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     return text or None
+
+
+def without_deceptive_characters(text: str) -> str:
+    """Text without bidi controls or other invisible format characters (Unicode's ``Cf``,
+    but the joiners), and with at most :data:`MAX_MARKS` combining marks on a character.
+
+    A right-to-left override shows ``gnp.exe`` as ``exe.png``; invisible characters make
+    two equal-looking titles differ; a pile of combining marks spills over the lines
+    around it. Every parser's text goes through here, and the fast lane only takes text
+    this leaves unchanged (``lib.ingest.bulk``).
+    """
+    invisible, marks = _deceptive_patterns()
+    text = invisible.sub("", text)
+    return marks.sub(_cap_marks, text)
+
+
+@functools.cache
+def _deceptive_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Character classes built from Python's Unicode tables on first use (a few ms)."""
+    invisible, marks = [], []
+    # Format characters and marks live in planes 0, 1 and 14 only.
+    for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
+        category = unicodedata.category(chr(code))
+        if category == "Cf" and chr(code) not in JOINERS:
+            invisible.append(code)
+        elif category in ("Mn", "Me"):
+            marks.append(code)
+    mark = _char_class(marks)
+    # Runs of more marks than are kept, counted across joiners so that a joiner between
+    # them cannot restart the count; shorter runs, most of them, never reach Python.
+    too_many = f"{mark}(?:[{JOINERS}]*{mark}){{{MAX_MARKS},}}"
+    return re.compile(_char_class(invisible)), re.compile(too_many)
+
+
+def _char_class(codes: list[int]) -> str:
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]"
+
+
+def _cap_marks(run: re.Match[str]) -> str:
+    """The first :data:`MAX_MARKS` marks of a run, and its joiners."""
+    kept: list[str] = []
+    marks = 0
+    for char in run.group():
+        if char not in JOINERS:
+            marks += 1
+            if marks > MAX_MARKS:
+                continue
+        kept.append(char)
+    return "".join(kept)
 
 
 def clean_line(value: object) -> str | None:
@@ -44,11 +113,13 @@ def clean_line(value: object) -> str | None:
     return _WS.sub(" ", text) or None
 
 
-def parse_date(value: object) -> date | None:
+def parse_date(value: object) -> date | OutOfRange | None:
     """Read a publication date from any of the usual spellings.
 
-    Raises ``ValueError`` for text that is not a date, so that the parser can name
-    the row; silently dropping a bad date would hide a broken export.
+    Raises ``ValueError`` for text (or a number) that is not a date, so that the parser
+    can name the row; silently dropping a bad date would hide a broken export. An ISO
+    date whose year Python cannot hold comes back as :class:`~lib.dates.OutOfRange`;
+    ``lib.dates.kept_date`` decides which of the others the store keeps.
     """
     if value is None:
         return None
@@ -57,22 +128,43 @@ def parse_date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value != value:
-            return None
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=UTC).date()
+        return _from_epoch(value)
     text = clean_line(value)
     if text is None:
         return None
+    iso = _ISO_DAY.match(text)
+    if iso and not MINYEAR <= int(iso.group(1)) <= MAXYEAR:
+        if not (1 <= int(iso.group(2)) <= 12 and 1 <= int(iso.group(3)) <= 31):
+            raise ValueError(f"not a date: {text[:40]!r}")
+        return OutOfRange(text[:40])
     if _ISO_DATE.match(text):
         return date.fromisoformat(text)
     if _EPOCH.match(text):
         return parse_date(int(text))
     try:
-        parsed = date_parser.parse(text)
+        parsed = date_parser.parse(text).date()
     except (ValueError, OverflowError) as exc:
         raise ValueError(f"not a date: {text[:40]!r}") from exc
-    return parsed.date()
+    padded = _PADDED_YEAR.search(text)
+    if padded and int(padded.group()) != parsed.year:
+        if int(padded.group()) < MINYEAR:
+            return OutOfRange(text[:40])
+        return parsed.replace(year=int(padded.group()))
+    return parsed
+
+
+def _from_epoch(value: float) -> date:
+    """Seconds since 1970, or milliseconds past 1e11 (JavaScript's ``Date.now()``).
+
+    A number no clock reaches (``1e20``, infinity, NaN) is not a date: it raises
+    ``ValueError`` as bad text does, instead of the ``OverflowError`` or ``OSError``
+    that the conversion throws for it.
+    """
+    try:
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=UTC).date()
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"not a date: {value!r:.40}") from exc
 
 
 def clean_url(value: object, base: str | None = None) -> str | None:

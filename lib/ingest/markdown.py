@@ -150,8 +150,28 @@ def _expanded_nodes(root: yaml.Node) -> int:
     return count
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a timestamp Python cannot hold stays text.
+
+    ``date: 0000-01-01`` or ``2024-02-30`` raised ``ValueError`` from inside the loader;
+    as text, ``parse_date`` reads the first as a date out of range and names the line
+    of the second.
+    """
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> object:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_yaml_timestamp
+)
+
+
 def _load_yaml(block: str, first_line: int, source: str) -> object:
-    loader = yaml.SafeLoader(block)
+    loader = _FrontMatterLoader(block)
     try:
         root = loader.get_single_node()
         if root is None:

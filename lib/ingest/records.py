@@ -17,6 +17,9 @@ class PostRecord:
     ``url`` is http(s) or ``None``; text fields are stripped and ``None`` when empty,
     never a placeholder string. ``locator`` says where the sighting was (``file:line``
     or ``file row N``) so conflicts and rejections can point at it.
+    ``date_out_of_range`` is the date ``lib.dates`` dropped (``published`` is then
+    ``None``), as read, or as written if Python has no such day, for the import to count
+    and name.
     """
 
     source: str
@@ -30,6 +33,7 @@ class PostRecord:
     published: date | None = None
     url: str | None = None
     guid: str | None = None
+    date_out_of_range: str | None = None
 
 
 class IngestError(Exception):

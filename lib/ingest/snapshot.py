@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lib.ingest.fields import parse_date
+from lib.dates import kept_date
+from lib.ingest.fields import parse_date, without_deceptive_characters
 from lib.ingest.records import IngestError, PostRecord
 from lib.text import derive_title
 
@@ -47,7 +48,7 @@ def looks_like_snapshot(text: str) -> bool:
 def _classify(lines: list[str]) -> list[_Line]:
     out: list[_Line] = []
     for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
+        text = without_deceptive_characters(raw).strip()  # the rule every parser applies
         if not text or text in _CHROME or _SHOUTED.match(text):
             kind = "chrome"
         elif _DATE.match(text):
@@ -80,7 +81,8 @@ def parse_snapshot(text: str, source: str) -> list[PostRecord]:
         if line.kind != "excerpt":
             pending.append(line)
             continue
-        category, published = _card_metadata(pending, source)
+        category, written = _card_metadata(pending, source)
+        published, out_of_range = kept_date(written)
         pending = []
         records.append(
             PostRecord(
@@ -91,6 +93,7 @@ def parse_snapshot(text: str, source: str) -> list[PostRecord]:
                 excerpt=line.text,
                 category=category,
                 published=published,
+                date_out_of_range=out_of_range,
             )
         )
     if not records:

@@ -16,11 +16,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from lib.dates import OutOfRange
 from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.bulk import fast_rows
 from lib.ingest.bulk import no_rows as _no_rows
@@ -283,11 +285,31 @@ def _table_records(
     table: pa.Table, mapping: dict, rows: Sequence[int], source: str, options: ParseOptions
 ) -> list[PostRecord]:
     """Records of the 0-based ``rows`` of an Arrow table, located by their 1-based number."""
-    values = table.take(pa.array(rows, pa.int64())).to_pylist() if rows else []
+    taken = table.take(pa.array(rows, pa.int64())) if rows else table.slice(0, 0)
+    values = _with_readable_dates(taken, mapping.get("published")).to_pylist()
     return [
         _record(row, mapping, _Where(f"{source} row {index + 1}", row=index + 1), source, options)
         for index, row in zip(rows, values, strict=True)
     ]
+
+
+def _with_readable_dates(table: pa.Table, column: str | None) -> pa.Table:
+    """The table, with its date or time column as text if it holds a year Python cannot.
+
+    Arrow dates reach far beyond Python's years 1 to 9999 (a BC date in a Parquet
+    export), and ``to_pylist`` raises on them; as text, ``parse_date`` reads them as
+    dates out of range, which the store keeps as no date.
+    """
+    if column is None or table.num_rows == 0:
+        return table
+    values = table.column(column)
+    if not (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)):
+        return table
+    years = pc.year(values)
+    if not pc.any(pc.or_(pc.less(years, MINYEAR), pc.greater(years, MAXYEAR))).as_py():
+        return table
+    index = table.column_names.index(column)
+    return table.set_column(index, column, values.cast(pa.string()))
 
 
 # --- CSV reading ----------------------------------------------------------------------
@@ -497,7 +519,7 @@ def _name_of(item: Mapping[str, Any], column: str | None, where: _Where, source:
     raise where.error(source, f"column {column!r} holds an object without a name: {item!r:.60}")
 
 
-def _date(value: Any, column: str | None, where: _Where, source: str) -> date | None:
+def _date(value: Any, column: str | None, where: _Where, source: str) -> date | OutOfRange | None:
     try:
         return parse_date(value)
     except ValueError as exc:

@@ -1,0 +1,72 @@
+"""``lib.store``: a store from before schema 6 is brought to the rule on dates when next written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lib.bootstrap import ensure_seeded, schema_version
+from lib.ingest import run_ingest
+from lib.store import SCHEMA_VERSION, write_transaction
+from tests.helpers import query
+
+POSTS = """title,body,url,published
+远古,这篇文章讨论显存优化与分布式训练。,https://a.example/old,2026-01-01
+未来,这篇文章讨论显存优化与推理加速。,https://a.example/future,2026-01-02
+今天,这篇文章讨论显存优化与量化。,https://a.example/today,2026-01-03
+"""
+
+OTHER = "https://a.example/other"
+
+
+def _schema_5_store(folder: Path) -> str:
+    """A store as an import before the rule left it: a BC date and 9999-12-31 stored."""
+    source = folder / "posts.csv"
+    source.write_text(POSTS, encoding="utf-8")
+    db = str(folder / "posts.duckdb")
+    run_ingest(db, [str(source)])
+    with write_transaction(db) as con:
+        for title, day in (("远古", "0000-01-01"), ("未来", "9999-12-31")):
+            con.execute("UPDATE posts SET published = ? WHERE title = ?", [day, title])
+            con.execute(
+                """UPDATE post_keywords SET published = ?
+                   WHERE doc = (SELECT doc FROM posts WHERE title = ?)""",
+                [day, title],
+            )
+        con.execute("UPDATE topic_months SET month = '0000-01-01' WHERE month = '2026-01-01'")
+        con.execute("ALTER TABLE ingest_runs DROP COLUMN IF EXISTS dates_out_of_range")
+        con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    return db
+
+
+@pytest.mark.parametrize("write", ["app start", "import"])
+def test_dates_out_of_range_in_an_older_store_become_no_date(tmp_path: Path, write: str) -> None:
+    db = _schema_5_store(tmp_path)
+    assert query(db, "SELECT published::VARCHAR FROM posts ORDER BY title") == [
+        ("2026-01-03",),
+        ("9999-12-31",),
+        ("0001-01-01 (BC)",),
+    ]
+    if write == "app start":
+        ensure_seeded(db, default_db=tmp_path / "not-this-one.duckdb")
+    else:  # any import writes the store, whichever posts it brings
+        other = tmp_path / "other.csv"
+        other.write_text(f"title,url\n另一篇,{OTHER}\n", encoding="utf-8")
+        run_ingest(db, [str(other)])
+    assert schema_version(db) == SCHEMA_VERSION
+    assert query(
+        db, "SELECT title, published::VARCHAR FROM posts WHERE url <> ? ORDER BY title", [OTHER]
+    ) == [
+        ("今天", "2026-01-03"),
+        ("未来", None),
+        ("远古", None),
+    ]
+    assert query(db, "SELECT DISTINCT published::VARCHAR FROM post_keywords ORDER BY 1") == [
+        ("2026-01-03",),
+        (None,),
+    ]
+    months = query(db, "SELECT DISTINCT month::VARCHAR FROM topic_months ORDER BY 1")
+    assert months == [("2026-01-01",), (None,)]
+    # The runs before the rule counted no dates out of range; the column is there for /data.
+    assert query(db, "SELECT dates_out_of_range FROM ingest_runs ORDER BY run_id")[0] == (0,)
