@@ -12,13 +12,20 @@ still migrated to the current schema, since the app's queries need it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
 
 from lib.config import DEFAULT_DB, SEED_DIR
 from lib.locator import locate
-from lib.store import SCHEMA_VERSION, connect_read_only, scalar, write_transaction
+from lib.store import (
+    SCHEMA_VERSION,
+    connect_read_only,
+    remove_stale_copies,
+    scalar,
+    write_transaction,
+)
 
 
 def seed_files(seed_dir: Path = SEED_DIR) -> list[Path]:
@@ -101,9 +108,14 @@ def ensure_seeded(
 
     The default store (``default_db``) gets the bundled data when needed; any other DuckDB
     file is only migrated, if it exists; Parquet datasets and MotherDuck are left as they are.
+    Copies of a DuckDB store left by killed imports are removed (never a running one's).
     """
     if locate(db_path).kind != "duckdb":
         return False
+    # A killed import's copy of the store (hundreds of MB) would otherwise wait for the
+    # next import; a folder the app may not write to must not stop it from reading.
+    with contextlib.suppress(OSError):
+        remove_stale_copies(db_path)
     if not is_default(db_path, default_db):
         return upgrade(db_path)
     upgraded = upgrade(db_path)

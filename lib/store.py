@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -210,16 +211,52 @@ def file_signature(path: str | os.PathLike[str]) -> tuple[int, int] | None:
 
 
 @contextlib.contextmanager
-def writer_lock(path: str | os.PathLike[str]) -> Iterator[None]:
-    """One writer at a time per database file, across processes."""
+def writer_lock(path: str | os.PathLike[str], wait: bool = True) -> Iterator[bool]:
+    """One writer at a time per database file, across processes; yields whether it is held.
+
+    The kernel releases the lock when its holder dies, however it died. With
+    ``wait=False`` a lock held elsewhere yields False at once instead of waiting.
+    """
     lock_path = f"{path}.lock"
     Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _copies(target: Path) -> list[Path]:
+    """The writers' copies of ``target`` (``<name>.tmp<pid>`` and its WAL) on disk now."""
+    pattern = re.compile(rf"{re.escape(target.name)}\.tmp\d+(\.wal)?")
+    return [p for p in target.parent.glob(f"{target.name}.tmp*") if pattern.fullmatch(p.name)]
+
+
+def remove_stale_copies(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete the copies of the store that killed imports left behind; returns them.
+
+    A copy is stale when no writer holds the store's lock: a live writer holds it from
+    before its copy exists until after the copy is gone, so its copy is never touched.
+    When a writer holds it, nothing is removed (that writer removes the leftovers itself).
+    """
+    target = Path(path)
+    if not _copies(target):
+        return []  # the usual case: no lock file is created beside a store that has none
+    with writer_lock(target, wait=False) as held:
+        return _remove_copies(target) if held else []
+
+
+def _remove_copies(target: Path) -> list[Path]:
+    """Delete every copy of ``target``; only for the holder of its writer lock."""
+    copies = _copies(target)
+    for copy in copies:
+        copy.unlink(missing_ok=True)
+    return copies
 
 
 @contextlib.contextmanager
@@ -235,9 +272,7 @@ def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyC
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     with writer_lock(target):
-        # Holding the lock, any leftover copy belongs to a writer that was killed.
-        for stale in target.parent.glob(f"{target.name}.tmp*"):
-            stale.unlink(missing_ok=True)
+        _remove_copies(target)  # holding the lock, any copy is a killed writer's
         tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
         if target.exists():
             shutil.copyfile(target, tmp)

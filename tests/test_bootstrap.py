@@ -12,7 +12,7 @@ import duckdb
 from lib.bootstrap import ensure_seeded, needs_seeding, schema_version
 from lib.config import DEFAULT_DB, SEED_DIR
 from lib.ingest import run_ingest
-from lib.store import SCHEMA_VERSION
+from lib.store import SCHEMA_VERSION, write_transaction
 from tests.conftest import query, table_state
 
 
@@ -97,3 +97,17 @@ def test_an_old_but_complete_store_is_not_rewritten(seeded_db: str, tmp_path: Pa
     shutil.copy(seeded_db, db)
     os.utime(db, (0, 0))
     assert not needs_seeding(str(db))
+
+
+def test_app_start_leaves_a_running_imports_copy_alone(db_path: str) -> None:
+    """A copy whose writer still holds the store's lock is work in progress, not litter."""
+    run_ingest(db_path, [str(SEED_DIR)])
+    with write_transaction(db_path) as con:
+        con.execute("DELETE FROM posts WHERE category IS NULL")
+        copy = Path(f"{db_path}.tmp{os.getpid()}")
+        assert copy.exists()
+        ensure_seeded(db_path)  # what the app runs at its start
+        assert copy.exists()
+    # The import went on to replace the store, and cleaned up after itself.
+    assert query(db_path, "SELECT count(*) FROM posts") == [(22,)]
+    assert list(Path(db_path).parent.glob("posts.duckdb.tmp*")) == []

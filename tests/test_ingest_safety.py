@@ -11,10 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+import pytest
+
+from bench.corpus import generate
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
+from lib.ingest.index import PARALLEL_FROM
 from lib.store import connect_read_only
 from tests.conftest import query, table_state
+from tests.helpers import cpu_ticks, open_app
 
 
 def _big_snapshots(folder: Path, files: int = 6, cards: int = 2500) -> Path:
@@ -159,3 +165,74 @@ def test_readers_keep_working_while_an_import_runs(db_path: str, tmp_path: Path)
         reader.close()
     # ... and a new one sees the new data.
     assert query(db_path, "SELECT count(*) FROM posts")[0][0] == 83
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every live process below ``pid`` (children, their children …) with its command line."""
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # a process that just ended
+        if fields[0] != "Z":
+            parents[int(entry.name)] = int(fields[1])
+            commands[int(entry.name)] = command
+    found: dict[int, str] = {}
+    below = [pid]
+    while below:
+        parent = below.pop()
+        for child, of in parents.items():
+            if of == parent and child not in found:
+                found[child] = commands[child]
+                below.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    return cpu_ticks(pid) is not None  # None once it is gone or a zombie, which holds nothing
+
+
+def test_a_killed_import_leaves_no_process_and_the_app_removes_its_copy(
+    db_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL while segmenting: its segmentation workers and multiprocessing's resource
+    tracker end within seconds, and the next app start deletes the copy of the store the
+    import was writing (hundreds of MB at scale), leaving the store as it was."""
+    run_ingest(db_path, [str(SEED_DIR)])
+    before = table_state(db_path)
+    corpus = tmp_path / "corpus.parquet"
+    pq.write_table(generate(3 * PARALLEL_FROM), corpus)  # enough to segment in workers
+    proc = _start_ingest(db_path, corpus)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # until a worker has spent a second segmenting, past its start-up
+            assert proc.poll() is None, "the import ended before it was segmenting"
+            assert time.monotonic() < deadline, _descendants(proc.pid)
+            family = _descendants(proc.pid)
+            workers = [pid for pid, command in family.items() if "spawn_main" in command]
+            if any((cpu_ticks(pid) or 0) > os.sysconf("SC_CLK_TCK") for pid in workers):
+                break
+            time.sleep(0.05)
+        family = _descendants(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert any("resource_tracker" in command for command in family.values()), family
+    deadline = time.monotonic() + 5
+    while any(map(_alive, family)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [family[pid] for pid in family if _alive(pid)] == []
+    copies = sorted(p.name for p in tmp_path.glob("posts.duckdb.tmp*"))
+    assert (
+        copies == [f"posts.duckdb.tmp{proc.pid}", f"posts.duckdb.tmp{proc.pid}.wal"][: len(copies)]
+    )
+    assert copies, "the killed import left no copy to clean up"
+
+    open_app(monkeypatch, db_path)  # the app's start
+    assert list(tmp_path.glob("posts.duckdb.tmp*")) == []
+    assert table_state(db_path) == before

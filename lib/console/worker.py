@@ -23,8 +23,6 @@ import math
 import os
 import resource
 import sys
-import threading
-import time
 from typing import Any, BinaryIO
 
 import duckdb
@@ -41,9 +39,9 @@ from lib.console.errors import (
 )
 from lib.console.sandbox import open_sandbox, store_tables
 from lib.locator import StoreError
+from lib.parent_watch import exit_with_parent
 
 NICENESS = 5  # below the server, so a busy worker slows queries, not pages
-WATCH_S = 0.25
 OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's prefix, whatever class carries it
 
 
@@ -132,13 +130,6 @@ def _limit_cpu(allowance_s: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _watch_parent(parent: int) -> None:
-    """Exit when the server is gone (this process was handed to another parent)."""
-    while os.getppid() == parent:
-        time.sleep(WATCH_S)
-    os._exit(1)
-
-
 def _private_stdout() -> BinaryIO:
     """A copy of stdout for replies; fds 1 and 2 then go to /dev/null."""
     replies = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -160,7 +151,7 @@ def serve(memory_bytes: int, parent: int) -> None:
     replies = _private_stdout()
     _limit_memory(memory_bytes)
     os.nice(NICENESS)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    exit_with_parent(parent)  # once the server is gone, no one will read a reply
     replies.write(wire.READY)
     for line in sys.stdin.buffer:
         request = json.loads(line)

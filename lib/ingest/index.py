@@ -35,6 +35,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from lib.parent_watch import exit_with_parent
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
 from lib.text import PLACEHOLDER
@@ -203,16 +204,25 @@ def _segment_all(
         if total < PARALLEL_FROM or workers < 2:
             chunks: Iterator[_Chunk] = map(_segment_chunk, _batches(con, ids))
         else:
-            # "spawn": forking a process that runs DuckDB's threads is not safe.
-            pool = stack.enter_context(
-                ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-            )
+            pool = stack.enter_context(_worker_pool(workers))
             chunks = _in_workers(pool, _batches(con, ids), workers)
         for chunk in chunks:
             done += postings.add(chunk)
             if progress:
                 progress(done, total)
     return postings
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes to segment in, which end with the import even when it is killed."""
+    # "spawn": forking a process that runs DuckDB's threads is not safe. Once the workers
+    # are gone, multiprocessing's resource tracker (whose pipe they hold) ends too.
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def _in_workers(
@@ -254,7 +264,7 @@ class Presegmented:
         self._postings = _Postings()
         self._failure: BaseException | None = None
         self._workers = _workers()
-        self._pool = ProcessPoolExecutor(self._workers, mp_context=get_context("spawn"))
+        self._pool = _worker_pool(self._workers)
         self._thread = threading.Thread(target=self._feed, args=(table,), daemon=True)
         self._thread.start()
 
