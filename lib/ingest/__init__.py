@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
-from lib.config import REPO_ROOT
 from lib.dates import ENV_VAR as DATES_ENV_VAR
 from lib.dates import published_years
 from lib.ingest.bulk import FastBatch, insert_fast
 from lib.ingest.detect import BULK_PARSERS, expand, parser_for
 from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
+from lib.ingest.naming import shown_name, stored_name
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
 
@@ -75,14 +74,6 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def display_name(source: str) -> str:
-    """Paths inside the project are stored relative to it, so a clone elsewhere reads the same."""
-    try:
-        return str(Path(source).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return source
-
-
 def run_ingest(
     db_path: str,
     sources: list[str],
@@ -109,24 +100,27 @@ def run_ingest(
     for unit in expand(sources, fmt, skipped):
         files += 1
         formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
-        name = unit.name if "://" in unit.name else display_name(unit.name)
+        name = unit.name  # as stored: without credentials or the server's paths
         digest = unit.digest
         bulk = BULK_PARSERS.get(unit.fmt) if fast_lane else None
-        if bulk is not None:
-            table, slow, rows = bulk(unit.data, name, options)
-            if table.num_rows:
-                fast.append(FastBatch(name, digest, table, files))
-            records += table.num_rows
-        else:
-            slow = parser_for(unit.fmt)(unit.data, name, options)
-            rows = list(range(1, len(slow) + 1))
+        try:
+            if bulk is not None:
+                table, slow, rows = bulk(unit.data, name, options)
+                if table.num_rows:
+                    fast.append(FastBatch(name, digest, table, files))
+                records += table.num_rows
+            else:
+                slow = parser_for(unit.fmt)(unit.data, name, options)
+                rows = list(range(1, len(slow) + 1))
+        except IngestError as exc:  # the user is told where the file is, not its stored name
+            raise IngestError(unit.shown, exc.detail, line=exc.line, row=exc.row) from exc
         places = ((files, row) for row in rows)
         parsed.extend((record, digest, place) for record, place in zip(slow, places, strict=True))
         records += len(slow)
         if progress:
             progress(name, files, records)
     if files == 0:
-        raise IngestError(", ".join(sources), "no readable files found")
+        raise IngestError(", ".join(map(shown_name, sources)), "no readable files found")
     stats = MergeStats()
     if progress:
         progress(f"merging {records:,} records into the store", files, records)
@@ -199,7 +193,7 @@ def _record_run(
             run_id,
             started,
             datetime.now().replace(microsecond=0),
-            [s if "://" in s else display_name(s) for s in sources],
+            [stored_name(s) for s in sources],
             sorted(formats),
             files,
             records,

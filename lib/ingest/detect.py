@@ -19,6 +19,7 @@ import pyarrow as pa
 from lib.ingest import tabular
 from lib.ingest.feeds import looks_like_feed, parse_feed
 from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
+from lib.ingest.naming import shown_name, stored_name
 from lib.ingest.reading import decode_text, is_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
@@ -45,11 +46,13 @@ EXTENSIONS = {
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One readable unit: its name for messages, its format, its bytes and their digest."""
+    """One readable unit: its name in the store, its format, its bytes and their digest, and
+    where it is, for messages (the path as typed or walked; a URL without credentials)."""
 
     name: str
     fmt: str
     data: bytes
+    shown: str
 
     @property
     def digest(self) -> str:
@@ -95,20 +98,23 @@ BULK_PARSERS: dict[str, BulkParser] = {
 
 
 def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
-    """Every file behind the given sources, in a stable order, with its format."""
+    """Every file behind the given sources, in a stable order, with its format, named as
+    the store will name it (:func:`lib.ingest.naming.stored_name`)."""
     for source in sources:
+        shown = shown_name(source)
         if is_url(source):
             data = read_bytes(source)
-            yield SourceFile(source, forced or sniff(data, source), data)
+            yield SourceFile(stored_name(source), forced or sniff(data, shown), data, shown)
             continue
         path = Path(source)
         if path.is_dir():
             yield from _walk(path, forced, skipped)
         elif path.exists():
             data = read_bytes(source)
-            yield SourceFile(source, forced or _by_extension(path) or sniff(data, source), data)
+            fmt = forced or _by_extension(path) or sniff(data, shown)
+            yield SourceFile(stored_name(source), fmt, data, shown)
         else:
-            raise IngestError(source, "no such file or folder")
+            raise IngestError(shown, "no such file or folder")
 
 
 def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
@@ -124,7 +130,7 @@ def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[Sour
         if fmt == "markdown" and not forced and not looks_like_markdown_post(_head(data)):
             skipped.append(str(path))  # a README.md beside the posts is not a post
             continue
-        yield SourceFile(str(path), fmt, data)
+        yield SourceFile(stored_name(str(path), named=str(folder)), fmt, data, str(path))
 
 
 def _head(data: bytes) -> str:

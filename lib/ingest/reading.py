@@ -6,11 +6,13 @@ GBK fails the same way: a message naming the file and the first bad line.
 
 from __future__ import annotations
 
+import http.client
 import urllib.request
 from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from lib.ingest.naming import scrub_message, shown_name, split_userinfo
 from lib.ingest.records import IngestError
 
 MAX_FETCH_BYTES = 200 * 1024 * 1024
@@ -22,16 +24,30 @@ def is_url(source: str) -> bool:
 
 
 def read_bytes(source: str, timeout: float = 30.0) -> bytes:
-    """The raw bytes of a local file or an http(s) URL."""
+    """The raw bytes of a local file or an http(s) URL.
+
+    A URL's ``user:password@`` is sent as HTTP Basic authentication; messages name the URL
+    without credentials (see :mod:`lib.ingest.naming`).
+    """
     if is_url(source):
-        request = urllib.request.Request(source, headers={"User-Agent": USER_AGENT})
+        url, login = split_userinfo(source)
+        opener = urllib.request.build_opener()
+        if login is not None:
+            # Preemptive, and only for this URL: urllib passes a header added by the
+            # handler to no redirect target, where a plain header would go to any host.
+            passwords = urllib.request.HTTPPasswordMgrWithPriorAuth()
+            passwords.add_password(None, url, *login, is_authenticated=True)
+            opener.add_handler(urllib.request.HTTPBasicAuthHandler(passwords))
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with opener.open(request, timeout=timeout) as response:
                 data = response.read(MAX_FETCH_BYTES + 1)
-        except OSError as exc:
-            raise IngestError(source, f"cannot fetch: {exc}") from exc
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # InvalidURL is one
+            # "from None": a traceback printed anywhere must not show the URL either.
+            reason = scrub_message(str(exc), source)
+            raise IngestError(shown_name(source), f"cannot fetch: {reason}") from None
         if len(data) > MAX_FETCH_BYTES:
-            raise IngestError(source, f"larger than {MAX_FETCH_BYTES} bytes")
+            raise IngestError(shown_name(source), f"larger than {MAX_FETCH_BYTES} bytes")
         return data
     try:
         return Path(source).read_bytes()
