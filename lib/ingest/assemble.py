@@ -51,28 +51,26 @@ def build_record(
     title: object = None,
     excerpt: object = None,
     body: object = None,
-    plain_body: str | None = None,
     categories: object = None,
     tags: object = None,
     published: date | OutOfRange | None = None,
     url: str | None = None,
     guid: object = None,
 ) -> PostRecord:
-    """A cleaned record; ``plain_body`` is the body as prose when ``body`` is Markdown.
+    """A cleaned record; ``body`` is already what a reader reads (no markup).
 
-    Missing titles and excerpts are derived from the prose, never from markup, so
-    a derived title does not start with ``##`` or a code fence. A date outside the years
-    the store keeps becomes no date, and is noted in ``date_out_of_range``.
+    Missing titles and excerpts are derived from it, so a derived title never starts
+    with ``##`` or a code fence. A date outside the years the store keeps becomes
+    no date, and is noted in ``date_out_of_range``.
     """
     day, dropped = kept_date(published)
     clean_body = clean_text(body)
-    prose = clean_text(plain_body) if plain_body is not None else clean_body
-    clean_excerpt = clean_line(excerpt) or (plain_excerpt(prose) if prose else None)
+    clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
     category, other_categories = split_categories(categories)
     clean_title = clean_line(title)
     derived = False
     if clean_title is None:
-        clean_title = derive_title(clean_excerpt or prose)
+        clean_title = derive_title(clean_excerpt or clean_body)
         derived = clean_title is not None
     return PostRecord(
         source=source,
