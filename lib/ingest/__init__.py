@@ -21,7 +21,7 @@ from lib.ingest.detect import BULK_PARSERS, expand, parser_for
 from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.naming import shown_name, stored_name
-from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.ingest.records import IngestError, NotPublished, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
 
 __all__ = ["IngestError", "ParseOptions", "RunSummary", "run_ingest"]
@@ -44,6 +44,8 @@ class RunSummary:
     # (where, the date) for each stored record whose date lay outside the years the
     # store keeps, and was stored as no date; the date as written if Python has no such day.
     dates_out_of_range: list[tuple[str, str]] = field(default_factory=list)
+    # (file, why) for each post its site never builds (a draft), left out of the store.
+    unpublished: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.formats.items()))
@@ -71,6 +73,11 @@ class RunSummary:
         if len(self.conflicts) > 20:
             lines.append(f"  … {len(self.conflicts) - 20} more conflicts in table `conflicts`")
         lines += [f"  skipped (not a post file): {path}" for path in self.skipped[:20]]
+        lines += [
+            f"  not published ({why}), skipped: {where}" for where, why in self.unpublished[:20]
+        ]
+        if len(self.unpublished) > 20:
+            lines.append(f"  … {len(self.unpublished) - 20} more posts not published, skipped")
         return "\n".join(lines)
 
 
@@ -97,7 +104,8 @@ def run_ingest(
     formats: dict[str, int] = {}
     files = 0
     records = 0
-    for unit in expand(sources, fmt, skipped):
+    unpublished: list[tuple[str, str]] = []
+    for unit in expand(sources, fmt, skipped, options):
         files += 1
         formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
         name = unit.name  # as stored: without credentials or the server's paths
@@ -105,13 +113,16 @@ def run_ingest(
         bulk = BULK_PARSERS.get(unit.fmt) if fast_lane else None
         try:
             if bulk is not None:
-                table, slow, rows = bulk(unit.data, name, options)
+                table, slow, rows = bulk(unit.data, name, unit.options)
                 if table.num_rows:
                     fast.append(FastBatch(name, digest, table, files))
                 records += table.num_rows
             else:
-                slow = parser_for(unit.fmt)(unit.data, name, options)
+                slow = parser_for(unit.fmt)(unit.data, name, unit.options)
                 rows = list(range(1, len(slow) + 1))
+        except NotPublished as exc:
+            unpublished.append((unit.shown, exc.reason))
+            continue
         except IngestError as exc:  # the user is told where the file is, not its stored name
             raise IngestError(unit.shown, exc.detail, line=exc.line, row=exc.row) from exc
         places = ((files, row) for row in rows)
@@ -178,6 +189,7 @@ def run_ingest(
         skipped=skipped,
         formats=formats,
         dates_out_of_range=out_of_range,
+        unpublished=unpublished,
     )
 
 

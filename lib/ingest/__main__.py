@@ -15,6 +15,7 @@ from lib.config import resolve_db
 from lib.ingest import IngestError, ParseOptions, run_ingest
 from lib.ingest.detect import FORMATS
 from lib.ingest.merge import POST_FIELDS
+from lib.ingest.sites import GENERATORS
 from lib.locator import StoreReadOnly, locate, refuse_writes
 
 
@@ -46,7 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=COLUMN",
         help="read FIELD from COLUMN in CSV/JSON/Parquet exports (repeatable), e.g. title=headline",
     )
-    parser.add_argument("--base-url", help="site address for relative links and Markdown slugs")
+    parser.add_argument(
+        "--base-url",
+        help="site address for relative links and Markdown slugs; for Markdown posts of a site,"
+        " instead of the address in its config",
+    )
+    parser.add_argument(
+        "--generator",
+        choices=GENERATORS,
+        help="read Markdown posts as this generator does (categories, tags, dates, drafts,"
+        " URLs); needed only for posts with no site config (_config.yml, hugo.toml …) above them",
+    )
+    parser.add_argument(
+        "--permalink",
+        metavar="PATTERN",
+        help="make Markdown posts' URLs from --base-url and this pattern, e.g."
+        " /:year/:month/:day/:title/ (instead of a site config's permalink)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -55,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     options = ParseOptions(
-        encoding=args.encoding, columns=_parse_map(args.map, parser), base_url=args.base_url
+        encoding=args.encoding,
+        columns=_parse_map(args.map, parser),
+        base_url=args.base_url,
+        generator=args.generator,
+        permalink=args.permalink,
     )
     db = resolve_db(args.db)
     try:  # a Parquet dataset or MotherDuck: say what to do instead, before reading anything

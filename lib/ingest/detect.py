@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 
@@ -22,6 +23,7 @@ from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
 from lib.ingest.naming import shown_name, stored_name
 from lib.ingest.reading import decode_text, is_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.ingest.sites import PostPlace, Site, SiteFinder
 from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
 
 Parser = Callable[[bytes, str, ParseOptions], list[PostRecord]]
@@ -53,6 +55,8 @@ class SourceFile:
     fmt: str
     data: bytes
     shown: str
+    # The run's options, with the post's place in its site for a Markdown post.
+    options: ParseOptions = field(default_factory=ParseOptions)
 
     @property
     def digest(self) -> str:
@@ -97,40 +101,69 @@ BULK_PARSERS: dict[str, BulkParser] = {
 }
 
 
-def expand(sources: list[str], forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
+def expand(
+    sources: list[str],
+    forced: str | None,
+    skipped: list[str],
+    options: ParseOptions | None = None,
+) -> Iterator[SourceFile]:
     """Every file behind the given sources, in a stable order, with its format, named as
-    the store will name it (:func:`lib.ingest.naming.stored_name`)."""
+    the store will name it (:func:`lib.ingest.naming.stored_name`), and the options to
+    parse it with: a Markdown post's carry its place in its site (:mod:`lib.ingest.sites`)."""
+    options = options or ParseOptions()
+    sites = SiteFinder(options)
     for source in sources:
         shown = shown_name(source)
         if is_url(source):
             data = read_bytes(source)
-            yield SourceFile(stored_name(source), forced or sniff(data, shown), data, shown)
+            fmt = forced or sniff(data, shown)
+            file_options = _with_place(options, fmt, _url_place(options, source))
+            yield SourceFile(stored_name(source), fmt, data, shown, file_options)
             continue
         path = Path(source)
         if path.is_dir():
-            yield from _walk(path, forced, skipped)
+            yield from _walk(path, forced, skipped, sites)
         elif path.exists():
             data = read_bytes(source)
             fmt = forced or _by_extension(path) or sniff(data, shown)
-            yield SourceFile(stored_name(source), fmt, data, shown)
+            place = sites.place_of(path) if fmt == "markdown" else None
+            file_options = _with_place(options, fmt, place)
+            yield SourceFile(stored_name(source), fmt, data, shown, file_options)
         else:
             raise IngestError(shown, "no such file or folder")
 
 
-def _walk(folder: Path, forced: str | None, skipped: list[str]) -> Iterator[SourceFile]:
+def _walk(
+    folder: Path, forced: str | None, skipped: list[str], sites: SiteFinder
+) -> Iterator[SourceFile]:
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if any(part.startswith((".", "_drafts")) for part in relative.parts) or not path.is_file():
             continue
         fmt = forced or _by_extension(path)
-        if fmt is None:
-            skipped.append(str(path))
+        if fmt is None or sites.is_build_output(path):
+            skipped.append(str(path))  # a site's rendered pages and themes are not its posts
             continue
         data = read_bytes(str(path))
         if fmt == "markdown" and not forced and not looks_like_markdown_post(_head(data)):
             skipped.append(str(path))  # a README.md beside the posts is not a post
             continue
-        yield SourceFile(stored_name(str(path), named=str(folder)), fmt, data, str(path))
+        place = sites.place_of(path, walked=folder) if fmt == "markdown" else None
+        file_options = _with_place(sites.options, fmt, place)
+        stored = stored_name(str(path), named=str(folder))
+        yield SourceFile(stored, fmt, data, str(path), file_options)
+
+
+def _with_place(options: ParseOptions, fmt: str, place: PostPlace | None) -> ParseOptions:
+    return replace(options, place=place) if fmt == "markdown" and place is not None else options
+
+
+def _url_place(options: ParseOptions, url: str) -> PostPlace | None:
+    """A post fetched by URL has no site folder: only ``--generator``/``--permalink`` apply."""
+    if options.generator is None and options.permalink is None:
+        return None
+    site = SiteFinder(options).with_options(Site(generator=options.generator))
+    return PostPlace(site, PurePosixPath(PurePosixPath(urlsplit(url).path).name or "post.md"))
 
 
 def _head(data: bytes) -> str:

@@ -14,24 +14,31 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import yaml
+from dateutil import parser as date_parser
 
 from lib.ingest.assemble import build_record, resolve_url
-from lib.ingest.fields import clean_line, parse_date
+from lib.ingest.fields import clean_line, parse_date, split_tags
+from lib.ingest.generators import read_terms, site_time, unpublished
+from lib.ingest.permalinks import FILE_NAME_DATE, PostFacts, jekyll_id, post_url
 from lib.ingest.readable import markdown_text
 from lib.ingest.reading import decode_text
-from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.ingest.records import IngestError, NotPublished, ParseOptions, PostRecord
+
+if TYPE_CHECKING:
+    from lib.dates import OutOfRange
+    from lib.ingest.sites import PostPlace
 
 _FENCES = {"---": "YAML", "+++": "TOML"}
 _MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*\n?", re.IGNORECASE | re.MULTILINE)
-_JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line \d+, column \d+|end of document)\)$")
+_HAS_TIME = re.compile(r"\d:\d\d")
 
 DATE_KEYS = ("date", "published", "pubdate", "publishdate")
 URL_KEYS = ("permalink", "url", "link")
@@ -65,13 +72,32 @@ def looks_like_markdown_post(text: str) -> bool:
 
 
 def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
-    """The one post in a Markdown file, as a one-element list like every parser returns."""
+    """The one post in a Markdown file, as a one-element list like every parser returns.
+
+    A post of a known site (``options.place``) is read as its generator means it
+    (:func:`_site_post`); a post its generator never builds raises :class:`NotPublished`.
+    """
     # One newline convention, so the <!-- more --> split and line counts agree on CRLF files.
     text = decode_text(data, source, options.encoding).replace("\r\n", "\n").replace("\r", "\n")
     front = _split_front_matter(text, source)
+    place = options.place
+    if place is not None and place.site.generator is not None:
+        return [_site_post(front, source, place)]
     meta = front.meta
     body, more_excerpt = _split_more(front.body)
     summary = _first_text(meta, EXCERPT_KEYS, front, source)
+    published = _published(meta, front, source)
+    if place is None:
+        url = _url(meta, options.base_url)
+    else:  # --permalink without a generator: today's front matter, the pattern's URL
+        categories = split_tags(_first(meta, ("categories", "category")))
+        facts = PostFacts(
+            title=_text_value(meta, "title", front, source),
+            slug=clean_line(meta.get("slug")),
+            moment=published if isinstance(published, date) else None,
+            category_paths=tuple((name,) for name in categories),
+        )
+        url = resolve_url(post_url(place, facts, clean_line(_first(meta, URL_KEYS))), None)
     return [
         build_record(
             source=source,
@@ -81,11 +107,52 @@ def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[Post
             body=markdown_text(body),
             categories=_first(meta, ("categories", "category")),
             tags=_first(meta, ("tags", "keywords")),
-            published=_published(meta, front, source),
-            url=_url(meta, options.base_url),
+            published=published,
+            url=url,
             guid=_first(meta, ("guid", "id", "uuid")),
         )
     ]
+
+
+def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord:
+    """A post as Jekyll, Hexo or Hugo reads it: their categories, tags, dates and URLs.
+
+    The excerpt is the opening of what a reader reads (the text before ``<!-- more -->``,
+    else the body's start), as the feeds' full text and the listing snapshots give it, so
+    that sightings of one post agree; a front matter summary stands in only for an empty
+    body.
+    """
+    meta = front.meta
+    reason = unpublished(meta, place.site.generator)
+    if reason is not None:
+        raise NotPublished(source, reason)
+    body, more_excerpt = _split_more(front.body)
+    body_text = markdown_text(body)
+    terms = read_terms(meta, place)
+    moment = _moment(meta, front, source)
+    local = site_time(moment, place.site) if isinstance(moment, date) else None
+    title = _text_value(meta, "title", front, source)
+    facts = PostFacts(
+        title=title,
+        slug=clean_line(meta.get("slug")),
+        moment=local,
+        category_paths=terms.category_paths,
+        meta=meta,
+    )
+    summary = None if body_text else _first_text(meta, EXCERPT_KEYS, front, source)
+    written = clean_line(_first(meta, URL_KEYS))
+    return build_record(
+        source=source,
+        locator=f"{source}:{front.first_line - 1}",
+        title=title,
+        excerpt=more_excerpt or (markdown_text(summary) if summary else None),
+        body=body_text,
+        categories=[terms.category] if terms.category else None,
+        tags=terms.stored_tags(),
+        published=local.date() if isinstance(local, datetime) else (local or moment),
+        url=resolve_url(post_url(place, facts, written), None),
+        guid=_first(meta, ("guid", "id", "uuid")) or jekyll_id(place, facts, written),
+    )
 
 
 def _split_front_matter(text: str, source: str) -> _FrontMatter:
@@ -116,9 +183,9 @@ def _split_front_matter(text: str, source: str) -> _FrontMatter:
 
 def _load_block(block: str, kind: str, first_line: int, source: str) -> Mapping[Any, Any]:
     if kind == "YAML":
-        meta = _load_yaml(block, first_line, source)
+        meta = load_yaml(block, first_line, source)
     else:
-        meta = _load_toml(block, first_line, source)
+        meta = load_toml(block, first_line, source)
     if meta is None:
         return {}
     if not isinstance(meta, Mapping):
@@ -170,7 +237,8 @@ _FrontMatterLoader.add_constructor(
 )
 
 
-def _load_yaml(block: str, first_line: int, source: str) -> object:
+def load_yaml(block: str, first_line: int, source: str, what: str = "front matter") -> object:
+    """YAML text as Python values, with errors naming ``what`` and the file's line."""
     loader = _FrontMatterLoader(block)
     try:
         root = loader.get_single_node()
@@ -179,7 +247,7 @@ def _load_yaml(block: str, first_line: int, source: str) -> object:
         if _expanded_nodes(root) > MAX_YAML_NODES:
             raise IngestError(
                 source,
-                f"front matter expands to more than {MAX_YAML_NODES:,} values through YAML"
+                f"{what} expands to more than {MAX_YAML_NODES:,} values through YAML"
                 " aliases (&anchor / *alias): write the values out",
                 line=first_line,
             )
@@ -187,25 +255,24 @@ def _load_yaml(block: str, first_line: int, source: str) -> object:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = first_line + mark.line if mark is not None else first_line
-        message = f"front matter is not valid YAML: {exc.problem}"
+        message = f"{what} is not valid YAML: {exc.problem}"
         if exc.context and exc.context_mark is not None:
             message += f" ({exc.context} started on line {first_line + exc.context_mark.line})"
         raise IngestError(source, message, line=line) from exc
     except yaml.YAMLError as exc:
-        raise IngestError(
-            source, f"front matter is not valid YAML: {exc}", line=first_line
-        ) from exc
+        raise IngestError(source, f"{what} is not valid YAML: {exc}", line=first_line) from exc
     except RecursionError as exc:
-        raise IngestError(source, "front matter nested too deeply", line=first_line) from exc
+        raise IngestError(source, f"{what} nested too deeply", line=first_line) from exc
     finally:
         loader.dispose()
 
 
-def _load_toml(block: str, first_line: int, source: str) -> object:
+def load_toml(block: str, first_line: int, source: str, what: str = "front matter") -> object:
+    """TOML text as Python values, with errors naming ``what`` and the file's line."""
     try:
         return tomllib.loads(block)
     except RecursionError as exc:
-        raise IngestError(source, "front matter nested too deeply", line=first_line) from exc
+        raise IngestError(source, f"{what} nested too deeply", line=first_line) from exc
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11's tomllib only reports the position inside the message.
         message = str(exc)
@@ -213,7 +280,7 @@ def _load_toml(block: str, first_line: int, source: str) -> object:
         # Without a line, the error is "at end of document": point at the closing +++.
         line = first_line + (int(found.group(1)) - 1 if found else block.count("\n"))
         reason = _TOML_POSITION.sub("", message)
-        raise IngestError(source, f"front matter is not valid TOML: {reason}", line=line) from exc
+        raise IngestError(source, f"{what} is not valid TOML: {reason}", line=line) from exc
 
 
 def _split_more(body: str) -> tuple[str, str | None]:
@@ -257,11 +324,12 @@ def _text_value(meta: Mapping[str, Any], key: str, front: _FrontMatter, source: 
     return clean_line(value)
 
 
-def _published(meta: Mapping[str, Any], front: _FrontMatter, source: str) -> date | None:
+def _published(
+    meta: Mapping[str, Any], front: _FrontMatter, source: str
+) -> date | OutOfRange | None:
     for key in DATE_KEYS:
         value = meta.get(key)
-        # Hexo and Jekyll use ``published: false`` to mean "draft", not a date.
-        if value in (None, "") or isinstance(value, bool):
+        if not _is_date_value(value):
             continue
         try:
             return parse_date(value)
@@ -272,10 +340,31 @@ def _published(meta: Mapping[str, Any], front: _FrontMatter, source: str) -> dat
     return _date_from_file_name(source)
 
 
+def _moment(meta: Mapping[str, Any], front: _FrontMatter, source: str) -> date | OutOfRange | None:
+    """The post's date with its time and offset when written (a ``datetime``), for the
+    site's time zone and permalink to use; :func:`_published` decides what is a date."""
+    day = _published(meta, front, source)
+    written = next((meta[key] for key in DATE_KEYS if _is_date_value(meta.get(key))), None)
+    if isinstance(written, datetime):
+        return written
+    if not isinstance(day, date) or not isinstance(written, str):
+        return day
+    try:  # "2023-06-12 21:40:00 +0800" is text to PyYAML: dateutil keeps its time and offset
+        moment = date_parser.parse(written)
+    except (ValueError, OverflowError):
+        return day
+    return moment if moment.date() == day and _HAS_TIME.search(written) else day
+
+
+def _is_date_value(value: object) -> bool:
+    # Hexo and Jekyll use ``published: false`` to mean "draft", not a date.
+    return value not in (None, "") and not isinstance(value, bool)
+
+
 def _date_from_file_name(source: str) -> date | None:
     """Jekyll puts the date in the file name (``2024-03-05-my-post.md``) instead."""
     name = PurePosixPath(urlsplit(source).path if "://" in source else source.replace("\\", "/"))
-    found = _JEKYLL_NAME.match(name.name)
+    found = FILE_NAME_DATE.match(name.name)
     if found is None:
         return None
     year, month, day = (int(part) for part in found.groups())

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lib.ingest.sites import PostPlace
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,30 @@ class IngestError(Exception):
         super().__init__(f"{where}: {message}")
 
 
+class NotPublished(Exception):
+    """A post its site never builds (``published: false``, ``draft: true``): not a post a
+    reader can see, so the run leaves it out and names it in its summary."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
+
+
 @dataclass(frozen=True)
 class ParseOptions:
     """What the user may force on a parser from the command line.
 
     ``columns`` maps a posts field (``title``, ``published``, …) to the name the
     export uses for it, for CSV/JSON/Parquet files whose headers differ.
+    ``generator`` (``jekyll``, ``hexo``, ``hugo``) and ``permalink`` say how to read a
+    folder of Markdown posts without a site config; ``place`` is set per post by
+    :mod:`lib.ingest.detect`, never by the user.
     """
 
     encoding: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     base_url: str | None = None
+    generator: str | None = None
+    permalink: str | None = None
+    place: PostPlace | None = None

@@ -1,0 +1,147 @@
+"""What Jekyll, Hexo and Hugo mean by the same front matter: categories, tags, drafts, dates.
+
+The store keeps one category per post and a list of tags. A generator's categories
+are paths (Jekyll's list and Hexo's plain list are one hierarchy, ``深度学习 > 自然语言处理``;
+Hexo's list items that are lists, and Hugo's terms, are paths of their own), so the
+post's category is the leaf of its first path, as a reader would name it, and the other
+category names follow the tags, as they did before sites were read (``split_categories``
+kept them as tags rather than dropping them). Hugo's own taxonomies (``series``) follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from lib.ingest.fields import clean_line
+
+if TYPE_CHECKING:  # sites reads configs with markdown's loaders, which read posts with this
+    from lib.ingest.sites import PostPlace, Site
+
+CategoryPath = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A post's categories as paths, its tags, and its other taxonomies' terms."""
+
+    category_paths: tuple[CategoryPath, ...] = ()
+    tags: tuple[str, ...] = ()
+    other_terms: tuple[str, ...] = ()
+
+    @property
+    def category(self) -> str | None:
+        """The leaf of the first path: ``深度学习 > 自然语言处理`` is about 自然语言处理."""
+        return self.category_paths[0][-1] if self.category_paths else None
+
+    @property
+    def category_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for path in self.category_paths for name in path))
+
+    def stored_tags(self) -> list[str]:
+        """The tags, then the other category names, then other taxonomies' terms."""
+        others = [name for name in self.category_names if name != self.category]
+        return [*self.tags, *others, *self.other_terms]
+
+
+def read_terms(meta: Mapping[str, Any], place: PostPlace) -> Terms:
+    """The front matter's categories and tags as the post's generator reads them."""
+    generator = place.site.generator
+    if generator == "jekyll":
+        return _jekyll_terms(meta, place.path)
+    if generator == "hexo":
+        return Terms(_hexo_paths(meta.get("categories")), _names(meta.get("tags")))
+    return _hugo_terms(meta, place.site)
+
+
+def unpublished(meta: Mapping[str, Any], generator: str | None) -> str | None:
+    """Why the generator never builds this post (the front matter that says so), or ``None``."""
+    if generator in ("jekyll", "hexo") and meta.get("published") is False:
+        return "published: false"
+    if generator == "hugo" and str(meta.get("draft")).lower() == "true":
+        return "draft: true"
+    return None
+
+
+def site_time(moment: datetime | date, site: Site) -> datetime | date:
+    """The post's date and time as its site shows them.
+
+    Jekyll and Hexo show every time in the site's ``timezone`` (``22:10 -0800`` on
+    31 January is 1 February in Shanghai); Hugo keeps the offset the author wrote.
+    A time without an offset is already the site's.
+    """
+    if (
+        site.generator in ("jekyll", "hexo")
+        and site.timezone is not None
+        and isinstance(moment, datetime)
+        and moment.tzinfo is not None
+    ):
+        try:
+            return moment.astimezone(site.timezone)
+        except (OverflowError, ValueError):  # year 1 or 9999 has no room to move
+            return moment
+    return moment
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """A YAML scalar as one name, a list (nested lists flattened) as its names, in order."""
+    if value is None:
+        return ()
+    items: Iterable[object] = value if isinstance(value, list | tuple) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, list | tuple):
+            names.extend(_names(item))
+        elif (name := clean_line(item)) is not None:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _jekyll_plural(meta: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """Jekyll's plural keys: a string is a list split on whitespace (``tags: gan long-read``)."""
+    value = meta.get(key)
+    if isinstance(value, str):
+        return _names(value.split())
+    return _names(value)
+
+
+def _jekyll_terms(meta: Mapping[str, Any], path: PurePosixPath) -> Terms:
+    # Folders above _posts are categories too (``ai/_posts/x.md`` is in "ai"); the
+    # singular key comes last and is one name however many words it has.
+    parts = path.parts
+    folders = parts[: parts.index("_posts")] if "_posts" in parts else ()
+    names = (*_jekyll_plural(meta, "categories"), *folders, *_names(meta.get("category")))
+    tags = (*_jekyll_plural(meta, "tags"), *_names(meta.get("tag")))
+    names_path = tuple(dict.fromkeys(names))
+    return Terms((names_path,) if names_path else (), tuple(dict.fromkeys(tags)))
+
+
+def _hexo_paths(value: object) -> tuple[CategoryPath, ...]:
+    """Hexo's ``categories``: a plain list is one hierarchy; once an item is a list, each
+    item is a path of its own (``[[自然语言处理, 意图识别], 工程实践]`` is two)."""
+    if value is None or value == "":
+        return ()
+    if not isinstance(value, list):
+        return tuple(path for path in [_names(value)] if path)
+    if any(isinstance(item, list) for item in value):
+        return tuple(path for item in value if (path := _names(item)))
+    return tuple(path for path in [_names(value)] if path)
+
+
+def _hugo_terms(meta: Mapping[str, Any], site: Site) -> Terms:
+    """Hugo's taxonomies are flat: each category term is a path of one name."""
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    others: list[str] = []
+    for plural in site.taxonomies:
+        names = _names(meta.get(plural))
+        if plural == "categories":
+            categories = names
+        elif plural == "tags":
+            tags = names
+        else:
+            others.extend(names)
+    return Terms(tuple((name,) for name in categories), tags, tuple(dict.fromkeys(others)))

@@ -1,0 +1,254 @@
+"""Which static site a Markdown post belongs to, and what that site's config says.
+
+Jekyll, Hexo and Hugo read the same front matter differently (a space-separated
+``categories:`` is two categories for Jekyll and one for the others) and place a post
+at a URL of their own making. So a post is read as its generator means it once the
+generator is known: from the site's config, found by walking up from the post
+(Jekyll ``_config.yml`` + ``_posts/``, Hexo ``_config.yml`` + ``source/_posts/``, Hugo
+``hugo.toml``/``config.toml``/… + ``content/``), or from ``--generator`` for a bare
+folder. A post in none of these is read as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lib.ingest.markdown import load_toml, load_yaml
+from lib.ingest.records import IngestError, ParseOptions
+
+GENERATORS = ("jekyll", "hexo", "hugo")
+HUGO_CONFIGS = tuple(
+    f"{stem}.{ext}" for stem in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json")
+)
+# What each generator builds into or installs beside the posts: walking a site's folder
+# must not read its rendered pages, copied feeds or a theme's example posts as posts.
+NOT_SOURCE = {
+    "jekyll": ("_site", ".jekyll-cache", "vendor", "node_modules"),
+    "hexo": ("public", "node_modules", "themes", "scaffolds"),
+    "hugo": ("public", "resources", "themes", "archetypes", "node_modules"),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    """What a post's URL and dates depend on (``generator`` is ``None`` for ``--permalink``
+    alone).
+
+    ``base`` is the site's address without a trailing slash (Jekyll ``url`` + ``baseurl``,
+    Hexo ``url``, Hugo ``baseURL``). ``permalink`` is the site's pattern (Jekyll, Hexo),
+    ``section_permalinks`` Hugo's per section; ``taxonomies`` are Hugo's plural names.
+    """
+
+    generator: str | None
+    base: str | None = None
+    permalink: str | None = None
+    section_permalinks: Mapping[str, str] = field(default_factory=dict)
+    timezone: ZoneInfo | None = None
+    taxonomies: tuple[str, ...] = ("tags", "categories")
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostPlace:
+    """A post in its site: ``path`` is relative to the site's post folder.
+
+    That folder is where the generator's own names start: the Jekyll site root (so
+    ``ai/_posts/x.md`` keeps its category folder), Hexo's ``source/_posts`` (its
+    ``:title`` keeps sub-folders) and Hugo's ``content`` (its first folder is the section).
+    """
+
+    site: Site
+    path: PurePosixPath
+
+
+def site_base(address: object) -> str | None:
+    """An http(s) site address without its trailing slash, or ``None``."""
+    text = str(address or "").strip()
+    if not text.lower().startswith(("http://", "https://")):
+        return None
+    return text.rstrip("/")
+
+
+def _join_base(url: object, prefix: object) -> str | None:
+    """``url`` with a sub-path (Jekyll ``baseurl``; Hexo ``root`` when ``url`` lacks it)."""
+    base = site_base(url)
+    sub = str(prefix or "").strip().strip("/")
+    if base is None or not sub or base.endswith(f"/{sub}"):
+        return base
+    return f"{base}/{sub}"
+
+
+class SiteFinder:
+    """Finds the site of each post of a run, reading every config once."""
+
+    def __init__(self, options: ParseOptions):
+        self.options = options
+        self._sites: dict[Path, Site | None] = {}
+
+    def place_of(self, post: Path, walked: Path | None = None) -> PostPlace | None:
+        """The post's place in the site that holds it, or under the command line's options.
+
+        ``walked`` is the folder the user named, whose layout stands for the site's
+        when no config is found.
+        """
+        post = post.resolve()
+        for folder in post.parents:
+            found = self._site_at(folder, post)
+            if found is not None:
+                return found
+        if self.options.generator is None and self.options.permalink is None:
+            return None
+        site = self.with_options(Site(generator=self.options.generator))
+        start = walked.resolve() if walked is not None and walked.is_dir() else post.parent
+        return PostPlace(site, PurePosixPath(post.relative_to(start).as_posix()))
+
+    def is_build_output(self, path: Path) -> bool:
+        """True for a file the site's generator wrote or installed, not its author."""
+        path = path.resolve()
+        for folder in path.parents:
+            site = self._config_site(folder)
+            if site is not None:
+                inside = path.relative_to(folder).parts
+                return bool(inside) and inside[0] in NOT_SOURCE[site.generator or ""]
+        return False
+
+    def _site_at(self, folder: Path, post: Path) -> PostPlace | None:
+        site = self._config_site(folder)
+        if site is None:
+            return None
+        inside = post.relative_to(folder)
+        if site.generator == "jekyll" and "_posts" in inside.parts[:-1]:
+            return PostPlace(site, PurePosixPath(inside.as_posix()))
+        prefix = {"hexo": ("source", "_posts"), "hugo": ("content",)}.get(site.generator or "")
+        if prefix and inside.parts[: len(prefix)] == prefix:
+            return PostPlace(site, PurePosixPath(*inside.parts[len(prefix) :]))
+        return None
+
+    def _config_site(self, folder: Path) -> Site | None:
+        if folder not in self._sites:
+            site = _read_site(folder, self.options.generator)
+            self._sites[folder] = self.with_options(site) if site is not None else None
+        return self._sites[folder]
+
+    def with_options(self, site: Site) -> Site:
+        """The command line's ``--base-url`` and ``--permalink`` win over the config's."""
+        if self.options.base_url:
+            site = replace(site, base=site_base(self.options.base_url))
+        if self.options.permalink:
+            site = replace(site, permalink=self.options.permalink, section_permalinks={})
+        return site
+
+
+def _read_site(folder: Path, generator: str | None) -> Site | None:
+    """The site whose config is in ``folder``, if its layout is a generator's."""
+    wanted = GENERATORS if generator is None else (generator,)
+    jekyll_or_hexo = folder / "_config.yml"
+    if not jekyll_or_hexo.is_file():
+        jekyll_or_hexo = folder / "_config.yaml"
+    if "hexo" in wanted and jekyll_or_hexo.is_file() and (folder / "source" / "_posts").is_dir():
+        return _hexo_site(jekyll_or_hexo)
+    if "jekyll" in wanted and jekyll_or_hexo.is_file() and (folder / "_posts").is_dir():
+        return _jekyll_site(jekyll_or_hexo)
+    if "hugo" in wanted and (folder / "content").is_dir():
+        for name in HUGO_CONFIGS:
+            if (folder / name).is_file():
+                return _hugo_site(folder / name)
+    return None
+
+
+def _read_config(path: Path) -> Mapping[str, Any]:
+    """A YAML, TOML or JSON config as a mapping; a broken one stops the run, naming it."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(source, f"cannot read the site config: {exc}") from None
+    if path.suffix == ".toml":
+        loaded = load_toml(text, 1, source, what="the site config")
+    elif path.suffix == ".json":
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IngestError(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+    else:
+        loaded = load_yaml(text, 1, source, what="the site config")
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, Mapping):
+        raise IngestError(source, "the site config must be 'key: value' pairs", line=1)
+    return loaded
+
+
+def _timezone(name: object, config: Path) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise IngestError(str(config), f"unknown time zone {name!r}") from None
+
+
+def _jekyll_site(path: Path) -> Site:
+    config = _read_config(path)
+    return Site(
+        generator="jekyll",
+        base=_join_base(config.get("url"), config.get("baseurl")),
+        permalink=str(config.get("permalink") or "date"),
+        timezone=_timezone(config.get("timezone"), path),
+    )
+
+
+def _hexo_site(path: Path) -> Site:
+    config = _read_config(path)
+    # Hexo's docs put a sub-folder in both ``url`` and ``root``; older configs only in root.
+    return Site(
+        generator="hexo",
+        base=_join_base(config.get("url"), config.get("root")),
+        permalink=str(config.get("permalink") or ":year/:month/:day/:title/"),
+        timezone=_timezone(config.get("timezone"), path),
+        settings={
+            key: config.get(key)
+            for key in (
+                "new_post_name",
+                "default_category",
+                "filename_case",
+                "category_map",
+                "permalink_defaults",
+            )
+        },
+    )
+
+
+def _hugo_site(path: Path) -> Site:
+    # Hugo reads its config's keys whatever their case.
+    settings = {str(key).lower(): value for key, value in _read_config(path).items()}
+    permalinks = settings.get("permalinks")
+    permalinks = permalinks if isinstance(permalinks, Mapping) else {}
+    # Hugo 0.119+ nests them by kind: [permalinks.page] post = "…".
+    if isinstance(permalinks.get("page"), Mapping):
+        permalinks = permalinks["page"]
+    taxonomies = settings.get("taxonomies")
+    if isinstance(taxonomies, Mapping):  # singular = plural; the plural is the front matter key
+        plural = tuple(str(name).lower() for name in taxonomies.values())
+    else:
+        plural = ("tags", "categories")
+    return Site(
+        generator="hugo",
+        base=site_base(settings.get("baseurl")),
+        section_permalinks={
+            str(section): str(pattern)
+            for section, pattern in permalinks.items()
+            if isinstance(pattern, str)
+        },
+        timezone=_timezone(settings.get("timezone"), path),
+        taxonomies=plural,
+        settings={
+            "lower_paths": not settings.get("disablepathtolower", False),
+            "ugly_urls": bool(settings.get("uglyurls", False)),
+        },
+    )

@@ -1,0 +1,246 @@
+"""Real Jekyll, Hexo and Hugo sites (``tests/fixtures/blogs``), imported by the real ingest.
+
+``EXPECTED.json`` says what a reader of each site sees; these tests check that the store
+holds it. The store keeps one category and one tag list per post, so a post's
+``categories`` reach it as: ``category`` (the leaf of the first category path), and
+tags = its tags, then its other category names, then the terms of its other taxonomies
+(Hugo's ``series``), de-duplicated. Posts a site never builds (``published: false``,
+``draft = true``) are not stored, and the import says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from lib.config import REPO_ROOT
+from lib.ingest import IngestError, ParseOptions, RunSummary, run_ingest
+from tests.helpers import query
+
+BLOGS = Path(__file__).parent / "fixtures" / "blogs"
+EXPECTED = json.loads((BLOGS / "EXPECTED.json").read_text(encoding="utf-8"))
+SITES = EXPECTED["sites"]
+# Where each site keeps its posts: importing that folder is importing "the source alone".
+POST_FOLDERS = {
+    "jekyll": "jekyll/_posts",
+    "hexo": "hexo/source/_posts",
+    "hugo": "hugo/content",
+    "mixed-encoding": "mixed-encoding",
+}
+# mixed-encoding has no site config; its README calls the posts Hexo-style, so it is
+# imported as ``--generator hexo`` would import it (no base URL: no URLs).
+OPTIONS = {"mixed-encoding": ParseOptions(generator="hexo")}
+
+GBK = pytest.mark.xfail(
+    strict=True,
+    raises=IngestError,
+    reason="crf-ner-gbk.md is GBK: the run stops at it until per-file encodings are read"
+    " (another engineer's work in lib/ingest/reading.py)",
+)
+SHARED_PERMALINK = pytest.mark.xfail(
+    strict=True,
+    reason="two posts share `permalink: /skill` and sightings are matched by URL before"
+    " guid (lib/ingest/merge.py), so one swallows the other; the ingest now gives each"
+    " Jekyll post its own guid (jekyll-feed's <id>) to tell them apart: deduplication work",
+)
+TOC_MARKER = pytest.mark.xfail(
+    strict=True,
+    reason="kramdown's `* content` + `{:toc}` is still in the reader text"
+    " (lib/ingest/readable.py, how bodies become text: another engineer's work)",
+)
+PERCENT_ENCODED_LINKS = pytest.mark.xfail(
+    strict=True,
+    reason="the feed writes a non-ASCII link percent-encoded and the post's permalink is"
+    " an IRI; links are compared as written, not decoded: deduplication work",
+)
+
+
+FIRST = {shared["posts"][0] for shared in SITES["jekyll"]["shared_permalinks"]}
+
+
+def _stored_name(path: str) -> str:
+    """How the store names a fixture file: relative to the project."""
+    return str((BLOGS / path).relative_to(REPO_ROOT))
+
+
+def _visible(site: str) -> list[dict]:
+    return [p for p in EXPECTED["posts"] if p["site"] == site and p["reader_visible"]]
+
+
+def _marks(post: dict, check: str) -> list[pytest.MarkDecorator]:
+    if post["site"] == "mixed-encoding":
+        return [GBK]
+    # The first of the two /skill posts is stored whole, but for the other's tags.
+    if post.get("shared_permalink_with") and (check == "fields" or post["path"] not in FIRST):
+        return [SHARED_PERMALINK]
+    if check == "excerpt" and "{:toc}" in post["excerpt_must_not_contain"]:
+        return [TOC_MARKER]
+    return []
+
+
+def _posts(check: str) -> list:
+    posts = [p for site in POST_FOLDERS for p in _visible(site)]
+    return [pytest.param(p, id=p["path"], marks=_marks(p, check)) for p in posts]
+
+
+@dataclass(frozen=True)
+class Imported:
+    db: str
+    summary: RunSummary | None
+    error: IngestError | None
+
+    def stored(self, path: str) -> dict:
+        """The stored post that the file at ``path`` (relative to the fixtures) became."""
+        if self.error is not None:
+            raise self.error
+        rows = query(
+            self.db,
+            """SELECT p.title, p.published, p.category, p.tags, p.url, p.excerpt
+               FROM posts p JOIN sightings s ON s.post_id = p.id WHERE s.source = ?""",
+            [_stored_name(path)],
+        )
+        assert len(rows) == 1, f"{path} is not one stored post: {rows}"
+        names = ("title", "published", "category", "tags", "url", "excerpt")
+        return dict(zip(names, rows[0], strict=True))
+
+    def count(self) -> int:
+        if self.error is not None:
+            raise self.error
+        return query(self.db, "SELECT count(*) FROM posts")[0][0]
+
+
+@pytest.fixture(scope="module")
+def imports(tmp_path_factory: pytest.TempPathFactory):
+    """``imports(site, what)`` imports a site's posts, feed or both once per module."""
+    done: dict[tuple[str, str], Imported] = {}
+
+    def imported(site: str, what: str = "posts") -> Imported:
+        if (site, what) not in done:
+            folder = {"posts": POST_FOLDERS[site], "feed": SITES[site]["feed"], "both": site}[what]
+            db = str(tmp_path_factory.mktemp(f"{site}-{what}") / "posts.duckdb")
+            try:
+                summary = run_ingest(db, [str(BLOGS / folder)], options=OPTIONS.get(site))
+                done[site, what] = Imported(db, summary, None)
+            except IngestError as exc:
+                done[site, what] = Imported(db, None, exc)
+        return done[site, what]
+
+    return imported
+
+
+@pytest.mark.parametrize("post", _posts("fields"))
+def test_each_post_is_stored_as_its_site_shows_it(imports, post: dict) -> None:
+    stored = imports(post["site"]).stored(post["path"])
+    published = stored["published"].isoformat() if stored["published"] else None
+    others = [name for name in post["categories"] if name != post["category"]]
+    terms = [term for values in post.get("taxonomies", {}).values() for term in values]
+    assert stored["title"] == post["title"]
+    assert published == post["published"]
+    assert stored["category"] == post["category"]
+    assert stored["tags"] == list(dict.fromkeys([*post["tags"], *others, *terms]))
+    url = unquote(stored["url"]) if stored["url"] else None
+    assert url == (unquote(post["url"]) if post["url"] else None)
+
+
+@pytest.mark.parametrize("post", _posts("excerpt"))
+def test_each_excerpt_starts_with_what_a_reader_reads_first(imports, post: dict) -> None:
+    excerpt = re.sub(r"\s+", " ", imports(post["site"]).stored(post["path"])["excerpt"] or "")
+    assert excerpt.startswith(post["excerpt_starts"])
+    assert [bad for bad in post["excerpt_must_not_contain"] if bad in excerpt] == []
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        pytest.param("jekyll", marks=SHARED_PERMALINK),
+        "hexo",
+        "hugo",
+        pytest.param("mixed-encoding", marks=GBK),
+    ],
+)
+def test_the_source_alone_holds_every_post_a_reader_can_see(imports, site: str) -> None:
+    assert imports(site).count() == SITES[site]["counts"]["source_posts"]
+
+
+@pytest.mark.parametrize("site", ["jekyll", "hexo", "hugo"])
+def test_posts_the_site_never_builds_are_left_out_and_named(imports, site: str) -> None:
+    imported = imports(site)
+    assert imported.summary is not None
+    unpublished = [where for where, _ in imported.summary.unpublished]
+    assert unpublished == [str(BLOGS / path) for path in SITES[site]["not_reader_visible"]]
+    summary = imported.summary.describe()
+    for path in SITES[site]["not_reader_visible"]:
+        assert f"skipped: {BLOGS / path}" in summary
+        title = next(p["title"] for p in EXPECTED["posts"] if p["path"] == path)
+        assert query(imported.db, "SELECT count(*) FROM posts WHERE title = ?", [title]) == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        pytest.param(
+            "jekyll",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="two feed entries share the <link> /skill (different <id>) and are"
+                " matched by link first: deduplication work",
+            ),
+        ),
+        "hexo",
+        "hugo",
+    ],
+)
+def test_the_feed_alone_holds_every_entry(imports, site: str) -> None:
+    assert imports(site, "feed").count() == SITES[site]["counts"]["feed_entries"]
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        pytest.param("jekyll", marks=SHARED_PERMALINK),
+        pytest.param("hexo", marks=PERCENT_ENCODED_LINKS),
+        "hugo",
+    ],
+)
+def test_the_source_and_its_feed_hold_each_post_once(imports, site: str) -> None:
+    imported = imports(site, "both")
+    assert imported.count() == SITES[site]["counts"]["source_plus_feed"]
+    feed = _stored_name(SITES[site]["feed"])
+    for post in _visible(site):
+        if post["feed_twin"] is None:
+            continue
+        source = _stored_name(post["path"])
+        guid = post["feed_twin"].split("#", 1)[1]
+        paired = query(
+            imported.db,
+            """SELECT count(*) FROM sightings s JOIN sightings f ON f.post_id = s.post_id
+               WHERE s.source = ? AND f.source = ? AND f.guid = ?""",
+            [source, feed, guid],
+        )
+        assert paired == [(1,)], f"{post['path']} and its feed entry are not one post"
+
+
+def test_utf8_posts_beside_a_gbk_one_are_read_right(tmp_path: Path) -> None:
+    """The BOM + CRLF post's front matter is found; imported file by file, so the GBK
+    post beside them (see ``GBK``) does not stop the run."""
+    utf8 = [p for p in _visible("mixed-encoding") if p["encoding"] != "gbk"]
+    db = str(tmp_path / "posts.duckdb")
+    summary = run_ingest(
+        db, [str(BLOGS / p["path"]) for p in utf8], options=OPTIONS["mixed-encoding"]
+    )
+    assert summary.added == len(utf8)
+    imported = Imported(db, summary, None)
+    for post in utf8:
+        stored = imported.stored(post["path"])
+        assert (stored["title"], stored["category"]) == (post["title"], post["category"])
+        assert stored["published"].isoformat() == post["published"]
+        assert stored["tags"] == [
+            *post["tags"],
+            *(c for c in post["categories"] if c != post["category"]),
+        ]
+        assert stored["url"] is None
