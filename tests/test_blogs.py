@@ -48,11 +48,6 @@ SHARED_PERMALINK = pytest.mark.xfail(
     " guid (lib/ingest/merge.py), so one swallows the other; the ingest now gives each"
     " Jekyll post its own guid (jekyll-feed's <id>) to tell them apart: deduplication work",
 )
-TOC_MARKER = pytest.mark.xfail(
-    strict=True,
-    reason="kramdown's `* content` + `{:toc}` is still in the reader text"
-    " (lib/ingest/readable.py, how bodies become text: another engineer's work)",
-)
 PERCENT_ENCODED_LINKS = pytest.mark.xfail(
     strict=True,
     reason="the feed writes a non-ASCII link percent-encoded and the post's permalink is"
@@ -78,8 +73,6 @@ def _marks(post: dict, check: str) -> list[pytest.MarkDecorator]:
     # The first of the two /skill posts is stored whole, but for the other's tags.
     if post.get("shared_permalink_with") and (check == "fields" or post["path"] not in FIRST):
         return [SHARED_PERMALINK]
-    if check == "excerpt" and "{:toc}" in post["excerpt_must_not_contain"]:
-        return [TOC_MARKER]
     return []
 
 

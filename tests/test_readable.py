@@ -77,7 +77,7 @@ from lib.text import CODE_MARK, MATH_MARK
             [CODE_MARK, "说明"],
             ["highlight", "self", "{%"],
         ),
-        ("{% raw %}\n模板原文 {{ x }}\n{% endraw %}", ["模板原文"], ["{%", "raw", "{{"]),
+        ("{% raw %}\n模板原文 {{ x }}\n{% endraw %}", ["模板原文 {{ x }}"], ["{%", "raw"]),
         (
             "图片 {% asset_img arch.png 架构图 %} 在此，访问 {{ site.baseurl }}/about",
             ["图片 在此，访问 /about"],
@@ -96,6 +96,24 @@ from lib.text import CODE_MARK, MATH_MARK
             [],
         ),
         ("<!-- 注释 -->\n\n正文", ["正文"], ["注释", "<!--"]),
+        ("* 目录\n{:toc}\n\n正文 {: .note}", ["正文"], ["{:", "toc"]),
+        ("- [x] 已完成\n- [ ] 待办", ["已完成", "待办"], ["[x]", "[ ]"]),
+        (
+            '{{< figure src="/a.png" alt="图" caption="外层循环遍历 key/value 块" >}}',
+            ["外层循环遍历 key/value 块"],
+            ["figure", "a.png"],
+        ),
+        (
+            '{{< highlight python "linenos=table" >}}\nspeculative_step(x)\n'
+            "{{< /highlight >}}\n\n后",
+            [CODE_MARK, "后"],
+            ["speculative_step", "highlight"],
+        ),
+        (
+            "$$\n\\begin{align}\na &= \\mathbf{b} \\\\\n\\end{align}\n$$\n\n后文",
+            [MATH_MARK, "后文"],
+            ["$$", "mathbf", "begin"],
+        ),
     ],
     ids=[
         "heading-quote-emphasis",
@@ -119,6 +137,11 @@ from lib.text import CODE_MARK, MATH_MARK
         "table",
         "soft-breaks",
         "html-comment",
+        "kramdown-ial",
+        "task-list",
+        "hugo-figure",
+        "hugo-highlight",
+        "environment-inside-dollars",
     ],
 )
 def test_a_construct_reads_as_its_prose(

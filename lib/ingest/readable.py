@@ -4,8 +4,8 @@ Every derived field (excerpt, search index, keywords, topics) and the text a pag
 from here, so markup never leaks into any of them. The post is parsed by markdown-it-py (a
 CommonMark parser, linear in practice) with footnotes, tables and ``$``/``$$`` math, not by
 regular expressions over markup. What the parser does not know is handled first, each in one
-linear pass: the template tags of Jekyll (Liquid), Hexo and Hugo, and LaTeX environments
-written outside ``$$``. Code blocks become ``[代码]`` and formulas ``[Math]``, the markers the
+linear pass: the template tags of Jekyll (Liquid), Hexo and Hugo before parsing, and LaTeX
+environments written outside ``$$`` after it. Code blocks become ``[代码]`` and formulas ``[Math]``, the markers the
 blog's own listing uses, so a card says that code or a formula was there without showing it;
 inline code stays, since a sentence reads it (``batch_size`` in a sentence is searchable).
 Raw HTML inside the Markdown is read by :func:`lib.ingest.htmltext.html_to_text`.
@@ -21,20 +21,25 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from lib.ingest.htmltext import html_to_text, is_cjk_boundary, tidy_paragraphs
 from lib.text import CODE_MARK, MATH_MARK
 
-# Paired template tags whose content is code (Liquid's highlight, Hexo's codeblock): the
-# whole region is one code block. Other tags and outputs are dropped; the text between a
-# pair (Hexo's {% note %}…{% endnote %}, Hugo's {{% note %}}…{{% /note %}}) stays.
-_CODE_TAGS = {"highlight": "endhighlight", "codeblock": "endcodeblock", "code": "endcode"}
-# Bounded and on one line, so a file of unclosed "{%" is still read in one linear pass.
+# Template tags of Jekyll (Liquid), Hexo and Hugo, each kind by name. Bounded and on one line,
+# so a file of unclosed "{%" is still read in one linear pass.
 _TEMPLATE = re.compile(
-    r"\{%-?\s*(?P<tag>[A-Za-z_]\w*)[^\n]{0,300}?-?%\}"  # Liquid / Hexo tags
-    r"|\{\{[<%][^\n]{0,300}?[>%]\}\}"  # Hugo shortcodes
+    r"\{%-?\s*(?P<liquid>[A-Za-z_]\w*)[^\n]{0,300}?-?%\}"  # {% highlight python %}
+    r"|\{\{[<%]\s*(?P<closing>/?)\s*(?P<shortcode>[A-Za-z_][\w-]*)(?P<args>[^\n]{0,300}?)[>%]\}\}"
     r"|\{\{[^\n{}]{0,300}?\}\}"  # Liquid output: {{ site.baseurl }}
+    r"|\{:[^\n{}]{0,200}\}"  # kramdown attribute lists: {:toc}, {: .note}
 )
+# Paired tags whose content is code: the whole region becomes one code marker. Liquid's raw
+# region is kept as written (it is how a post shows template syntax). Other tags and outputs
+# are dropped; the text between any other pair ({% note %}…{% endnote %}) stays.
+_LIQUID_CODE = {"highlight": "endhighlight", "codeblock": "endcodeblock"}
+_SHORTCODE_CODE = frozenset({"highlight", "code"})
+_CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _SIMPLE_MATH = re.compile(r"[A-Za-z0-9_]{1,12}")  # $d_k$ reads as d_k; $\mathbf{x}$ does not
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
@@ -44,34 +49,47 @@ _parser = (
     .enable(["table", "strikethrough"])
     .use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
     .use(footnote_plugin)
+    .use(tasklists_plugin)  # "- [x] done" reads "done"
 )
 
 
 def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
-    source = _latex_environments(_template_tags(markdown))
-    paragraphs = list(_blocks(_parser.parse(source)))
-    return tidy_paragraphs("\n\n".join(p for p in paragraphs if p.strip()))
+    paragraphs = list(_blocks(_parser.parse(_template_tags(markdown))))
+    text = "\n\n".join(p for p in paragraphs if p.strip())
+    return tidy_paragraphs(_latex_environments(text))
 
 
 def _template_tags(markdown: str) -> str:
-    """Template tags removed; a code region between paired code tags becomes one placeholder."""
+    """Template tags removed; a code region between paired code tags becomes one marker."""
     out: list[str] = []
     last = 0
-    closing: str | None = None  # inside a code region: the tag that ends it
+    closing: str | None = None  # inside a code or raw region: the tag that ends it
     for found in _TEMPLATE.finditer(markdown):
-        tag = (found.group("tag") or "").lower()
+        liquid = (found.group("liquid") or "").lower()
+        shortcode = (found.group("shortcode") or "").lower()
+        ends_region = liquid or (found.group("closing") and f"/{shortcode}")
         if closing is not None:
-            if tag == closing:
-                out.append(f"\n\n{CODE_MARK}\n\n")
+            if ends_region == closing:
+                if closing == "endraw":
+                    out.append(markdown[last : found.start()])
+                else:
+                    out.append(f"\n\n{CODE_MARK}\n\n")
                 closing = None
                 last = found.end()
             continue
         out.append(markdown[last : found.start()])
         last = found.end()
-        if tag in _CODE_TAGS:
-            closing = _CODE_TAGS[tag]
-    if closing is not None:  # never closed: the rest is code
+        if liquid in _LIQUID_CODE or liquid == "raw":
+            closing = _LIQUID_CODE.get(liquid, "endraw")
+        elif shortcode in _SHORTCODE_CODE and not found.group("closing"):
+            closing = f"/{shortcode}"
+        elif shortcode == "figure":  # a reader sees the figure's caption
+            caption = _CAPTION.search(found.group("args") or "")
+            out.append(f"\n\n{caption.group(1)}\n\n" if caption else "")
+    if closing == "endraw":
+        out.append(markdown[last:])
+    elif closing is not None:  # never closed: the rest is code
         out.append(f"\n\n{CODE_MARK}\n\n")
     else:
         out.append(markdown[last:])
@@ -79,7 +97,7 @@ def _template_tags(markdown: str) -> str:
 
 
 def _latex_environments(text: str) -> str:
-    """``\\begin{align}…\\end{align}`` outside ``$$`` as a display formula.
+    """``\\begin{align}…\\end{align}`` left in the text (written outside ``$$``) as a formula.
 
     Each ``\\begin`` is paired with the first matching ``\\end`` after it, found by bisecting
     the sorted positions of every ``\\end``, so unclosed environments cost no rescans.
@@ -101,7 +119,7 @@ def _latex_environments(text: str) -> str:
         if i == len(positions):
             continue
         out.append(text[last : found.start()])
-        out.append(f"\n\n$${MATH_MARK}$$\n\n")
+        out.append(MATH_MARK)
         last = positions[i] + len(closing)
     out.append(text[last:])
     return "".join(out)
