@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
+from lib.ingest.assemble import MAX_TAGS_PER_POST
+from lib.ingest.markdown import MAX_POST_BYTES, looks_like_markdown_post, parse_markdown
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 
 POSTS = Path(__file__).parent / "fixtures" / "markdown"
@@ -222,3 +223,15 @@ def test_a_front_matter_date_before_year_one_is_no_date_and_its_title_reads_as_i
 def test_an_impossible_front_matter_date_names_its_line() -> None:
     with pytest.raises(IngestError, match=r"^post\.md:3: front matter 'date': day is out of range"):
         _parse_text("---\ntitle: x\ndate: 2024-02-30\n---\nBody text.\n")
+
+
+def test_a_post_past_the_size_limit_is_refused_naming_the_file() -> None:
+    data = b"---\ntitle: big\n---\n" + b"x" * (MAX_POST_BYTES + 1)
+    with pytest.raises(IngestError, match=r"^big\.md: 10\.0 MB; a Markdown post may hold at most"):
+        parse_markdown(data, "big.md", ParseOptions())
+
+
+def test_more_tags_than_a_post_may_have_is_an_error_on_its_line() -> None:
+    tags = ", ".join(f"t{i}" for i in range(MAX_TAGS_PER_POST + 1))
+    with pytest.raises(IngestError, match=r"^tags\.md:1: 201 tags; a post may have at most 200"):
+        _parse_text(f"---\ntitle: t\ntags: [{tags}]\n---\nbody\n", name="tags.md")

@@ -8,13 +8,33 @@ differences between parsers.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 from lib.dates import OutOfRange, kept_date
 from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
-from lib.ingest.records import PostRecord
+from lib.ingest.records import IngestError, PostRecord
 from lib.text import derive_title, plain_excerpt
+
+# More tags than anyone writes by hand: a post with a million would be one caption of them.
+MAX_TAGS_PER_POST = 200
+
+
+_LOCATOR_PLACE = re.compile(r"(?::(?P<line>\d+)| row (?P<row>\d+)| entry (?P<entry>\d+))$")
+
+
+def _error_at(source: str, locator: str, message: str) -> IngestError:
+    """An error naming the line or row a record's locator points at (``file:3``, ``file row 3``)."""
+    found = _LOCATOR_PLACE.search(locator)
+    if found is None:
+        return IngestError(source, message)
+    if found.group("entry"):
+        return IngestError(source, f"entry {found.group('entry')}: {message}")
+    line, row = found.group("line"), found.group("row")
+    return IngestError(
+        source, message, line=int(line) if line else None, row=int(row) if row else None
+    )
 
 
 def resolve_url(value: object, base: str | None) -> str | None:
@@ -72,6 +92,11 @@ def build_record(
     if clean_title is None:
         clean_title = derive_title(clean_excerpt or clean_body)
         derived = clean_title is not None
+    all_tags = split_tags([*split_tags(tags), *other_categories])
+    if len(all_tags) > MAX_TAGS_PER_POST:
+        raise _error_at(
+            source, locator, f"{len(all_tags):,} tags; a post may have at most {MAX_TAGS_PER_POST}"
+        )
     return PostRecord(
         source=source,
         locator=locator,
@@ -80,7 +105,7 @@ def build_record(
         excerpt=clean_excerpt,
         body=clean_body,
         category=category,
-        tags=split_tags([*split_tags(tags), *other_categories]),
+        tags=all_tags,
         published=day,
         url=url,
         guid=clean_line(guid),

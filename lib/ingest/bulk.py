@@ -25,8 +25,9 @@ import duckdb
 import pyarrow as pa
 
 from lib.dates import published_years
+from lib.ingest.assemble import MAX_TAGS_PER_POST
 from lib.ingest.identity import LEAD_CHARS, STEM_CHARS
-from lib.ingest.merge import Sighting
+from lib.ingest.merge import SIGHTING_COLUMNS, Sighting
 from lib.ingest.records import PostRecord
 from lib.text import EXCERPT_CHARS
 
@@ -58,7 +59,8 @@ _TEXT = rf"^[{_SAFE}\t\n]+$"
 _TAG_SEPARATORS = "[,;|，；、]"
 # urlunsplit(urlsplit(url)) == url: lower-case scheme and host, a path, no fragment,
 # no empty query, and only printable ASCII (no '<', which the HTML check would look at).
-_URL = r"^https?://[a-z0-9.-]+(:[0-9]+)?/[!-\"$-;=-~]*$"
+# No port either, so that link_key_sql has none to drop.
+_URL = r"^https?://[a-z0-9.-]+/[!-\"$-;=-~]*$"
 _PLACEHOLDER = r"\[(?:代码|公式|Math|图片|Image)\]"
 _ISO_DATETIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -109,7 +111,8 @@ def _tags(kind: pa.DataType) -> tuple[str, str]:
         check = (
             "(tags IS NULL OR (list_bool_and(list_transform(tags, lambda x: x IS NOT NULL AND "
             f"x <> '' AND {item_ok})) IS NOT FALSE"
-            " AND len(list_distinct(tags)) = len(tags)))"
+            " AND len(list_distinct(tags)) = len(tags)"
+            f" AND len(tags) <= {MAX_TAGS_PER_POST}))"
         )
         return "CASE WHEN len(tags) > 0 THEN tags::VARCHAR[] END", check
     if kind in TEXT_TYPES:
@@ -120,7 +123,10 @@ def _tags(kind: pa.DataType) -> tuple[str, str]:
             " lambda x: trim(regexp_replace(x, ' +', ' ', 'g'))), lambda x: x <> '')"
         )
         unique = f"list_filter({pieces}, lambda x, i: list_position({pieces}, x) = i)"
-        check = f"(tags IS NULL OR regexp_matches(tags, '{_LINE}'))"
+        check = (
+            f"(tags IS NULL OR (regexp_matches(tags, '{_LINE}')"
+            f" AND len({pieces}) <= {MAX_TAGS_PER_POST}))"
+        )
         return f"CASE WHEN len({unique}) > 0 THEN {unique} END", check
     return "NULL::VARCHAR[]", "FALSE"
 
@@ -168,6 +174,7 @@ def fast_rows(
     )
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # not under -q, not over the import's
         con.register("_rows", rows)
         text_cols = ", ".join(
             f"nullif({name}::VARCHAR, '') AS {name}"
@@ -258,6 +265,18 @@ def stem_columns(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def link_key_sql(url: str) -> str:
+    """``identity.link_key`` in SQL, for links that passed the checks (``_URL``: host in
+    lower case, no port, no fragment). NULL where a percent-escape does not decode to
+    UTF-8 (Python decodes it to U+FFFD): such a row takes the per-record path."""
+    parts = "'^https?://([^/]*)(/[^?]*)(\\?(.*))?$'"
+    host, path, query = (f"regexp_extract({url}, {parts}, {n})" for n in (1, 2, 4))
+    return (
+        f"{host} || rtrim(try(url_decode({path})), '/')"
+        f" || CASE WHEN {query} = '' THEN '' ELSE '?' || try(url_decode({query})) END"
+    )
+
+
 @dataclass(frozen=True)
 class FastBatch:
     """The fast rows of one file, with what a sighting records about the file."""
@@ -279,8 +298,9 @@ def insert_fast(
     """Insert the fast rows that are new posts beyond doubt, pass over those already stored
     exactly so, and hand back the rest as records.
 
-    A row is inserted here only when nothing could merge with it: its link and guid
-    occur once in the run and nowhere in the store, and no other record of the run and
+    A row is inserted here only when nothing could merge with it: its link (as
+    ``identity.link_key`` spells it), guid and title occur once in the run and nowhere in
+    the store, and no other record of the run and
     no stored sighting shares its opening text (``lead``), unless all those sharing it
     are fast rows with links of their own, which never merge by text. Everything else
     goes through ``merge_run`` like any record, in file order. A row meeting its stored
@@ -312,25 +332,27 @@ def insert_fast(
             con.unregister("_batch")
     keys = pa.table(
         {
-            "url": pa.array([s.identity.url for s in others], pa.string()),
+            "link": pa.array([s.identity.link for s in others], pa.string()),
             "guid": pa.array([s.identity.guid for s in others], pa.string()),
+            "title": pa.array([s.identity.particulars.title for s in others], pa.string()),
             "lead": pa.array([s.identity.lead for s in others], pa.string()),
         }
     )
     steps = stem_columns("coalesce(body, excerpt, title)")
     # One SELECT per step: DuckDB would otherwise evaluate a reused expression again. The
     # keys are kept apart from the text columns, which are copied once, into the posts.
-    query = """SELECT file_number, row, url, guid, body, excerpt, title,
-                      CASE WHEN url IS NOT NULL THEN 'url:' || url ELSE 'guid:' || guid END
-                      AS basis
-               FROM _fast"""
+    query = f"""SELECT file_number, row, url, {link_key_sql("url")} AS link, guid, body,
+                       excerpt, title,
+                       CASE WHEN url IS NOT NULL THEN 'url:' || url ELSE 'guid:' || guid END
+                       AS basis
+                FROM _fast"""
     for name, expression in steps:
         query = f"SELECT *, {expression} AS {name} FROM ({query})"
     con.register("_other_keys", keys)
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _fast_keyed AS
-                SELECT file_number, row, url, guid, stem, truncated,
+                SELECT file_number, row, url, link, guid, title, stem, truncated,
                        sha1(basis) AS fingerprint, left(sha1(basis), 16) AS post_id,
                        left(stem, {LEAD_CHARS}) AS lead
                 FROM ({query})"""
@@ -340,10 +362,13 @@ def insert_fast(
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _fast_alone AS
                SELECT * FROM _fast_keyed f
-               WHERE (f.url IS NULL OR f.url NOT IN (
-                         SELECT url FROM _fast_keyed WHERE url IS NOT NULL
-                         GROUP BY url HAVING count(*) > 1
-                         UNION ALL SELECT url FROM _other_keys WHERE url IS NOT NULL))
+               WHERE (f.url IS NULL OR f.link NOT IN (
+                         SELECT link FROM _fast_keyed WHERE link IS NOT NULL
+                         GROUP BY link HAVING count(*) > 1
+                         UNION ALL SELECT link FROM _other_keys WHERE link IS NOT NULL))
+                 AND f.title NOT IN (
+                         SELECT title FROM _fast_keyed GROUP BY title HAVING count(*) > 1
+                         UNION ALL SELECT title FROM _other_keys WHERE title IS NOT NULL)
                  AND (f.guid IS NULL OR f.guid NOT IN (
                          SELECT guid FROM _fast_keyed WHERE guid IS NOT NULL
                          GROUP BY guid HAVING count(*) > 1
@@ -361,7 +386,10 @@ def insert_fast(
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _fast_new AS
            SELECT * FROM _fast_alone f
-           WHERE (f.url IS NULL OR f.url NOT IN (SELECT url FROM posts WHERE url IS NOT NULL))
+           WHERE (f.url IS NULL
+                  OR f.link NOT IN (SELECT link FROM sightings WHERE link IS NOT NULL))
+             AND f.title NOT IN (SELECT title FROM posts WHERE title IS NOT NULL
+                                 AND NOT title_derived)
              AND (f.guid IS NULL
                   OR f.guid NOT IN (SELECT guid FROM sightings WHERE guid IS NOT NULL))
              AND f.post_id NOT IN (SELECT id FROM posts)
@@ -396,9 +424,9 @@ def insert_fast(
         [seen_at, seen_at],
     )
     con.execute(
-        """INSERT INTO sightings
+        f"""INSERT INTO sightings ({SIGHTING_COLUMNS})
            SELECT n.post_id, ?, f.source, f.locator, f.digest, n.fingerprint,
-                  n.guid, n.lead, n.stem, n.truncated, ?
+                  n.guid, n.lead, n.stem, n.truncated, ?, n.link
            FROM _fast_new n JOIN _fast f USING (file_number, row)""",
         [run_id, seen_at],
     )

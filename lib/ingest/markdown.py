@@ -40,6 +40,11 @@ _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line \d+, column \d+|end of document)\)$")
 _HAS_TIME = re.compile(r"\d:\d\d")
 
+# Far beyond any post a person writes (a long one with a diagram embedded is under 1 MB);
+# parsing stays linear, so this bounds the time one file can take.
+MAX_POST_MB = 10
+MAX_POST_BYTES = MAX_POST_MB * 1_000_000
+
 DATE_KEYS = ("date", "published", "pubdate", "publishdate")
 URL_KEYS = ("permalink", "url", "link")
 EXCERPT_KEYS = ("summary", "description", "excerpt")
@@ -77,6 +82,10 @@ def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[Post
     A post of a known site (``options.place``) is read as its generator means it
     (:func:`_site_post`); a post its generator never builds raises :class:`NotPublished`.
     """
+    if len(data) > MAX_POST_BYTES:
+        raise IngestError(
+            source, f"{len(data) / 1e6:.1f} MB; a Markdown post may hold at most {MAX_POST_MB} MB"
+        )
     # One newline convention, so the <!-- more --> split and line counts agree on CRLF files.
     text = decode_text(data, source, options.encoding).replace("\r\n", "\n").replace("\r", "\n")
     front = _split_front_matter(text, source)
