@@ -10,6 +10,7 @@ query is shown inertly: cells in ``st.dataframe``, messages escaped or in ``st.c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -36,6 +37,28 @@ def _session() -> str:
 @st.cache_data(max_entries=4, show_spinner=False)
 def _schema(store: Store) -> pd.DataFrame:
     return console.schema(store[0])
+
+
+def _csv_when_asked(store: Store, sql: str) -> Callable[[], bytes]:
+    """The result as CSV, made when the button is clicked, from the console's cache (or run
+    again). Streamlit keeps a button's data for as long as it keeps the session, minutes after
+    the visitor left, so it must hold the question, never the rows."""
+    session = _session()
+
+    def csv() -> bytes:
+        try:
+            outcome = console.answer(
+                store[0],
+                sql,
+                store_key=store,
+                session=session,
+                timeout_s=console.DEFAULT_TIMEOUT_S,
+            )
+        except console.ConsoleBusy:
+            return b""
+        return outcome.csv() if isinstance(outcome, console.ConsoleResult) else b""
+
+    return csv
 
 
 def _use_example(sql: str) -> None:
@@ -116,7 +139,7 @@ def _result(store: Store, sql: str) -> None:
     chart_on = bar.toggle("Chart", key=CHART_KEY, help="The first column against the first number")
     bar.download_button(
         "Download CSV",
-        data=outcome.csv,
+        data=_csv_when_asked(store, sql),
         file_name="query.csv",
         mime="text/csv",
         icon=":material/download:",

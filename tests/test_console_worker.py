@@ -152,3 +152,25 @@ def test_the_console_keeps_answering_after_its_workers_are_killed(console_store:
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.2)
     assert run_console(console_store, "SELECT 42 AS n").frame["n"].tolist() == [42]
+
+
+def test_the_console_settings_reach_the_workers(
+    console_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONSOLE_DUCKDB_MEMORY_MB was read by the server but not by its workers."""
+    monkeypatch.setenv("CONSOLE_DUCKDB_MEMORY_MB", "32")
+    pool().shutdown()  # the next query starts a worker with this environment
+    try:
+        with pytest.raises(ConsoleMemory, match="32 MB for DuckDB"):
+            run_console(
+                console_store, "SELECT count(*) FROM (SELECT DISTINCT range FROM range(3000000))"
+            )
+    finally:
+        monkeypatch.undo()
+        pool().shutdown()
+    assert (
+        run_console(
+            console_store, "SELECT count(*) FROM (SELECT DISTINCT range FROM range(3000000))"
+        ).rows
+        == 1
+    )

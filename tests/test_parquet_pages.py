@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from lib.export import export_parquet
 from lib.safe_text import escape_markdown
 from tests.conftest import query
+from tests.helpers import APP
 from tests.test_app_pages import (
-    APP,
     SEEDED_FIGURES,
     _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)
     card_titles,

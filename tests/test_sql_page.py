@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 from lib import console
 from lib.safe_text import escape_markdown
 from tests.conftest import query, table_state
+from tests.helpers import APP
 from tests.test_app_pages import (
-    APP,
     HOSTILE_RAW,
     HOSTILE_TITLE,
     _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)

@@ -201,7 +201,11 @@ class Pool:
     # --- Workers --------------------------------------------------------------------------
 
     def _spawn(self) -> Worker:
-        env = {name: os.environ[name] for name in WORKER_ENV if name in os.environ}
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name in WORKER_ENV or name.startswith(limits.ENV_PREFIX)  # the caps reach it too
+        }
         env["HOME"] = self._home  # DuckDB's home directory setting shows nothing of the server's
         process = subprocess.Popen(
             [

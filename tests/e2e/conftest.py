@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -97,8 +97,11 @@ def _tail(log: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
-def start_app(db: str, log: Path) -> App:
-    """``streamlit run app.py`` on ``db``, on a free localhost port, once it answers."""
+def start_app(db: str, log: Path, env: Mapping[str, str] | None = None) -> App:
+    """``streamlit run app.py`` on ``db``, on a free localhost port, once it answers.
+
+    ``env`` adds to (or overrides) the server's environment, e.g. the console's limits.
+    """
     port = _free_port()
     command = [
         sys.executable,
@@ -119,7 +122,7 @@ def start_app(db: str, log: Path) -> App:
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env={**os.environ, "POSTS_DB": db},
+            env={**os.environ, "POSTS_DB": db, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -142,13 +145,13 @@ def start_app(db: str, log: Path) -> App:
 
 
 @pytest.fixture(scope="session")
-def launch_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], App]]:
+def launch_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., App]]:
     """Starts app servers on demand; all of them are stopped at the end of the session."""
     apps: list[App] = []
 
-    def launch(db: str) -> App:
+    def launch(db: str, env: Mapping[str, str] | None = None) -> App:
         log = tmp_path_factory.mktemp("app-log") / "streamlit.log"
-        app = start_app(db, log)
+        app = start_app(db, log, env)
         apps.append(app)
         return app
 
