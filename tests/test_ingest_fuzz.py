@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -268,3 +269,54 @@ def test_deeply_nested_input_is_an_ingest_error(fmt: str, data: bytes) -> None:
 def test_a_malformed_link_is_dropped_or_an_ingest_error(fmt: str) -> None:
     outcome = parse(fmt, BRACKET_URL_FILES[fmt])
     assert isinstance(outcome, IngestError) or all(r.url is None for r in outcome)
+
+
+# --- Pathological files: each within a per-file budget of CPU time ----------------------------
+
+FILE_BUDGET_S = 20.0  # CPU seconds for one whole import (parse, merge, index) of one small file
+_FRONT = "---\ntitle: t\ndate: 2024-01-02\n---\n"
+
+
+def _alias_bomb() -> str:
+    lines = ["a0: &a0 [" + ", ".join(["x"] * 9) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    return "---\ntitle: bomb\n" + "\n".join(lines) + "\ntags: *a8\n---\nbody\n"
+
+
+PATHOLOGICAL: dict[str, tuple[str, str]] = {
+    "brackets": ("md", _FRONT + "[" * 200_000),
+    "growing-fences": ("md", _FRONT + "".join("`" * i + "\n" for i in range(1, 2001))),
+    "unclosed-environments": ("md", _FRONT + "\\begin{align}\n" * 20_000),
+    "unclosed-liquid": ("md", _FRONT + "{%" * 100_000),
+    "nested-quotes": ("md", _FRONT + ">" * 100_000 + " x"),
+    "nested-lists": ("md", _FRONT + "".join("  " * i + "- x\n" for i in range(3000))),
+    "alias-bomb": ("md", _alias_bomb()),
+    "nested-html-feed": (
+        "xml",
+        "<rss version='2.0'><channel><title>t</title><item><title>x</title><description>"
+        + "&lt;div&gt;" * 50_000
+        + "</description></item></channel></rss>",
+    ),
+    "a-million-tags": (
+        "jsonl",
+        '{"title": "t", "excerpt": "x", "tags": [' + ",".join(['"t"'] * 1_000_000) + "]}\n",
+    ),
+    "huge-title-line": ("csv", "title,excerpt\n" + "长" * 1_000_000 + ",x\n"),
+    "number-dates": ("jsonl", '{"title": "t", "excerpt": "x", "published": 1e20}\n'),
+}
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_a_pathological_file_is_imported_or_refused_within_its_budget(
+    name: str, tmp_path: Path
+) -> None:
+    suffix, text = PATHOLOGICAL[name]
+    source = tmp_path / f"{name}.{suffix}"
+    source.write_text(text, encoding="utf-8")
+    db = str(tmp_path / "posts.duckdb")
+    started = time.process_time()
+    try:
+        run_ingest(db, [str(source)])
+    except IngestError as exc:
+        assert source.name in str(exc)  # the message names the file
+    assert time.process_time() - started < FILE_BUDGET_S
