@@ -210,8 +210,13 @@ def test_pathological_markdown_is_read_in_linear_time(hostile: str) -> None:
             [MATH_MARK, "之后"],
             ["sum"],
         ),
+        (
+            "<p>其中 $\\mathbf{s}^{(j)}$ 是第 $j$ 块，$O(N^2)$，价格 $5 和 $10</p>",
+            [f"其中 {MATH_MARK} 是第 j 块，{MATH_MARK}，价格 $5 和 $10"],
+            ["mathbf"],
+        ),
     ],
-    ids=["code", "katex", "mathjax-delimiters", "cut-mid-tag", "mathjax-script"],
+    ids=["code", "katex", "mathjax-delimiters", "cut-mid-tag", "mathjax-script", "inline-dollars"],
 )
 def test_html_reads_as_its_prose(html: str, reads: list[str], not_there: list[str]) -> None:
     text = html_to_text(html) or ""

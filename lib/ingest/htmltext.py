@@ -41,6 +41,10 @@ _HTML_TAG = re.compile(
 _CLOSING_OR_VOID = re.compile(r"</[a-z][a-z0-9]*\s*>|<(?:br|img|hr)\b[^<>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\f\v\r\n\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Inline $…$ that MathJax renders in a feed's HTML: bounded, on one line, no digit after.
+_INLINE_TEX = re.compile(r"\$(?![\s$\d])([^$\n]{1,300}?)(?<!\s)\$(?!\d)")
+_SIMPLE_FORMULA = re.compile(r"[A-Za-z0-9_]{1,12}")
+_TEX_SIGNS = re.compile(r"[\\^_{}]")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_NEWLINE = re.compile(r"[ \t]+\n")
 _SPACE_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
@@ -63,7 +67,16 @@ def html_to_text(fragment: str | None) -> str | None:
     parser = _TextExtractor()
     parser.feed(_unfinished_tag_removed(fragment))
     parser.close()
-    return parser.text() or None
+    return _INLINE_TEX.sub(_inline_formula, parser.text()) or None
+
+
+def _inline_formula(found: re.Match[str]) -> str:
+    """``$d_k$`` as ``d_k`` (a sentence reads it), ``$\\mathbf{s}$`` as the math marker;
+    dollars around anything without TeX in it (two prices) are left as written."""
+    inner = found.group(1)
+    if _SIMPLE_FORMULA.fullmatch(inner):
+        return inner
+    return MATH_MARK if _TEX_SIGNS.search(inner) else found.group(0)
 
 
 def _unfinished_tag_removed(fragment: str) -> str:

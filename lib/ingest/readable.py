@@ -5,9 +5,10 @@ from here, so markup never leaks into any of them. The post is parsed by markdow
 CommonMark parser, linear in practice) with footnotes, tables and ``$``/``$$`` math, not by
 regular expressions over markup. What the parser does not know is handled first, each in one
 linear pass: the template tags of Jekyll (Liquid), Hexo and Hugo before parsing, and LaTeX
-environments written outside ``$$`` after it. Code blocks become ``[代码]`` and formulas ``[Math]``, the markers the
-blog's own listing uses, so a card says that code or a formula was there without showing it;
-inline code stays, since a sentence reads it (``batch_size`` in a sentence is searchable).
+environments written outside ``$$`` after it. Code blocks become ``[代码]`` and formulas
+``[Math]``, the markers the blog's own listing uses, so a card says that code or a formula was
+there without showing it; inline code stays, since a sentence reads it (``batch_size`` in a
+sentence is searchable).
 Raw HTML inside the Markdown is read by :func:`lib.ingest.htmltext.html_to_text`.
 """
 
@@ -47,7 +48,8 @@ _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing be
 _parser = (
     MarkdownIt("commonmark", {"html": True})
     .enable(["table", "strikethrough"])
-    .use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
+    # No digit right after an opening dollar, as pandoc reads it: "$5 and $10" are prices.
+    .use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
     .use(footnote_plugin)
     .use(tasklists_plugin)  # "- [x] done" reads "done"
 )
