@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.data import require_store
 from ui.filters import filter_panel
 from ui.shell import pages, running_in_shell
 
-st.set_page_config(page_title="Blog topic explorer", page_icon=":material/insights:", layout="wide")
+# The icon is a file of the app's own: a :material/…: icon is fetched from a font CDN, which an
+# offline or firewalled reader cannot reach.
+ICON = Path(__file__).parent / "ui" / "icon.png"
+st.set_page_config(page_title="Blog topic explorer", page_icon=str(ICON), layout="wide")
 
 page = st.navigation(pages())
 with running_in_shell():
