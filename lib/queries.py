@@ -376,3 +376,22 @@ def conflicts(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
            FROM conflicts ORDER BY run_id DESC LIMIT ?""",
         [limit],
     ).df()
+
+
+def shared_links(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
+    """Posts that share a link and were kept apart, since they differ in title, date and
+    text (``lib/ingest/identity.py``): a user who finds one link on several rows sees why.
+    A store exported before schema 7 has no link keys: its posts are compared by link."""
+    try:
+        con.execute("SELECT link FROM sightings LIMIT 0")
+        links = "SELECT DISTINCT link, post_id FROM sightings WHERE link IS NOT NULL"
+    except duckdb.BinderException:
+        links = "SELECT url AS link, id AS post_id FROM posts WHERE url IS NOT NULL"
+    return con.execute(
+        f"""WITH links AS ({links}),
+                shared AS (SELECT link FROM links GROUP BY link HAVING count(*) > 1)
+            SELECT p.url AS link, p.title, p.published, p.id AS post_id
+            FROM shared JOIN links l USING (link) JOIN posts p ON p.id = l.post_id
+            ORDER BY l.link, p.published, p.id LIMIT ?""",
+        [limit],
+    ).df()

@@ -18,11 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from lib.dates import published_years
 from lib.locator import locate, refuse_writes
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -108,8 +109,11 @@ CREATE TABLE IF NOT EXISTS sightings (
     lead          VARCHAR NOT NULL,
     stem          VARCHAR NOT NULL,
     truncated     BOOLEAN NOT NULL,
-    seen_at       TIMESTAMP NOT NULL
+    seen_at       TIMESTAMP NOT NULL,
+    link          VARCHAR  -- the link as identity compares it (lib/ingest/identity.py)
 );
+-- Stores from before schema 7 get the link; ensure_schema fills it from the posts' links.
+ALTER TABLE sightings ADD COLUMN IF NOT EXISTS link VARCHAR;
 CREATE TABLE IF NOT EXISTS conflicts (
     run_id   INTEGER NOT NULL,
     post_id  VARCHAR NOT NULL,
@@ -145,6 +149,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     if 0 < previous < 6:
         _forget_dates_out_of_range(con)
+    if 0 < previous < 7:
+        _fill_sighting_links(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -173,6 +179,24 @@ def _forget_dates_out_of_range(con: duckdb.DuckDBPyConnection) -> None:
     from lib.ingest.index import refresh_topic_months  # the index builds on the store
 
     refresh_topic_months(con)
+
+
+def _fill_sighting_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the sightings of a store from before schema 7 their post's link, as identity
+    compares it: those stores matched posts by the stored link alone."""
+    from lib.ingest.identity import link_key  # lib.ingest imports this module
+
+    rows = con.execute("SELECT id, url FROM posts WHERE url IS NOT NULL").fetchall()
+    if not rows:
+        return
+    links = pa.table({"id": [pid for pid, _ in rows], "link": [link_key(url) for _, url in rows]})
+    con.register("_links", links)
+    try:
+        con.execute(
+            "UPDATE sightings SET link = l.link FROM _links l WHERE sightings.post_id = l.id"
+        )
+    finally:
+        con.unregister("_links")
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> object:

@@ -50,3 +50,12 @@ if quality.conflicts:
         "Sources that disagreed; the stored value was kept and the other one is listed here."
     )
     st.dataframe(run("conflicts"), hide_index=True)
+
+shared = run("shared_links")
+if len(shared):
+    st.subheader("Posts that share a link")
+    st.caption(
+        "Their sources give them one link (several posts with `permalink: /skill`, say), but"
+        " they differ in title, date and text, so each is a post of its own."
+    )
+    st.dataframe(shared, hide_index=True)

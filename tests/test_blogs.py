@@ -42,20 +42,6 @@ GBK = pytest.mark.xfail(
     reason="crf-ner-gbk.md is GBK: the run stops at it until per-file encodings are read"
     " (another engineer's work in lib/ingest/reading.py)",
 )
-SHARED_PERMALINK = pytest.mark.xfail(
-    strict=True,
-    reason="two posts share `permalink: /skill` and sightings are matched by URL before"
-    " guid (lib/ingest/merge.py), so one swallows the other; the ingest now gives each"
-    " Jekyll post its own guid (jekyll-feed's <id>) to tell them apart: deduplication work",
-)
-PERCENT_ENCODED_LINKS = pytest.mark.xfail(
-    strict=True,
-    reason="the feed writes a non-ASCII link percent-encoded and the post's permalink is"
-    " an IRI; links are compared as written, not decoded: deduplication work",
-)
-
-
-FIRST = {shared["posts"][0] for shared in SITES["jekyll"]["shared_permalinks"]}
 
 
 def _stored_name(path: str) -> str:
@@ -68,12 +54,7 @@ def _visible(site: str) -> list[dict]:
 
 
 def _marks(post: dict, check: str) -> list[pytest.MarkDecorator]:
-    if post["site"] == "mixed-encoding":
-        return [GBK]
-    # The first of the two /skill posts is stored whole, but for the other's tags.
-    if post.get("shared_permalink_with") and (check == "fields" or post["path"] not in FIRST):
-        return [SHARED_PERMALINK]
-    return []
+    return [GBK] if post["site"] == "mixed-encoding" else []
 
 
 def _posts(check: str) -> list:
@@ -150,7 +131,7 @@ def test_each_excerpt_starts_with_what_a_reader_reads_first(imports, post: dict)
 @pytest.mark.parametrize(
     "site",
     [
-        pytest.param("jekyll", marks=SHARED_PERMALINK),
+        "jekyll",
         "hexo",
         "hugo",
         pytest.param("mixed-encoding", marks=GBK),
@@ -173,33 +154,12 @@ def test_posts_the_site_never_builds_are_left_out_and_named(imports, site: str) 
         assert query(imported.db, "SELECT count(*) FROM posts WHERE title = ?", [title]) == [(0,)]
 
 
-@pytest.mark.parametrize(
-    "site",
-    [
-        pytest.param(
-            "jekyll",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="two feed entries share the <link> /skill (different <id>) and are"
-                " matched by link first: deduplication work",
-            ),
-        ),
-        "hexo",
-        "hugo",
-    ],
-)
+@pytest.mark.parametrize("site", ["jekyll", "hexo", "hugo"])
 def test_the_feed_alone_holds_every_entry(imports, site: str) -> None:
     assert imports(site, "feed").count() == SITES[site]["counts"]["feed_entries"]
 
 
-@pytest.mark.parametrize(
-    "site",
-    [
-        pytest.param("jekyll", marks=SHARED_PERMALINK),
-        pytest.param("hexo", marks=PERCENT_ENCODED_LINKS),
-        "hugo",
-    ],
-)
+@pytest.mark.parametrize("site", ["jekyll", "hexo", "hugo"])
 def test_the_source_and_its_feed_hold_each_post_once(imports, site: str) -> None:
     imported = imports(site, "both")
     assert imported.count() == SITES[site]["counts"]["source_plus_feed"]

@@ -105,6 +105,7 @@ def run_ingest(
     files = 0
     records = 0
     unpublished: list[tuple[str, str]] = []
+    feeds: set[int] = set()  # file numbers of feeds, merged after the posts' own files
     for unit in expand(sources, fmt, skipped, options):
         files += 1
         formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
@@ -125,6 +126,8 @@ def run_ingest(
             continue
         except IngestError as exc:  # the user is told where the file is, not its stored name
             raise IngestError(unit.shown, exc.detail, line=exc.line, row=exc.row) from exc
+        if unit.fmt == "feed":
+            feeds.add(files)
         places = ((files, row) for row in rows)
         parsed.extend((record, digest, place) for record, place in zip(slow, places, strict=True))
         records += len(slow)
@@ -158,7 +161,9 @@ def run_ingest(
                 con, fast, others, run_id, started, on_new=segment_early
             )
             placed += sightings_from(rest, stats)
-            placed.sort(key=lambda item: item[1])  # stable: file order, the first sighting first
+            # Stable: file order, the first sighting first; a feed is rendered from the
+            # posts, so a post's own file speaks first (its date in the site's time zone).
+            placed.sort(key=lambda item: (item[1][0] in feeds, item[1]))
             sightings = [sighting for sighting, _ in placed]
             merge_run(con, sightings, run_id, started, stats, fresh=set(added))
             stats.added += len(added)

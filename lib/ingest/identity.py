@@ -1,11 +1,23 @@
 """Deciding when two sightings are the same post.
 
-Links identify a post when a source has them. The listing snapshots have none,
-so their excerpt text does: two sightings are one post when their normalised
-texts are equal, or when one is a cut-off of the other (a listing excerpt ends
-with "..." where the full post goes on). Two posts that merely share a long
-opening but then differ are two posts, because neither text is a prefix of the
-other.
+A post is recognised by its link, by its guid, or by what it says:
+
+- **Link**: links are compared as :func:`link_key` spells them (no scheme, host in lower
+  case, no default port, percent-escapes decoded, no trailing slash, no fragment), so a
+  feed's ``https://x.org/2024/02/%E6%B3%A8/`` and a Markdown permalink's
+  ``http://X.org/2024/02/注`` are one link. One link is one post unless the two
+  sightings differ in title, date *and* text (:func:`distinct`): a site where three
+  posts set ``permalink: /skill`` has three posts.
+- **Title, date and text** (:func:`twins`), where links do not tell (a Markdown post
+  with no site address, a link the site's rules derived differently): an equal title,
+  dates at most a day apart or unknown (a feed writes UTC, the site its own time zone), and
+  openings of the readable text that share most of their three-character runs, which
+  markup differences, a table of contents or a cut-off summary barely change.
+- **Text alone**, for the listing snapshots (no links, no titles): two sightings are one
+  post when their normalised texts are equal, or when one is a cut-off of the other (a
+  listing excerpt ends with "..." where the full post goes on). Two posts that merely
+  share a long opening but then differ are two posts, because neither text is a prefix
+  of the other.
 """
 
 from __future__ import annotations
@@ -13,6 +25,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from urllib.parse import unquote, urlsplit
 
 from lib.ingest.fields import match_text
 from lib.ingest.records import PostRecord
@@ -21,17 +36,126 @@ from lib.text import PLACEHOLDER
 LEAD_CHARS = 24
 MIN_PREFIX_CHARS = 40
 STEM_CHARS = 600
+# Texts are compared on the first OPENING_CHARS letters and digits: enough to tell two
+# posts apart, little enough to stay within what a feed's summary gives.
+OPENING_CHARS = 300
+SHINGLE = 3  # Chinese bigrams and English letter pairs are shared by unrelated texts
+SIMILAR_SHARE = 0.5  # twins share over 0.95 of their runs in the fixtures, others under 0.25
+MIN_SHINGLES = 8  # below this, a text is too short to be told by shared runs
+DAY_SLACK = 1  # days between two dates of one moment written in two time zones
 _ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def link_key(url: str | None) -> str | None:
+    """A link as identity compares it: ``x.org/a/注`` for ``HTTPS://X.org:443/a/%E6%B3%A8/#top``.
+
+    The scheme is dropped (a blog served over both is one blog); the fast lane's twin
+    is ``lib.ingest.bulk.link_key_sql``.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL urlsplit can read (the store keeps none such): as written
+        return url
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep it as written
+        host = parts.netloc.rpartition("@")[2].lower()
+        port = None
+    if port is not None and _DEFAULT_PORTS.get(parts.scheme.lower()) != port:
+        host = f"{host}:{port}"
+    path = unquote(parts.path).rstrip("/")
+    query = unquote(parts.query)
+    return f"{host}{path}?{query}" if query else f"{host}{path}"
+
+
+@dataclass(frozen=True)
+class Particulars:
+    """What tells a post from another beyond its link: its title, date and opening text.
+
+    ``title`` is None when it was derived from the text (a snapshot's), since it then
+    says nothing the text does not.
+    """
+
+    title: str | None
+    published: date | None
+    text: str | None
+
+    @cached_property
+    def opening(self) -> frozenset[str]:
+        """The three-character runs of the text's first letters and digits."""
+        letters = match_text(PLACEHOLDER.sub(" ", (self.text or "")[: OPENING_CHARS * 3]))
+        letters = letters[:OPENING_CHARS]
+        return frozenset(letters[i : i + SHINGLE] for i in range(len(letters) - SHINGLE + 1))
+
+
+def same_title(a: Particulars, b: Particulars) -> bool | None:
+    """Whether the titles are equal; None when either is unknown, as for each verdict."""
+    return None if a.title is None or b.title is None else a.title == b.title
+
+
+def close_dates(a: Particulars, b: Particulars) -> bool | None:
+    if a.published is None or b.published is None:
+        return None
+    return abs((a.published - b.published).days) <= DAY_SLACK
+
+
+def similar_text(a: Particulars, b: Particulars) -> bool | None:
+    """Whether the openings share most runs of the shorter one (a summary against the
+    full text is similar)."""
+    small, large = sorted((a.opening, b.opening), key=len)
+    if not small:
+        return None
+    if len(small) < MIN_SHINGLES:
+        return small <= large
+    return len(small & large) >= SIMILAR_SHARE * len(small)
+
+
+def distinct(a: Particulars, b: Particulars) -> bool:
+    """Whether two sightings under one link are two posts: title, date and text all
+    known, and all different. Cheapest verdict first; the text is compared last."""
+    return same_title(a, b) is False and close_dates(a, b) is False and similar_text(a, b) is False
+
+
+def agreement(a: Particulars, b: Particulars) -> int:
+    """How many of title, date and text agree: which of several posts under one link a
+    sighting belongs to."""
+    verdicts = (same_title(a, b), close_dates(a, b), similar_text(a, b))
+    return sum(verdict is True for verdict in verdicts)
+
+
+def needs_text(a: Particulars, b: Particulars) -> bool:
+    """Whether only the text can still decide :func:`distinct`: title and date differ."""
+    return same_title(a, b) is False and close_dates(a, b) is False
+
+
+def twins(a: Particulars, b: Particulars) -> bool:
+    """One post seen where links do not tell: equal titles, dates at most a day apart (or
+    unknown), similar openings."""
+    return same_title(a, b) is True and close_dates(a, b) is not False and bool(similar_text(a, b))
+
+
+def particulars_of(record: PostRecord) -> Particulars:
+    return Particulars(
+        title=None if record.title_derived else record.title,
+        published=record.published,
+        text=record.body or record.excerpt,
+    )
 
 
 @dataclass(frozen=True)
 class Identity:
-    """What a sighting offers for matching: its link, its guid and its text stem."""
+    """What a sighting offers for matching: its link, guid, text stem and particulars."""
 
     url: str | None
     guid: str | None
     stem: str
     truncated: bool
+    particulars: Particulars
+    link: str | None  # link_key(url)
 
     @property
     def lead(self) -> str:
@@ -52,7 +176,14 @@ class Identity:
 
 def identity_of(record: PostRecord) -> Identity:
     stem, truncated = text_stem(record.body or record.excerpt or record.title or "")
-    return Identity(url=record.url, guid=record.guid, stem=stem, truncated=truncated)
+    return Identity(
+        url=record.url,
+        guid=record.guid,
+        stem=stem,
+        truncated=truncated,
+        particulars=particulars_of(record),
+        link=link_key(record.url),
+    )
 
 
 def text_stem(text: str) -> tuple[str, bool]:

@@ -9,7 +9,6 @@ is written to ``conflicts`` so that nothing is silently overwritten.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,10 +17,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lib.ingest.identity import Identity, identity_of, same_text, text_stem
+from lib.ingest.identity import DAY_SLACK, Identity, identity_of, link_key, text_stem
+from lib.ingest.matching import group_run, match_stored
 from lib.ingest.records import PostRecord
 
 POST_FIELDS = ("title", "title_derived", "excerpt", "body", "category", "tags", "published", "url")
+SIGHTING_COLUMNS = (
+    "post_id, run_id, source, locator, source_digest, fingerprint, guid, lead, stem, truncated,"
+    " seen_at, link"
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,9 @@ def merge_run(
     (by the fast lane), so merging into one does not count it again."""
     fresh = fresh or set()
     groups = _group_within_run(sightings)
-    existing = _match_existing(con, groups)
+    existing = match_stored(
+        con, [g.sightings for g in groups], [link_key(g.fields["url"]) for g in groups]
+    )
     rows = _load_posts(con, {pid for pid in existing.values() if pid})
     pending: dict[str, dict[str, Any]] = {}
     status: dict[str, str] = {}
@@ -130,117 +136,14 @@ def merge_run(
 
 
 def _group_within_run(sightings: list[Sighting]) -> list[_Group]:
+    """The run's posts, each with its sightings' fields merged in file order."""
     groups: list[_Group] = []
-    by_url: dict[str, int] = {}
-    by_guid: dict[str, int] = {}
-    by_lead: dict[str, list[int]] = defaultdict(list)
-    for sighting in sightings:
-        ident = sighting.identity
-        index = _find_group(ident, groups, by_url, by_guid, by_lead)
-        if index is None:
-            index = len(groups)
-            groups.append(_Group([sighting], _fields_of(sighting.record)))
-        else:
-            group = groups[index]
-            group.sightings.append(sighting)
+    for members in group_run(sightings):
+        group = _Group(members, _fields_of(members[0].record))
+        for sighting in members[1:]:
             _merge_fields(group.fields, sighting.record, "", group.conflicts)
-        if ident.url:
-            by_url.setdefault(ident.url, index)
-        if ident.guid:
-            by_guid.setdefault(ident.guid, index)
-        if index not in by_lead[ident.lead]:
-            by_lead[ident.lead].append(index)
+        groups.append(group)
     return groups
-
-
-def _find_group(
-    ident: Identity,
-    groups: list[_Group],
-    by_url: dict[str, int],
-    by_guid: dict[str, int],
-    by_lead: dict[str, list[int]],
-) -> int | None:
-    if ident.url and ident.url in by_url:
-        return by_url[ident.url]
-    if ident.guid and ident.guid in by_guid:
-        return by_guid[ident.guid]
-    matches = [
-        index
-        for index in by_lead.get(ident.lead, ())
-        if _text_matches(ident, groups[index].sightings, groups[index].fields.get("url"))
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
-def _text_matches(ident: Identity, sightings: list[Sighting], group_url: str | None) -> bool:
-    if ident.url and group_url and ident.url != group_url:
-        return False
-    return any(
-        same_text(ident.stem, ident.truncated, s.identity.stem, s.identity.truncated)
-        for s in sightings
-    )
-
-
-def _match_existing(con: duckdb.DuckDBPyConnection, groups: list[_Group]) -> dict[int, str | None]:
-    """For each group, the stored post it continues, if exactly one fits."""
-    if not groups:
-        return {}
-    keys = pa.table(
-        {
-            "g": pa.array([i for i, g in enumerate(groups) for _ in g.sightings], pa.int64()),
-            "url": [s.identity.url for g in groups for s in g.sightings],
-            "guid": [s.identity.guid for g in groups for s in g.sightings],
-            "lead": [s.identity.lead for g in groups for s in g.sightings],
-            "digest": [s.source_digest for g in groups for s in g.sightings],
-            "locator": [s.record.locator for g in groups for s in g.sightings],
-            "fingerprint": [s.identity.fingerprint for g in groups for s in g.sightings],
-        }
-    )
-    con.register("_run_keys", keys)
-    try:
-        by_url = con.execute(
-            "SELECT DISTINCT k.g, p.id FROM _run_keys k JOIN posts p ON p.url = k.url"
-        ).fetchall()
-        by_guid = con.execute(
-            "SELECT DISTINCT k.g, s.post_id FROM _run_keys k JOIN sightings s ON s.guid = k.guid"
-        ).fetchall()
-        # The same record of the same file seen before: its post, even where its text
-        # alone is ambiguous (several stored posts with one text), so a re-import adds none.
-        by_seen = con.execute(
-            """SELECT DISTINCT k.g, s.post_id FROM _run_keys k JOIN sightings s
-                 ON s.source_digest = k.digest AND s.locator = k.locator
-                AND s.fingerprint = k.fingerprint"""
-        ).fetchall()
-        by_text = con.execute(
-            """SELECT DISTINCT k.g, s.post_id, s.stem, s.truncated, p.url
-               FROM _run_keys k JOIN sightings s ON s.lead = k.lead
-               JOIN posts p ON p.id = s.post_id"""
-        ).fetchall()
-    finally:
-        con.unregister("_run_keys")
-    result: dict[int, str | None] = {}
-    for g, pid in by_url:
-        result[g] = pid
-    for g, pid in by_guid:
-        result.setdefault(g, pid)
-    for g, pid in by_seen:
-        result.setdefault(g, pid)
-    text_candidates: dict[int, set[str]] = defaultdict(set)
-    for g, pid, stem, truncated, url in by_text:
-        if g in result:
-            continue
-        group_url = groups[g].fields.get("url")
-        if group_url and url and group_url != url:
-            continue
-        if any(
-            same_text(s.identity.stem, s.identity.truncated, stem, truncated)
-            for s in groups[g].sightings
-        ):
-            text_candidates[g].add(pid)
-    for g, pids in text_candidates.items():
-        if len(pids) == 1:
-            result[g] = next(iter(pids))
-    return result
 
 
 def _load_posts(con: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -305,15 +208,17 @@ def _merge_fields(
         if not base[name]:
             base[name] = offered
             continue
-        (kept_stem, kept_cut), (new_stem, new_cut) = text_stem(base[name]), text_stem(offered)
-        if same_text(kept_stem, kept_cut, new_stem, new_cut):
+        (kept_stem, kept_cut), (new_stem, _) = text_stem(base[name]), text_stem(offered)
+        # Within one post, a text that opens the other is no disagreement (a feed's summary,
+        # a listing's cut), marked as cut or not; only a cut-off stored text is replaced.
+        if kept_stem.startswith(new_stem) or new_stem.startswith(kept_stem):
             if len(new_stem) > len(kept_stem) and kept_cut:
                 base[name] = offered
         else:
             conflict(name, base[name], offered)
     for name in ("category", "published", "url"):
         offered = getattr(record, name)
-        if offered is None or offered == base[name]:
+        if offered is None or offered == base[name] or _written_otherwise(name, base, offered):
             continue
         if base[name] is None:
             base[name] = offered
@@ -322,6 +227,19 @@ def _merge_fields(
     if record.tags:
         merged = tuple(dict.fromkeys((*base["tags"], *record.tags)))
         base["tags"] = merged
+
+
+def _written_otherwise(name: str, base: dict[str, Any], offered: Any) -> bool:
+    """One value in two spellings, which is no disagreement: a link percent-encoded or
+    with a trailing slash, the day of one moment in two time zones. The stored one stays."""
+    kept = base[name]
+    if kept is None:
+        return False
+    if name == "url":
+        return link_key(kept) == link_key(offered)
+    if name == "published":
+        return abs((kept - offered).days) <= DAY_SLACK
+    return False
 
 
 def _show(value: object) -> str | None:
@@ -397,15 +315,16 @@ def _write_sightings(
             "lead": [s.identity.lead for _, s in pairs],
             "stem": [s.identity.stem for _, s in pairs],
             "truncated": pa.array([s.identity.truncated for _, s in pairs], pa.bool_()),
+            "link": pa.array([s.identity.link for _, s in pairs], pa.string()),
         }
     )
     con.register("_seen", table)
     try:
         con.execute(
-            """INSERT INTO sightings
+            f"""INSERT INTO sightings ({SIGHTING_COLUMNS})
                SELECT DISTINCT ON (n.post_id, n.source_digest, n.fingerprint)
                       n.post_id, ?, n.source, n.locator, n.source_digest, n.fingerprint,
-                      n.guid, n.lead, n.stem, n.truncated, ?
+                      n.guid, n.lead, n.stem, n.truncated, ?, n.link
                FROM _seen n ANTI JOIN sightings s
                  ON s.post_id = n.post_id AND s.source_digest = n.source_digest
                 AND s.fingerprint = n.fingerprint""",
