@@ -306,6 +306,8 @@ def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyC
         try:
             con = duckdb.connect(str(tmp))
             try:
+                # DuckDB's own progress bar would print over the import's, and under -q.
+                con.execute("SET enable_progress_bar = false")
                 ensure_schema(con)
                 con.execute("BEGIN TRANSACTION")
                 yield con

@@ -36,13 +36,6 @@ POST_FOLDERS = {
 # imported as ``--generator hexo`` would import it (no base URL: no URLs).
 OPTIONS = {"mixed-encoding": ParseOptions(generator="hexo")}
 
-GBK = pytest.mark.xfail(
-    strict=True,
-    raises=IngestError,
-    reason="crf-ner-gbk.md is GBK: the run stops at it until per-file encodings are read"
-    " (another engineer's work in lib/ingest/reading.py)",
-)
-
 
 def _stored_name(path: str) -> str:
     """How the store names a fixture file: relative to the project."""
@@ -53,13 +46,9 @@ def _visible(site: str) -> list[dict]:
     return [p for p in EXPECTED["posts"] if p["site"] == site and p["reader_visible"]]
 
 
-def _marks(post: dict, check: str) -> list[pytest.MarkDecorator]:
-    return [GBK] if post["site"] == "mixed-encoding" else []
-
-
-def _posts(check: str) -> list:
+def _posts() -> list:
     posts = [p for site in POST_FOLDERS for p in _visible(site)]
-    return [pytest.param(p, id=p["path"], marks=_marks(p, check)) for p in posts]
+    return [pytest.param(p, id=p["path"]) for p in posts]
 
 
 @dataclass(frozen=True)
@@ -107,7 +96,7 @@ def imports(tmp_path_factory: pytest.TempPathFactory):
     return imported
 
 
-@pytest.mark.parametrize("post", _posts("fields"))
+@pytest.mark.parametrize("post", _posts())
 def test_each_post_is_stored_as_its_site_shows_it(imports, post: dict) -> None:
     stored = imports(post["site"]).stored(post["path"])
     published = stored["published"].isoformat() if stored["published"] else None
@@ -121,22 +110,14 @@ def test_each_post_is_stored_as_its_site_shows_it(imports, post: dict) -> None:
     assert url == (unquote(post["url"]) if post["url"] else None)
 
 
-@pytest.mark.parametrize("post", _posts("excerpt"))
+@pytest.mark.parametrize("post", _posts())
 def test_each_excerpt_starts_with_what_a_reader_reads_first(imports, post: dict) -> None:
     excerpt = re.sub(r"\s+", " ", imports(post["site"]).stored(post["path"])["excerpt"] or "")
     assert excerpt.startswith(post["excerpt_starts"])
     assert [bad for bad in post["excerpt_must_not_contain"] if bad in excerpt] == []
 
 
-@pytest.mark.parametrize(
-    "site",
-    [
-        "jekyll",
-        "hexo",
-        "hugo",
-        pytest.param("mixed-encoding", marks=GBK),
-    ],
-)
+@pytest.mark.parametrize("site", ["jekyll", "hexo", "hugo", "mixed-encoding"])
 def test_the_source_alone_holds_every_post_a_reader_can_see(imports, site: str) -> None:
     assert imports(site).count() == SITES[site]["counts"]["source_posts"]
 
@@ -178,22 +159,13 @@ def test_the_source_and_its_feed_hold_each_post_once(imports, site: str) -> None
         assert paired == [(1,)], f"{post['path']} and its feed entry are not one post"
 
 
-def test_utf8_posts_beside_a_gbk_one_are_read_right(tmp_path: Path) -> None:
-    """The BOM + CRLF post's front matter is found; imported file by file, so the GBK
-    post beside them (see ``GBK``) does not stop the run."""
-    utf8 = [p for p in _visible("mixed-encoding") if p["encoding"] != "gbk"]
-    db = str(tmp_path / "posts.duckdb")
-    summary = run_ingest(
-        db, [str(BLOGS / p["path"]) for p in utf8], options=OPTIONS["mixed-encoding"]
-    )
-    assert summary.added == len(utf8)
-    imported = Imported(db, summary, None)
-    for post in utf8:
-        stored = imported.stored(post["path"])
-        assert (stored["title"], stored["category"]) == (post["title"], post["category"])
-        assert stored["published"].isoformat() == post["published"]
-        assert stored["tags"] == [
-            *post["tags"],
-            *(c for c in post["categories"] if c != post["category"]),
-        ]
-        assert stored["url"] is None
+def test_the_gbk_post_among_utf8_ones_is_read_in_its_own_encoding_and_named(imports) -> None:
+    """One GBK file among UTF-8 ones (one with a BOM and CRLF): each is read in its own
+    encoding, nothing turns into mojibake, and the summary says which file was not UTF-8."""
+    imported = imports("mixed-encoding")
+    assert imported.summary is not None
+    gbk = [p["path"] for p in _visible("mixed-encoding") if p["encoding"] == "gbk"]
+    assert imported.summary.read_as == [("GB18030", str(BLOGS / path)) for path in gbk]
+    assert f"read as GB18030: {BLOGS / gbk[0]}" in imported.summary.describe()
+    texts = query(imported.db, "SELECT title || coalesce(body, '') FROM posts")
+    assert [t for (t,) in texts if "\ufffd" in t or "锟斤拷" in t or "Ã" in t] == []

@@ -13,7 +13,7 @@ from tests.conftest import FIXTURES, query, table_state
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lib.ingest", "-q", *args],
+        [sys.executable, "-m", "lib.ingest", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -39,15 +39,12 @@ def test_posts_db_environment_variable_picks_the_store(tmp_path: Path) -> None:
 def test_bad_source_exits_non_zero_naming_file_and_line(db_path: str, tmp_path: Path) -> None:
     _cli("--db", db_path, str(SEED_DIR))
     before = table_state(db_path)
-    gbk = tmp_path / "listing.txt"
-    gbk.write_bytes(
-        "LATEST UPDATES\n这是一段很长的中文摘要,用来测试编码错误的提示信息是否清楚...\n".encode(
-            "gbk"
-        )
-    )
-    result = _cli("--db", db_path, str(gbk))
+    damaged = tmp_path / "listing.txt"
+    text = "LATEST UPDATES\n这是一段很长的中文摘要,用来测试编码错误的提示信息是否清楚...\n"
+    damaged.write_bytes(text.encode().replace("编码".encode(), b"\xff"))
+    result = _cli("--db", db_path, str(damaged))
     assert result.returncode == 1
-    assert f"{gbk}:2: not valid UTF-8" in result.stderr
+    assert f"{damaged}:2: not valid UTF-8" in result.stderr
     assert "--encoding" in result.stderr
     assert table_state(db_path) == before
 
@@ -136,3 +133,66 @@ def test_a_feed_is_imported_from_an_http_url(db_path: str) -> None:
     (n, sources) = query(db_path, "SELECT count(*), any_value(source) FROM posts")[0]
     assert n >= 2 and sources == url
     assert query(db_path, "SELECT sources FROM ingest_runs") == [([url],)]
+
+
+# --- Files in other encodings, files that cannot be read, and -q ---------------------------
+
+MIXED = FIXTURES / "blogs" / "mixed-encoding"  # three UTF-8 posts and one in GBK
+POST = "---\ntitle: {title}\ndate: 2024-05-0{day}\n---\n{title}的正文，写给读者看的一段话。\n"
+
+
+def test_quiet_prints_nothing_on_success(db_path: str) -> None:
+    result = _cli("-q", "--db", db_path, "--generator", "hexo", str(MIXED))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert query(db_path, "SELECT count(*) FROM posts") == [(4,)]
+
+
+def test_a_gbk_post_among_utf8_ones_is_read_and_named(db_path: str) -> None:
+    result = _cli("--db", db_path, "--generator", "hexo", str(MIXED))
+    assert result.returncode == 0, result.stderr
+    assert f"read as GB18030: {MIXED / 'crf-ner-gbk.md'}" in result.stdout
+    assert "read as" not in result.stdout.replace("read as GB18030", "")
+    titles = [title for (title,) in query(db_path, "SELECT title FROM posts ORDER BY title")]
+    assert "条件随机场与命名实体识别（旧文）" in titles and len(titles) == 4
+
+
+def _folder_with_a_bad_post(tmp_path: Path, bad: bytes, encoding: str = "utf-8") -> Path:
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    for day, title in ((1, "LoRA 微调实践"), (2, "FlashAttention 原理")):
+        (blog / f"post-{day}.md").write_text(POST.format(title=title, day=day), encoding=encoding)
+    (blog / "broken.md").write_bytes(bad)
+    return blog
+
+
+def test_an_unreadable_file_writes_nothing_unless_skip_bad(db_path: str, tmp_path: Path) -> None:
+    # A post whose third line was overwritten with binary data.
+    blog = _folder_with_a_bad_post(tmp_path, b"---\ntitle: x\n\x00\x01\x02\n---\n")
+    result = _cli("--db", db_path, str(blog))
+    assert result.returncode == 1
+    assert f"{blog / 'broken.md'}:3: binary data" in result.stderr
+    assert not Path(db_path).exists()
+
+    result = _cli("--db", db_path, "--skip-bad", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert "2 added" in result.stdout and "1 rejected" in result.stdout
+    assert "broken.md:3: binary data (NUL byte), not a text file; the file was skipped" in (
+        result.stdout
+    )
+    assert query(db_path, "SELECT count(*) FROM posts") == [(2,)]
+    ((locator, reason),) = query(db_path, "SELECT locator, reason FROM rejections")
+    assert locator.endswith("broken.md:3") and "skipped (--skip-bad)" in reason
+
+
+def test_bytes_the_forced_encoding_cannot_read_name_file_and_line(
+    db_path: str, tmp_path: Path
+) -> None:
+    bad = POST.format(title="坏", day=3).encode("gbk") + b"\xff"  # 0xFF starts no GBK character
+    blog = _folder_with_a_bad_post(tmp_path, bad, encoding="gbk")
+    result = _cli("--db", db_path, "--encoding", "gbk", str(blog))
+    assert result.returncode == 1
+    assert f"{blog / 'broken.md'}:6: cannot decode as GBK" in result.stderr
+    assert not Path(db_path).exists()
+    result = _cli("-q", "--db", db_path, "--encoding", "gbk", "--skip-bad", str(blog))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert query(db_path, "SELECT count(*), max(rejected) FROM posts, ingest_runs") == [(2, 1)]

@@ -68,7 +68,7 @@ def feeds_host() -> Iterator[str]:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lib.ingest", "-q", *args],
+        [sys.executable, "-m", "lib.ingest", *args],  # not -q: the summary must not leak either
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

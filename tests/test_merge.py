@@ -115,7 +115,7 @@ def test_a_bad_file_in_a_run_writes_nothing_at_all(seeded_db: str, tmp_path: Pat
     before = table_state(str(db))
     good = _snapshot(tmp_path / "good.txt", ("NLP", "2025-01-01", EXCERPT.replace("引言", "导读")))
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("title,date\n好文章,2024-01-01\n".encode("gbk"))
+    bad.write_bytes("title,date\n好文章,2024-01-01\n".encode().replace(b",2024", b"\xff,2024"))
     with pytest.raises(IngestError, match=r"bad\.csv:2: not valid UTF-8"):
         run_ingest(str(db), [good, str(bad)])
     assert table_state(str(db)) == before

@@ -159,13 +159,14 @@ def test_unparseable_date_names_the_entry() -> None:
         parse_feed(data, "feed.xml", ParseOptions())
 
 
-def test_gbk_feed_is_refused_unless_the_encoding_is_given() -> None:
+def test_gbk_feed_is_read_in_its_own_encoding_or_the_one_given() -> None:
     text = RSS.read_text(encoding="utf-8").replace('encoding="UTF-8"', 'encoding="GBK"')
     data = text.replace("²", "^2").encode("gbk")
-    with pytest.raises(IngestError, match=r"^gbk\.xml:\d+: not valid UTF-8"):
-        parse_feed(data, "gbk.xml", ParseOptions())
-    records = parse_feed(data, "gbk.xml", ParseOptions(encoding="gbk"))
-    assert records[0].title == "LoRA 微调实践：从原理到 PEFT 代码"
+    for options in (ParseOptions(), ParseOptions(encoding="gbk")):
+        records = parse_feed(data, "gbk.xml", options)
+        assert records[0].title == "LoRA 微调实践：从原理到 PEFT 代码"
+    with pytest.raises(IngestError, match=r"^gbk\.xml:\d+: cannot decode as BIG5"):
+        parse_feed(data, "gbk.xml", ParseOptions(encoding="big5"))
 
 
 def test_base_url_resolves_links_when_the_feed_has_no_link() -> None:

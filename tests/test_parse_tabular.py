@@ -158,20 +158,22 @@ def test_text_after_a_closing_quote_is_a_quoting_error() -> None:
         parse_csv(b'title,date\n"LoRA" x,2024-03-05\n', "q.csv", ParseOptions())
 
 
-def test_gbk_csv_is_refused_with_the_fix_and_read_when_encoding_given(tmp_path: Path) -> None:
+def test_gbk_csv_is_read_in_its_own_encoding_and_damaged_utf8_refused(tmp_path: Path) -> None:
     path = tmp_path / "gbk.csv"
-    path.write_bytes(
-        "title,category\nLoRA 微调实践,大模型\nFlashAttention 原理,自然语言处理\n".encode("gbk")
-    )
+    text = "title,category\nLoRA 微调实践,大模型\nFlashAttention 原理,自然语言处理\n"
+    path.write_bytes(text.encode("gbk"))
+    for encoding in (None, "gbk"):
+        records = _csv(path, encoding=encoding)
+        assert [(r.title, r.category) for r in records] == [
+            ("LoRA 微调实践", "大模型"),
+            ("FlashAttention 原理", "自然语言处理"),
+        ]
+    # UTF-8 with one bad byte is not another encoding: guessing one would store mojibake.
+    path.write_bytes(text.encode().replace("原理".encode(), b"\xff"))
     with pytest.raises(IngestError) as caught:
         _csv(path)
-    assert str(caught.value).startswith(f"{path}:2: not valid UTF-8")
+    assert str(caught.value).startswith(f"{path}:3: not valid UTF-8")
     assert "--encoding" in str(caught.value)
-    records = _csv(path, encoding="gbk")
-    assert [(r.title, r.category) for r in records] == [
-        ("LoRA 微调实践", "大模型"),
-        ("FlashAttention 原理", "自然语言处理"),
-    ]
 
 
 def test_header_only_csv_has_no_records() -> None:

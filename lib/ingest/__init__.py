@@ -9,7 +9,7 @@ whole run is merged in one transaction on a copy of the store (see
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import duckdb
@@ -21,6 +21,7 @@ from lib.ingest.detect import BULK_PARSERS, expand, parser_for
 from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.naming import shown_name, stored_name
+from lib.ingest.reading import file_encoding
 from lib.ingest.records import IngestError, NotPublished, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
 
@@ -46,6 +47,8 @@ class RunSummary:
     dates_out_of_range: list[tuple[str, str]] = field(default_factory=list)
     # (file, why) for each post its site never builds (a draft), left out of the store.
     unpublished: list[tuple[str, str]] = field(default_factory=list)
+    # (encoding, file) for each file found to be in another encoding than UTF-8.
+    read_as: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
         kinds = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.formats.items()))
@@ -57,6 +60,7 @@ class RunSummary:
             f" {len(self.dates_out_of_range)} date(s) out of range"
         ]
         lines += [f"  rejected {where}: {why}" for where, why in self.rejected[:20]]
+        lines += [f"  read as {encoding}: {where}" for encoding, where in self.read_as[:20]]
         years = published_years().describe()
         lines += [
             f"  date out of range at {where}: {written!r} is not in {years}, stored as no date"
@@ -88,11 +92,13 @@ def run_ingest(
     options: ParseOptions | None = None,
     progress: Progress | None = None,
     fast_lane: bool = True,
+    skip_bad: bool = False,
 ) -> RunSummary:
     """Parse every source, then merge them all into the store in one transaction.
 
     ``fast_lane=False`` sends every row down the per-record path; the tests use it
-    to check that both lanes store the same posts.
+    to check that both lanes store the same posts. ``skip_bad`` (``--skip-bad``) leaves
+    out a file that cannot be read or parsed, as a rejection, instead of stopping the run.
     """
     options = options or ParseOptions()
     started = datetime.now().replace(microsecond=0)
@@ -105,6 +111,8 @@ def run_ingest(
     files = 0
     records = 0
     unpublished: list[tuple[str, str]] = []
+    read_as: list[tuple[str, str]] = []
+    bad_files: list[tuple[str, str]] = []
     feeds: set[int] = set()  # file numbers of feeds, merged after the posts' own files
     for unit in expand(sources, fmt, skipped, options):
         files += 1
@@ -113,19 +121,27 @@ def run_ingest(
         digest = unit.digest
         bulk = BULK_PARSERS.get(unit.fmt) if fast_lane else None
         try:
+            encoding, found = file_encoding(unit.fmt, unit.data, name, unit.options.encoding)
+            file_options = replace(unit.options, encoding=encoding)
             if bulk is not None:
-                table, slow, rows = bulk(unit.data, name, unit.options)
+                table, slow, rows = bulk(unit.data, name, file_options)
                 if table.num_rows:
                     fast.append(FastBatch(name, digest, table, files))
                 records += table.num_rows
             else:
-                slow = parser_for(unit.fmt)(unit.data, name, unit.options)
+                slow = parser_for(unit.fmt)(unit.data, name, file_options)
                 rows = list(range(1, len(slow) + 1))
         except NotPublished as exc:
             unpublished.append((unit.shown, exc.reason))
             continue
         except IngestError as exc:  # the user is told where the file is, not its stored name
+            if skip_bad:
+                where = str(exc).removesuffix(f": {exc.detail}")
+                bad_files.append((where, f"{exc.detail}; the file was skipped (--skip-bad)"))
+                continue
             raise IngestError(unit.shown, exc.detail, line=exc.line, row=exc.row) from exc
+        if found:
+            read_as.append((found, unit.shown))
         if unit.fmt == "feed":
             feeds.add(files)
         places = ((files, row) for row in rows)
@@ -135,7 +151,7 @@ def run_ingest(
             progress(name, files, records)
     if files == 0:
         raise IngestError(", ".join(map(shown_name, sources)), "no readable files found")
-    stats = MergeStats()
+    stats = MergeStats(rejected=bad_files)
     if progress:
         progress(f"merging {records:,} records into the store", files, records)
     early: list[Presegmented] = []
@@ -195,6 +211,7 @@ def run_ingest(
         formats=formats,
         dates_out_of_range=out_of_range,
         unpublished=unpublished,
+        read_as=read_as,
     )
 
 

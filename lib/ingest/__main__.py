@@ -39,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder or http(s) URL")
     parser.add_argument("--db", help="database file (default: $POSTS_DB or data/posts.duckdb)")
     parser.add_argument("--format", choices=FORMATS, help="read every source as this format")
-    parser.add_argument("--encoding", help="text encoding of the sources, e.g. GBK (default UTF-8)")
+    parser.add_argument(
+        "--encoding",
+        help="text encoding of every source, e.g. GBK (default: each file's own, UTF-8 or"
+        " the legacy encoding it is found to be in)",
+    )
     parser.add_argument(
         "--map",
         action="append",
@@ -64,7 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="make Markdown posts' URLs from --base-url and this pattern, e.g."
         " /:year/:month/:day/:title/ (instead of a site config's permalink)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="leave out a file that cannot be read or parsed (listed as rejected) and import"
+        " the rest, instead of writing nothing",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing on success (no progress bar)"
+    )
     return parser
 
 
@@ -95,15 +107,18 @@ def main(argv: list[str] | None = None) -> int:
         bar.update(1)
 
     try:
-        summary = run_ingest(db, args.sources, args.format, options, progress)
+        summary = run_ingest(
+            db, args.sources, args.format, options, progress, skip_bad=args.skip_bad
+        )
     except IngestError as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         print(f"nothing was written; {db} is unchanged", file=sys.stderr)
         return 1
     bar.close()
-    print(summary.describe())
-    print(f"database: {db}")
+    if not args.quiet:
+        print(summary.describe())
+        print(f"database: {db}")
     return 0
 
 

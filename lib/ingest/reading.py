@@ -1,7 +1,9 @@
 """Turning a file or URL into text, refusing what is not text.
 
-Every parser goes through here so that an empty file, a binary file or a file in
-GBK fails the same way: a message naming the file and the first bad line.
+Every parser goes through here, so that each file is read in its own encoding (UTF-8,
+else the one it is found to be in, or the one forced with ``--encoding``), and an empty
+file, a binary file or bytes no encoding reads fail the same way: a message naming the
+file and the first bad line.
 """
 
 from __future__ import annotations
@@ -55,32 +57,102 @@ def read_bytes(source: str, timeout: float = 30.0) -> bytes:
         raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
 
 
-def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
-    """Decode as UTF-8 (BOM allowed) or as the forced ``encoding``.
+UTF8 = "utf-8-sig"  # a byte order mark is allowed, and dropped
+PREFERRED = ("gb18030", "big5", "cp1252")
+BINARY_FORMATS = frozenset({"parquet"})
+NEAR_TIE = 0.02  # charset-normalizer's chaos: 0 for a clean reading, 1 for noise
 
-    GBK and other legacy encodings are refused rather than guessed: a wrong guess
-    silently stores mojibake, while the message tells the user the exact fix.
+
+def text_encoding(data: bytes, source: str, forced: str | None = None) -> str:
+    """The encoding a file is read with: ``forced`` (``--encoding``) for every file, else
+    UTF-8, else the legacy encoding charset-normalizer finds for this file alone (a GBK
+    post among UTF-8 ones is read as GB18030).
+
+    Raises for an empty or binary file, and for one that no encoding reads: bytes that
+    are mostly valid UTF-8 are UTF-8 with damage, not another encoding, since a guess
+    would store mojibake (the message names the first bad line).
     """
     if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise IngestError(source, "the file is empty")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise IngestError(source, "binary data (NUL byte), not a text file", line=line)
-    if encoding:
-        try:
-            return data.decode(encoding).removeprefix("\ufeff")
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise IngestError(source, f"cannot decode as {encoding}: {exc}") from exc
+    if forced:
+        return forced
     try:
-        return data.decode("utf-8-sig")
+        data.decode(UTF8)
+    except UnicodeDecodeError as exc:
+        found = None if _damaged_utf8(data) else _legacy_encoding(data)
+        if found is None:
+            line = data[: exc.start].count(b"\n") + 1
+            hint = "convert it to UTF-8, or pass --encoding if it is another encoding"
+            raise IngestError(source, f"not valid UTF-8 ({hint})", line=line) from exc
+        return found
+    return UTF8
+
+
+def file_encoding(
+    fmt: str, data: bytes, source: str, forced: str | None
+) -> tuple[str | None, str | None]:
+    """The encoding to parse a file of format ``fmt`` with (None for Parquet, which holds
+    no text file), and its name for the run's summary when it was found not to be UTF-8."""
+    if fmt in BINARY_FORMATS:
+        return None, None
+    encoding = text_encoding(data, source, forced)
+    found = encoding not in (UTF8, forced)
+    return encoding, encoding_name(encoding) if found else None
+
+
+def encoding_name(encoding: str) -> str:
+    """How messages name an encoding: ``GB18030`` for Python's ``gb18030``."""
+    return encoding.replace("_", "-").upper()
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    """Whether the bytes hold more valid multi-byte UTF-8 characters than bad sequences
+    (GBK text read as UTF-8 has about one valid one to four bad)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+    return valid > bad
+
+
+def _legacy_encoding(data: bytes) -> str | None:
+    """charset-normalizer's reading of the bytes. Short texts read equally well in several
+    encodings; GB18030 (which GBK is part of), then Big5, then Windows' Western code page
+    win a near tie, since the blogs read here are mostly Chinese. UTF-16 and UTF-32 need
+    their byte order mark: without one, any even run of CJK bytes would pass for them."""
+    bom = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    readings = [
+        match
+        for match in from_bytes(data)
+        if bom or not match.encoding.startswith(("utf_16", "utf_32"))
+    ]
+    if not readings:
+        return None
+    least = min(match.chaos for match in readings)
+    likely = [match.encoding for match in readings if match.chaos <= least + NEAR_TIE]
+    found = next((name for name in PREFERRED if name in likely), likely[0])
+    if found in ("utf_8", "ascii"):
+        return None
+    try:
+        data.decode(found)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return found
+
+
+def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
+    """The file's text, in the encoding given, else in :func:`text_encoding`'s."""
+    encoding = text_encoding(data, source, encoding)
+    try:
+        return data.decode(encoding).removeprefix("\ufeff")
+    except LookupError:
+        raise IngestError(source, f"unknown encoding {encoding!r}") from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        guess = from_bytes(data).best()
-        hint = ""
-        if guess is not None and guess.encoding not in ("utf_8", "ascii"):
-            name = guess.encoding.replace("_", "-").upper()
-            hint = f" (it looks like {name}: convert it to UTF-8 or pass --encoding {name})"
-        raise IngestError(source, f"not valid UTF-8{hint}", line=line) from exc
+        detail = f"cannot decode as {encoding_name(encoding)}: {exc.reason}"
+        raise IngestError(source, detail, line=line) from exc
 
 
 def read_text(source: str, encoding: str | None = None) -> str:
