@@ -167,18 +167,8 @@ def cards(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     if sort == RELEVANCE and filters.q.strip():
-        # The ranking itself keeps the posts the words match: the search's bitmap is
-        # needed only to apply topics, categories or dates as well.
-        if filters.without_search() == Filters():
-            clause, params = "TRUE", []
-        else:
-            clause, params = selection.clause(con, filters)
-        # Whether no post has every word: known from the bitmap when the filters needed it
-        # (so the rule is the store's, not the filtered posts'); else the ranking finds out.
-        words = parse_query(filters.q).words
-        relaxed = selection.known_relaxed(con, filters)
-        scored, scored_params = scores_sql(groups(filters.q), clause, words, relaxed)
-        return _ranked_cards(con, scored, [*scored_params, *params], limit, offset)
+        scored, params = ranked(con, filters)
+        return _ranked_cards(con, scored, params, limit, offset)
     clause, params = selection.clause(con, filters)
     order = SORTS.get(sort, SORTS["newest"])
     # Choose the page among the posts from the page's last date on (found in the day
@@ -205,6 +195,22 @@ def cards(
     return _records(
         con, f"SELECT {CARD_COLUMNS} FROM posts WHERE rowid = ANY(?) ORDER BY {order}", [rows]
     )
+
+
+def ranked(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[Any]]:
+    """A ``(doc, score)`` query of the posts a search ranks under all the filters."""
+    # The ranking itself keeps the posts the words match: the search's bitmap is
+    # needed only to apply topics, categories or dates as well.
+    if filters.without_search() == Filters():
+        clause, params = "TRUE", []
+    else:
+        clause, params = selection.clause(con, filters)
+    # Whether no post has every word: known from the bitmap when the filters needed it
+    # (so the rule is the store's, not the filtered posts'); else the ranking finds out.
+    words = parse_query(filters.q).words
+    relaxed = selection.known_relaxed(con, filters)
+    scored, scored_params = scores_sql(groups(filters.q), clause, words, relaxed)
+    return scored, [*scored_params, *params]
 
 
 def _row_id(con: duckdb.DuckDBPyConnection) -> str:
