@@ -8,17 +8,23 @@ import streamlit as st
 from lib.charts import category_chart
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
+from ui import bad_params
+from ui.active_filters import active_filters
 from ui.cards import card_list
 from ui.data import run
 from ui.filters import current, relaxed_note
+from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
 from ui.timechart import time_chart
 
 require_shell()
 
 filters = current()
-st.session_state["_last_list_page"] = "pages/overview.py"  # where the post page's Back leads
+st.session_state[LIST_PAGE_KEY] = "pages/overview.py"  # where the post page's Back leads
 st.title("Overview")
+active_filters(filters)
+# Checked here, not by the chart: a bad value is named even when no chart is drawn.
+bad_params.check_choice("interval", ["auto", *INTERVALS])
 figures = run("figures", filters)
 relaxed_note(filters)
 

@@ -17,16 +17,17 @@ from lib.safe_text import (
     shown,
     tag_list,
 )
+from ui.active_filters import active_filters
 from ui.data import run
-from ui.filters import current, query_params
+from ui.filters import current
+from ui.post_nav import POST_PAGE, back_link, keyword_links, post_params, previous_next
 from ui.shell import require_shell
 
 require_shell()
 
 filters = current()
 post_id = st.query_params.get("id", "")
-back = st.session_state.get("_last_list_page", "pages/posts.py")
-st.page_link(back, label="Back", icon=":material/arrow_back:", query_params=query_params(filters))
+back_link()
 
 post = run("post", post_id) if post_id else None
 if post is None:
@@ -36,8 +37,12 @@ if post is None:
     )
     st.stop()
 
+# A link to this same page (a similar post, previous, next) changes the post but not the
+# address bar; writing the id makes Streamlit push it, so a reload shows this post.
+st.query_params["id"] = post["id"]
 title = post["title"] or "Untitled post"
 st.title(shown(title, TITLE_CHARS), anchor=False)
+active_filters(filters)
 if len(title) > TITLE_CHARS:
     with st.expander(f"The whole title ({len(title):,} characters)"):
         st.markdown(shown(title, BODY_CHUNK_CHARS))
@@ -72,23 +77,25 @@ if text:
 
 keywords = run("keywords", post["id"])
 if keywords:
-    st.caption("Keywords: " + " · ".join(shown(k, 40) for k in keywords))
+    keyword_links(keywords)
+previous_next(filters, post["id"])
 
 similar = run("similar", post["id"])
 if similar:
     st.subheader("Similar posts")
     for other in similar:
         st.page_link(
-            "pages/post.py",
+            POST_PAGE,
             label=escape_markdown(clip(other["title"] or "Untitled post", 90)),
             icon=":material/article:",
-            query_params={**query_params(filters), "id": other["id"]},
+            query_params=post_params(filters, other["id"]),
         )
 
 with st.expander("Where this post was seen"):
     st.write(
-        f"First seen {post['first_seen']:%Y-%m-%d %H:%M},"
-        f" last seen {post['last_seen']:%Y-%m-%d %H:%M},"
+        # Import times, not publication dates: said so, as readers took them for the latter.
+        f"First imported {post['first_seen']:%Y-%m-%d %H:%M},"
+        f" last imported {post['last_seen']:%Y-%m-%d %H:%M},"
         f" {post['sightings']} sighting(s) merged into this one post."
     )
     st.dataframe(run("sightings_of", post["id"]), hide_index=True)

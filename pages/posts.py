@@ -10,18 +10,43 @@ import pyarrow.parquet as pq
 import streamlit as st
 
 from lib import queries
+from ui import bad_params
+from ui.active_filters import active_filters, reset_page
 from ui.cards import card_list
 from ui.data import cursor, run
 from ui.filters import current, relaxed_note
+from ui.post_nav import LIST_PAGE_KEY, LIST_SORT_KEY
 from ui.shell import require_shell
 
 require_shell()
 
 PAGE_SIZE = 20
 
+
+def page_wanted(pages: int) -> int | None:
+    """The page to show instead of the URL's ``page``, when that one does not exist."""
+    raw = st.query_params.get("page")
+    if raw is None:
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        st.caption(bad_params.note("page", raw, "not a page number"))
+        return 1
+    if number < 1:
+        st.caption(bad_params.note("page", raw, "pages are numbered from 1"))
+        return 1
+    if number > pages:
+        # The last page, as a list that shrank since the link was shared would want.
+        st.caption(f":material/info: There are {pages:,} pages, not {number:,}: the last shown.")
+        return pages
+    return None
+
+
 filters = current()
-st.session_state["_last_list_page"] = "pages/posts.py"  # where the post page's Back leads
+st.session_state[LIST_PAGE_KEY] = "pages/posts.py"  # where the post page's Back leads
 st.title("Browse posts")
+active_filters(filters)
 total = run("count", filters)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 
@@ -30,6 +55,7 @@ top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matc
 relaxed_note(filters)
 # Relevance is offered (and the default) only while there is a search to rank by.
 sorts = [queries.RELEVANCE, "newest", "oldest"] if filters.q else ["newest", "oldest"]
+bad_params.check_choice("sort", sorts)
 if st.session_state.get("sort") not in sorts:
     st.session_state["sort"] = sorts[0]
 sort = top[1].selectbox(
@@ -37,7 +63,12 @@ sort = top[1].selectbox(
     options=sorts,
     key="sort",
     bind="query-params",
+    on_change=reset_page,
 )
+st.session_state[LIST_SORT_KEY] = sort  # the order of the post page's previous and next
+wanted = page_wanted(pages)
+if wanted is not None:
+    st.session_state["page"] = wanted
 page = top[2].number_input(
     f"Page (of {pages:,})",
     min_value=1,

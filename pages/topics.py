@@ -9,8 +9,10 @@ from lib.periods import auto_interval
 from lib.safe_text import escape_markdown
 from lib.search import topic_term
 from lib.topics import MAX_COMPARED, Periods
+from ui.active_filters import active_filters
 from ui.data import run
 from ui.filters import EARLIEST, current
+from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
 
 require_shell()
@@ -19,8 +21,9 @@ LEADING = 20
 PICK_KEY = "_topic_pick"
 
 filters = current()
-st.session_state["_last_list_page"] = "pages/topics.py"
+st.session_state[LIST_PAGE_KEY] = "pages/topics.py"  # where the post page's Back leads
 st.title("Topics")
+active_filters(filters)
 st.caption(
     "Topics are the words that lead posts (each post's top keywords by TF-IDF, found at import)."
     " Click one to filter every page by it."

@@ -10,7 +10,6 @@ from lib.charts import label
 from lib.dates import date_label
 from lib.filters import Filters
 from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
-from ui.filters import query_params
 
 EXCERPT_CHARS = 600
 
@@ -38,7 +37,9 @@ def card(post: dict[str, Any], filters: Filters) -> None:
             "pages/post.py",
             label="Read the post",
             icon=":material/article:",
-            query_params={**query_params(filters), "id": post["id"]},
+            # The id alone: the filter widgets are bound to the URL and Streamlit carries
+            # their parameters to the next page itself; repeating them here doubled them.
+            query_params={"id": post["id"]},
         )
         url = safe_link(post.get("url"))
         if url:

@@ -13,6 +13,8 @@ from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
 from lib.safe_text import escape_markdown
+from ui.active_filters import reset_page
+from ui.bad_params import check_filter_params
 from ui.data import run
 
 EARLIEST = published_years().earliest  # no post is dated outside the years the store keeps
@@ -31,8 +33,12 @@ def current() -> Filters:
     )
 
 
-def query_params(filters: Filters) -> dict[str, object]:
-    """URL parameters for links that must keep the current view."""
+def same_page_params(filters: Filters) -> dict[str, object]:
+    """The filters' URL parameters, for a link to the page it is on (a post to another post).
+
+    Streamlit carries bound parameters over to another page by itself (a link that
+    repeated them doubled them), but a link to the same page replaces the whole query.
+    """
     params: dict[str, object] = {}
     if filters.categories:
         params["category"] = list(filters.categories)
@@ -53,11 +59,14 @@ def _clear() -> None:
     st.session_state["to"] = None
     st.session_state["q"] = ""
     st.session_state["topic"] = []
-    if "page" in st.session_state:
-        st.session_state["page"] = 1
+    reset_page()
 
 
 def filter_panel() -> Filters:
+    # Before the widgets: they drop a value they cannot take without a word.
+    check_filter_params(
+        [label(cat) for cat, _ in run("category_counts", Filters())], EARLIEST, LATEST
+    )
     with st.sidebar:
         st.subheader("Filters")
         category_box = st.container()

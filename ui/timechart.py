@@ -15,6 +15,7 @@ import streamlit as st
 from lib.charts import volume_chart
 from lib.filters import Filters
 from lib.periods import period_end, period_start
+from ui.active_filters import reset_page
 from ui.data import run
 
 CHART_KEY = "volume_chart"
@@ -29,8 +30,7 @@ def _apply_selection() -> None:
     interval = st.session_state.get("_shown_interval", "day")
     st.session_state["from"] = period_start(days[0], interval)
     st.session_state["to"] = period_end(period_start(days[-1], interval), interval)
-    if "page" in st.session_state:
-        st.session_state["page"] = 1
+    reset_page()
 
 
 def time_chart(filters: Filters, interval_choices: Sequence[str]) -> None:

@@ -1,0 +1,134 @@
+"""Every view a link, in Chromium: the address bar follows the post shown, round trips keep
+the URL short, bad parameters are named, and Back undoes a filter removed by its chip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page
+
+from lib import queries
+from lib.store import connect_read_only
+from tests.e2e.conftest import (
+    MAIN,
+    App,
+    assert_no_exception,
+    main_text,
+    open_page,
+    store_rows,
+    url_params,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+WORDS_BOX = "Words in the post"
+
+
+def wait_until(page: Page, done: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert done(), f"{what} (URL {page.url})"
+    wait_idle(page)
+
+
+def heading(page: Page) -> str:
+    return page.locator(MAIN).locator("h1").first.inner_text().strip()
+
+
+def a_post_with_a_similar_one(db: str) -> tuple[str, str, str]:
+    """``(id, similar id, similar title)`` of a post whose first similar post has a short title."""
+    con = connect_read_only(db)
+    try:
+        for (post_id,) in con.execute("SELECT id FROM posts ORDER BY id").fetchall():
+            similar = queries.similar(con.cursor(), post_id)
+            if similar and similar[0]["title"] and len(similar[0]["title"]) < 80:
+                return post_id, similar[0]["id"], similar[0]["title"]
+    finally:
+        con.close()
+    raise AssertionError("no post of the bundled data has a similar post")
+
+
+def test_reload_after_clicking_a_similar_post_shows_that_post(page: Page, app: App) -> None:
+    post_id, other_id, other_title = a_post_with_a_similar_one(app.db)
+    open_page(page, app(f"/post?id={post_id}&category=Large+Model"))
+    page.locator(MAIN).get_by_role("link", name=other_title, exact=True).first.click()
+    wait_until(page, lambda: heading(page) == other_title, "the similar post did not open")
+    wait_until(
+        page, lambda: url_params(page).get("id") == [other_id], "the address bar kept the old id"
+    )
+    assert url_params(page).get("category") == ["Large Model"], "the filters left the URL"
+    page.reload()
+    wait_idle(page)
+    page.locator(MAIN).locator("h1").first.wait_for()
+    assert heading(page) == other_title
+    page.go_back()
+    wait_until(
+        page, lambda: url_params(page).get("id") == [post_id], "Back did not lead to the post"
+    )
+    assert_no_exception(page)
+
+
+def test_the_url_stays_short_after_card_post_back_round_trips(page: Page, app: App) -> None:
+    open_page(page, app("/?category=Large+Model&q=模型"))
+    for _ in range(4):
+        page.locator(MAIN).get_by_role("link", name="Read the post").first.click()
+        wait_until(page, lambda: urlsplit(page.url).path == "/post", "the post did not open")
+        page.locator(MAIN).get_by_role("link", name="Back").click()
+        wait_until(page, lambda: urlsplit(page.url).path == "/", "Back did not lead to /")
+    params = url_params(page)
+    assert params.get("category") == ["Large Model"] and params.get("q") == ["模型"], page.url
+    assert all(len(values) == 1 for values in params.values()), page.url
+    assert len(page.url) < 150, page.url
+    assert_no_exception(page)
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        (
+            "/posts?from=garbage&page=-5&sort=bogus&category=Nope",
+            [
+                "Ignored from = garbage: not a date",
+                "Ignored page = -5: pages are numbered from 1",
+                "Ignored sort = bogus: not one of newest, oldest",
+                "Ignored category = Nope: no such category",
+            ],
+        ),
+        ("/?interval=bogus", ["Ignored interval = bogus: not one of auto, day"]),
+        ("/posts?from=2026-02-01&to=2026-01-01", ["from (2026-02-01) is after to (2026-01-01)"]),
+    ],
+)
+def test_a_bad_parameter_is_named_on_the_page(
+    page: Page, app: App, path: str, named: list[str]
+) -> None:
+    open_page(page, app(path))
+    shown = main_text(page)
+    for line in named:
+        assert line in shown, f"{line!r} is not on the page:\n{shown[:1500]}"
+    assert "interval" not in url_params(page), "a bad interval stayed in the URL"
+    assert_no_exception(page)
+
+
+def test_back_undoes_removing_a_filter_by_its_chip(page: Page, app: App) -> None:
+    (matching,) = store_rows(app.db, "SELECT count(*) FROM posts WHERE category = 'NLP'")[0]
+    open_page(page, app("/posts?category=NLP&q=Attention"))
+    page.locator(MAIN).get_by_role("button", name="q: Attention ✕").click()
+    wait_until(page, lambda: "q" not in url_params(page), "the chip did not remove q")
+    assert f"{matching:,} posts match" in main_text(page)
+    page.go_back()
+    wait_until(
+        page, lambda: url_params(page).get("q") == ["Attention"], "Back did not bring q back"
+    )
+    wait_until(
+        page,
+        lambda: page.get_by_label(WORDS_BOX).input_value() == "Attention",
+        "the search box did not follow the URL",
+    )
+    assert page.locator(MAIN).get_by_role("button", name="q: Attention ✕").count() == 1
+    assert url_params(page).get("category") == ["NLP"]
+    assert_no_exception(page)
