@@ -12,6 +12,8 @@ from ui.shell import require_shell
 require_shell()
 
 st.title("Data")
+# The filter panel shows on every page; without this a reader takes these figures as filtered.
+st.caption("This page covers the whole store: the filters in the sidebar do not apply here.")
 quality = run("quality")
 years = published_years()
 st.subheader("Data quality")
