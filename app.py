@@ -8,15 +8,16 @@ import streamlit as st
 
 from ui.data import require_store
 from ui.filters import filter_panel
-from ui.shell import pages, running_in_shell
+from ui.shell import nav_links, pages, running_in_shell
 
 # The icon is a file of the app's own: a :material/…: icon is fetched from a font CDN, which an
 # offline or firewalled reader cannot reach.
 ICON = Path(__file__).parent / "ui" / "icon.png"
 st.set_page_config(page_title="Blog topic explorer", page_icon=str(ICON), layout="wide")
 
-page = st.navigation(pages())
+page = st.navigation(pages(), position="hidden")  # links of our own keep the filters
 with running_in_shell():
     require_store()
-    filter_panel()
+    nav = st.sidebar.container()
+    nav_links(nav, filter_panel())
     page.run()

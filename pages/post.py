@@ -27,7 +27,7 @@ require_shell()
 
 filters = current()
 post_id = st.query_params.get("id", "")
-back_link()
+back_link(filters)
 
 post = run("post", post_id) if post_id else None
 if post is None:
@@ -77,7 +77,7 @@ if text:
 
 keywords = run("keywords", post["id"])
 if keywords:
-    keyword_links(keywords)
+    keyword_links(keywords, filters)
 previous_next(filters, post["id"])
 
 similar = run("similar", post["id"])

@@ -440,7 +440,7 @@ def test_unknown_post(
     at = open_app(monkeypatch, seeded_db, page="pages/post.py", params=params)
     assert [t.value for t in at.title] == ["Post not found"]
     assert len(infos(at)) == 1
-    assert [p.proto.label for p in at.get("page_link")] == ["Back"]
+    assert [p.proto.label for p in at.main.get("page_link")] == ["Back"]
 
 
 # --- Data -----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The filters in force, as removable chips at the top of the main area.
 
 On a phone the sidebar is hidden, so without them nothing on screen says that a
-view is filtered. A chip's click changes the filter widget's state in a callback,
-which Streamlit writes to the URL as a new history entry, so Back brings it back.
+view is filtered. A chip's click changes the filter widget's state in a callback;
+``ui.filter_url`` then writes the URL as a new history entry, so Back brings it back.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """URL parameters the app cannot use, each named in one visible line rather than dropped.
 
-A bound widget drops a value it cannot take (``from=garbage``, ``category=Nope``)
-without a word, and the reader of a shared link then sees another view than the
-one meant. The filter parameters are checked in ``app.py`` before the filter
-panel's widgets read them; a page checks its own (``page``, ``sort``, ``interval``)
-where it knows what is valid.
+A widget cannot take some values (``from=garbage``, ``category=Nope``), and left
+out without a word they showed the reader of a shared link another view than the
+one meant. The filter parameters are checked before the filter panel reads them;
+a page checks its own (``page``, ``sort``, ``interval``) where it knows what is valid.
 """
 
 from __future__ import annotations

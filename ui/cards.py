@@ -10,6 +10,7 @@ from lib.charts import label
 from lib.dates import date_label
 from lib.filters import Filters
 from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
+from ui.filter_url import filter_params
 
 EXCERPT_CHARS = 600
 
@@ -37,9 +38,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
             "pages/post.py",
             label="Read the post",
             icon=":material/article:",
-            # The id alone: the filter widgets are bound to the URL and Streamlit carries
-            # their parameters to the next page itself; repeating them here doubled them.
-            query_params={"id": post["id"]},
+            query_params={"id": post["id"], **filter_params(filters)},
         )
         url = safe_link(post.get("url"))
         if url:

@@ -1,8 +1,9 @@
-"""The filter panel shared by every page, bound to the URL so a view can be shared.
+"""The filter panel shared by every page, kept in the URL so a view can be shared.
 
 Widgets live in the sidebar of ``app.py`` and are rendered on every page, which
 is what keeps the filters when the reader switches page. Their keys are the URL
-parameters: ``category`` (repeated), ``from``, ``to``, ``q``, ``topic`` (repeated).
+parameters: ``category`` (repeated), ``from``, ``to``, ``q``, ``topic`` (repeated);
+``ui.filter_url`` reads and writes them.
 """
 
 from __future__ import annotations
@@ -16,41 +17,12 @@ from lib.safe_text import escape_markdown
 from ui.active_filters import reset_page
 from ui.bad_params import check_filter_params
 from ui.data import run
+from ui.filter_url import current, read_url, write_url
+
+__all__ = ["EARLIEST", "LATEST", "current", "filter_panel", "relaxed_note"]
 
 EARLIEST = published_years().earliest  # no post is dated outside the years the store keeps
 LATEST = published_years().latest
-
-
-def current() -> Filters:
-    """The filters as the widgets hold them now (also usable before they render)."""
-    state = st.session_state
-    return Filters(
-        categories=tuple(state.get("category") or ()),
-        start=state.get("from"),
-        end=state.get("to"),
-        q=(state.get("q") or "").strip(),
-        topics=tuple(state.get("topic") or ()),
-    )
-
-
-def same_page_params(filters: Filters) -> dict[str, object]:
-    """The filters' URL parameters, for a link to the page it is on (a post to another post).
-
-    Streamlit carries bound parameters over to another page by itself (a link that
-    repeated them doubled them), but a link to the same page replaces the whole query.
-    """
-    params: dict[str, object] = {}
-    if filters.categories:
-        params["category"] = list(filters.categories)
-    if filters.start:
-        params["from"] = filters.start.isoformat()
-    if filters.end:
-        params["to"] = filters.end.isoformat()
-    if filters.q:
-        params["q"] = filters.q
-    if filters.topics:
-        params["topic"] = list(filters.topics)
-    return params
 
 
 def _clear() -> None:
@@ -63,17 +35,16 @@ def _clear() -> None:
 
 
 def filter_panel() -> Filters:
-    # Before the widgets: they drop a value they cannot take without a word.
-    check_filter_params(
-        [label(cat) for cat, _ in run("category_counts", Filters())], EARLIEST, LATEST
-    )
+    # Before the widgets: a value they cannot take is named, then left out.
+    categories = [label(cat) for cat, _ in run("category_counts", Filters())]
+    check_filter_params(categories, EARLIEST, LATEST)
+    read_url(categories, EARLIEST, LATEST)
     with st.sidebar:
         st.subheader("Filters")
         category_box = st.container()
         st.text_input(
             "Words in the post",
             key="q",
-            bind="query-params",
             placeholder="e.g. LoRA, 显存, FlashAttention",
             max_chars=MAX_QUERY_CHARS,
         )
@@ -82,7 +53,6 @@ def filter_panel() -> Filters:
             "Topics",
             options=chosen,
             key="topic",
-            bind="query-params",
             accept_new_options=True,
             placeholder="Any topic: type one, or pick on Topics",
             help="Posts that mention any of these topics. The Topics page lists the leading ones.",
@@ -92,19 +62,16 @@ def filter_panel() -> Filters:
                 title,
                 value=None,
                 key=key,
-                bind="query-params",
                 min_value=EARLIEST,
                 max_value=LATEST,
                 format="YYYY-MM-DD",
             )
         counts = [(label(cat), n) for cat, n in run("category_counts", current())]
-        # No format_func: Streamlit would put the formatted label (with its count,
-        # which changes with the other filters) into the URL instead of the name.
+        # No format_func: the options are the names the URL holds (counts go below).
         category_box.multiselect(
             "Category",
             options=[name for name, _ in counts],
             key="category",
-            bind="query-params",
             placeholder="All categories",
         )
         category_box.caption(
@@ -112,6 +79,7 @@ def filter_panel() -> Filters:
             + " · ".join(f"{escape_markdown(name)} **{n:,}**" for name, n in counts)
         )
         st.button("Clear filters", on_click=_clear, width="stretch")
+    write_url(current())
     return current()
 
 

@@ -1,9 +1,7 @@
 """The post page's ways on: back to its list, the list's previous and next post, its keywords.
 
-A link to another page carries no filter: the filter widgets are bound to the URL, and
-Streamlit carries their parameters to the page a link opens, so a link that repeated
-them doubled them on every round trip. A link to another post is to this same page,
-where Streamlit carries nothing, so it names them (``same_page_params``).
+Every link carries the filters (``ui.filter_url``): Streamlit carries only bound
+parameters to the page a link opens, and the filter widgets are not bound.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from lib.filters import Filters
 from lib.queries import RELEVANCE
 from lib.safe_text import clip, escape_markdown, shown
 from ui.data import Store, cursor, signature
-from ui.filters import same_page_params
+from ui.filter_url import filter_params
 
 POST_PAGE = "pages/post.py"
 LIST_PAGE_KEY = "_last_list_page"  # set by each list page: where Back leads
@@ -48,11 +46,13 @@ def _around(store: Store, filters: Filters, sort: str, post_id: str) -> neighbou
 
 def post_params(filters: Filters, post_id: str) -> dict[str, object]:
     """The URL parameters of a link from one post to another."""
-    return {"id": post_id, **same_page_params(filters)}
+    return {"id": post_id, **filter_params(filters)}
 
 
-def back_link() -> None:
-    st.page_link(list_page(), label="Back", icon=":material/arrow_back:")
+def back_link(filters: Filters) -> None:
+    st.page_link(
+        list_page(), label="Back", icon=":material/arrow_back:", query_params=filter_params(filters)
+    )
 
 
 def previous_next(filters: Filters, post_id: str) -> None:
@@ -77,9 +77,13 @@ def previous_next(filters: Filters, post_id: str) -> None:
     middle.caption(f"Post {found.position:,} of {found.total:,} in the list")
 
 
-def keyword_links(keywords: list[str]) -> None:
-    """Each keyword a link to Browse filtered by it as a topic."""
+def keyword_links(keywords: list[str], filters: Filters) -> None:
+    """Each keyword a link to Browse filtered by it as a topic (the other filters kept)."""
+    kept = filter_params(filters)
+    kept.pop("topic", None)
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
     row.caption("Keywords (each opens Browse filtered by it):")
     for keyword in keywords:
-        row.page_link("pages/posts.py", label=shown(keyword, 40), query_params={"topic": keyword})
+        row.page_link(
+            "pages/posts.py", label=shown(keyword, 40), query_params={**kept, "topic": keyword}
+        )

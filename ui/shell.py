@@ -16,6 +16,10 @@ import threading
 from collections.abc import Iterator
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from lib.filters import Filters
+from ui.filter_url import filter_params
 
 _state = threading.local()  # one script run at a time per thread
 
@@ -31,6 +35,17 @@ def pages() -> list[st.Page]:
     ]
 
 
+def nav_links(where: DeltaGenerator, filters: Filters) -> None:
+    """The pages, as links that keep the filters.
+
+    Streamlit's own navigation carries only parameters bound to widgets to the next
+    page, and the filters are not bound (see ``ui.filter_url``), so it would drop them.
+    """
+    for page in pages():
+        if page.visibility != "hidden":
+            where.page_link(page, query_params=filter_params(filters), width="stretch")
+
+
 @contextlib.contextmanager
 def running_in_shell() -> Iterator[None]:
     _state.active = True
@@ -43,5 +58,5 @@ def running_in_shell() -> Iterator[None]:
 def require_shell() -> None:
     if getattr(_state, "active", False):
         return
-    st.navigation(pages())
+    st.navigation(pages(), position="hidden")
     st.rerun()

@@ -54,6 +54,8 @@ IDLE = "[data-test-script-state='notRunning']"
 SPINNER = "[data-testid='stSpinner']"
 EXCEPTION = "[data-testid='stException']"
 MAIN = "[data-testid='stMain']"
+# The sidebar's page links: the app's own, which keep the filters (Streamlit's would not).
+SIDEBAR_LINK = "[data-testid='stSidebar'] [data-testid='stPageLink']"
 
 
 # --- App servers ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import (
     MAIN,
+    SIDEBAR_LINK,
     App,
     assert_no_exception,
     expect_match_count,
@@ -270,7 +271,7 @@ def test_switching_page_keeps_the_filters(page: Page, app: App) -> None:
     open_page(page, app("/posts"))
     choose_category(page, "NLP")
     expect_match_count(page, expected)
-    page.locator("[data-testid='stSidebarNavLink']", has_text="Overview").click()
+    page.locator(SIDEBAR_LINK, has_text="Overview").click()
     wait_for_path(page, "/")
     page.locator(MAIN).locator("h1", has_text="Overview").wait_for()
     expect_metric(page, "Posts", str(expected))

@@ -132,3 +132,28 @@ def test_back_undoes_removing_a_filter_by_its_chip(page: Page, app: App) -> None
     assert page.locator(MAIN).get_by_role("button", name="q: Attention ✕").count() == 1
     assert url_params(page).get("category") == ["NLP"]
     assert_no_exception(page)
+
+
+def test_back_undoes_each_filter_change_in_the_sidebar(page: Page, app: App) -> None:
+    open_page(page, app("/"))
+    page.get_by_role("link", name="Browse").first.click()
+    wait_until(page, lambda: urlsplit(page.url).path == "/posts", "Browse did not open")
+    category_box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']")
+    category_box.filter(has_text="Category").get_by_role("combobox").click()
+    page.get_by_role("option", name="NLP").click()
+    page.keyboard.press("Escape")
+    wait_until(page, lambda: url_params(page).get("category") == ["NLP"], "NLP not in the URL")
+    box = page.get_by_label(WORDS_BOX)
+    box.fill("Attention")
+    box.press("Enter")
+    wait_until(page, lambda: url_params(page).get("q") == ["Attention"], "q not in the URL")
+    page.go_back()
+    wait_until(page, lambda: "q" not in url_params(page), "Back did not undo the search")
+    wait_until(page, lambda: box.input_value() == "", "the search box kept the undone search")
+    assert url_params(page).get("category") == ["NLP"]
+    page.go_back()
+    wait_until(page, lambda: not url_params(page), "Back did not undo the category")
+    assert urlsplit(page.url).path == "/posts"
+    page.go_forward()
+    wait_until(page, lambda: url_params(page).get("category") == ["NLP"], "Forward did not redo")
+    assert_no_exception(page)

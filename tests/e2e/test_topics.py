@@ -7,6 +7,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import (
     MAIN,
+    SIDEBAR_LINK,
     App,
     assert_no_exception,
     expect_match_count,
@@ -51,7 +52,7 @@ def test_topics_page_draws_and_a_topic_click_filters_the_posts(page: Page, app: 
     wait_idle(page)
     expect_url_param(page, "topic", [topic])
     assert_no_exception(page)
-    page.locator("[data-testid='stSidebarNav']").get_by_text("Browse").click()
+    page.locator(SIDEBAR_LINK, has_text="Browse").click()
     wait_idle(page)
     expect_url_param(page, "topic", [topic])  # the filter travels with the reader
     expect_match_count(page, mentioning(app.db, topic))
