@@ -53,7 +53,7 @@ def active_filters(filters: Filters) -> None:
     if not found:
         return
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
-    row.caption("Filtered by")
+    row.caption("Filtered by", width="content")
     for index, (text, key, value) in enumerate(found):
         row.button(
             f"{escape_markdown(clip(text, CHIP_CHARS))} ✕",

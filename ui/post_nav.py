@@ -82,7 +82,7 @@ def keyword_links(keywords: list[str], filters: Filters) -> None:
     kept = filter_params(filters)
     kept.pop("topic", None)
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
-    row.caption("Keywords (each opens Browse filtered by it):")
+    row.caption("Keywords (each opens Browse filtered by it):", width="content")
     for keyword in keywords:
         row.page_link(
             "pages/posts.py", label=shown(keyword, 40), query_params={**kept, "topic": keyword}
