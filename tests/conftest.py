@@ -6,8 +6,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
-from tests.helpers import SECRET, folder_listing, query, seeded_store, snapshot, table_state
+from lib.console import cache as console_cache
+from tests.helpers import (
+    SECRET,
+    FeedServer,
+    folder_listing,
+    query,
+    seeded_store,
+    snapshot,
+    table_state,
+)
 
 # Builders that many tests still import from here; they live in tests/helpers.py.
 __all__ = ["FIXTURES", "query", "seeded_store", "table_state"]
@@ -24,6 +34,14 @@ def db_path(tmp_path: Path) -> str:
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data, imported once; tests that write must use ``db_path`` instead."""
     return seeded_store(tmp_path_factory.mktemp("seeded"))
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A blog's server on 127.0.0.1, answering what the test sets (``tests.helpers``)."""
+    server = FeedServer()
+    yield server
+    server.close()
 
 
 # --- The SQL console ----------------------------------------------------------------------
@@ -50,3 +68,16 @@ def unchanged(console_store: str, target: Path) -> Iterator[None]:
     before = snapshot(console_store), folder_listing(target)
     yield
     assert (snapshot(console_store), folder_listing(target)) == before
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Query results, connections and console results are cached per process: every test
+    starts without them, so no test sees another's store."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    console_cache.results.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    console_cache.results.clear()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import os
+import threading
 import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -212,9 +217,10 @@ ESCAPES: list[tuple[str, str]] = [
 ]
 
 
-def console_workers() -> list[int]:
-    """Process ids of this process's live console workers, read from /proc as the OS sees them."""
-    me = str(os.getpid())
+def console_workers(parent: int | None = None) -> list[int]:
+    """Process ids of the live console workers of ``parent`` (this process by default), read
+    from /proc as the OS sees them."""
+    me = str(parent or os.getpid())
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -264,3 +270,66 @@ def rss_bytes(pid: int | None = None) -> int:
     status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
     (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
     return int(line.split()[1]) * 1024
+
+
+# --- A blog's feed, served on 127.0.0.1 ------------------------------------------------------
+
+
+def rss(items: list[tuple[str, str, str]], title: str = "团队博客") -> bytes:
+    """An RSS 2.0 feed of ``items``: (title, link, ``YYYY-MM-DD``), newest first, as blogs
+    write them; each item's link is its guid."""
+    entries = "".join(
+        f"<item><title>{escape(name)}</title><link>{escape(link)}</link>"
+        f"<guid>{escape(link)}</guid>"
+        f"<pubDate>{format_datetime(datetime.fromisoformat(day).replace(tzinfo=UTC))}</pubDate>"
+        f"<description>{escape(name)}：正文摘要，讲清楚这篇笔记的要点。</description></item>"
+        for name, link, day in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>https://team.example.com/</link>"
+        f"{entries}</channel></rss>"
+    ).encode()
+
+
+class FeedServer:
+    """An HTTP server on 127.0.0.1 whose answers a test sets, path by path.
+
+    ``serve(path, body)`` answers 200 with ``body``; ``serve(path, b"", status=500)`` fails;
+    a path never served is a 404; ``delay_s`` holds every answer back, as a slow blog does.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.delay_s = 0.0
+        self.requests: list[str] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests.append(self.path)
+                time.sleep(owner.delay_s)
+                status, body = owner.routes.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:  # the test's output, not the server's
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def serve(self, path: str, body: bytes, status: int = 200) -> str:
+        self.routes[path] = (status, body)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -12,18 +12,16 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from lib.charts import label
-from lib.console import cache as console_cache
 from lib.safe_text import escape_markdown
 from lib.store import write_transaction
 from tests.conftest import query
@@ -41,18 +39,6 @@ HOSTILE_EXCERPT = "Read [x](javascript:alert(1)) then :red[x] and $x$ <script>al
 HOSTILE_RAW = ("<script>", "</script>", "[x](", "](javascript", ":red[", "$x$", "<b>")
 
 # --- Stores and caches --------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Query results and connections are cached per process: start every test without them."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    console_cache.results.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    console_cache.results.clear()
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,11 @@ and the post page's ways on (keywords, previous and next), run headless with App
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.helpers import build_store, open_app, query, seeded_store
@@ -17,15 +15,6 @@ from tests.helpers import build_store, open_app, query, seeded_store
 POSTS = "pages/posts.py"
 POST = "pages/post.py"
 FIRST_DAY = date(2024, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,9 @@ visitor), and the pages opened in AppTest the way a link opens them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib.ingest import run_ingest
@@ -22,16 +20,6 @@ EDGE_DATES = ["0000-01-01", "9999-12-31", "-0001-01-01"]
 # The bug report's file, with a dated post beside it so the Overview draws its chart.
 REPORT = "title,excerpt,url,published\nY0,x,https://e.com/d,{date}\n"
 DATED = "Dated,a post with a date,https://e.com/dated,2026-01-05\n"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Query results and connections are cached per process: start every test without them."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _store(folder: Path, written: str) -> str:

@@ -15,7 +15,6 @@ from tests.conftest import query
 from tests.helpers import APP
 from tests.test_app_pages import (
     SEEDED_FIGURES,
-    _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)
     card_titles,
     charts,
     metrics,

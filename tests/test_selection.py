@@ -17,7 +17,7 @@ from lib import queries, selection, topics
 from lib.filters import Filters, where
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
-from tests.test_app_pages import _fresh_caches, metrics, open_app  # noqa: F401
+from tests.test_app_pages import metrics, open_app
 from tests.test_queries import build_store, multi_month_posts
 
 # "lora zzyzx": no post has both words, so the posts with either match.

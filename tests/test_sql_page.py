@@ -23,7 +23,6 @@ from tests.helpers import APP
 from tests.test_app_pages import (
     HOSTILE_RAW,
     HOSTILE_TITLE,
-    _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)
     downloads,  # noqa: F401  (fixture)
     hostile_db,  # noqa: F401  (fixture)
 )

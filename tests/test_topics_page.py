@@ -9,7 +9,6 @@ from lib.filters import Filters
 from lib.store import connect_read_only
 from tests.conftest import query
 from tests.test_app_pages import (
-    _fresh_caches,  # noqa: F401  (autouse: every test starts without cached results)
     card_titles,
     charts,
     open_app,

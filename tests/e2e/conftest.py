@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from lib.config import REPO_ROOT
@@ -374,3 +374,20 @@ def publish_screenshot(source: Path, name: str) -> Path:
 
 # The rows a test expects come from the store itself, read the same way as in the unit tests.
 store_rows = query
+
+
+# --- The SQL page -----------------------------------------------------------------------
+
+# The result is the one dataframe in the first column; the schema panel is the second.
+RESULT = "[data-testid='stColumn'] >> nth=0 >> [data-testid='stDataFrame']"
+
+
+def grid_rows(grid: Locator) -> tuple[list[str], list[tuple[str, ...]]]:
+    """A dataframe's headers and rows, from the accessible table behind its canvas."""
+    grid.locator("[role='gridcell']").first.wait_for(state="attached")
+    headers = grid.locator("[role='columnheader']").evaluate_all(
+        "cells => cells.map(c => c.textContent)"
+    )
+    cells = grid.locator("[role='gridcell']").evaluate_all("cells => cells.map(c => c.textContent)")
+    width = len(headers)
+    return headers, [tuple(cells[i : i + width]) for i in range(0, len(cells), width)]

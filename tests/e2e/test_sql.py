@@ -9,11 +9,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Page
 
 from tests.e2e.conftest import (
+    RESULT,
     App,
     assert_no_exception,
+    grid_rows,
     main_text,
     open_page,
     screenshot,
@@ -22,8 +24,6 @@ from tests.e2e.conftest import (
 
 pytestmark = pytest.mark.e2e
 
-# The result is the one dataframe in the first column; the schema panel is the second.
-RESULT = "[data-testid='stColumn'] >> nth=0 >> [data-testid='stDataFrame']"
 BY_CATEGORY = (
     "SELECT coalesce(category, 'Uncategorized') AS category, count(*) AS posts\n"
     "FROM posts GROUP BY ALL ORDER BY posts DESC, category"
@@ -32,17 +32,6 @@ BY_CATEGORY = (
 
 def sql_url(app: App, sql: str) -> str:
     return app(f"/sql?sql={quote(sql)}")
-
-
-def grid_rows(grid: Locator) -> tuple[list[str], list[tuple[str, ...]]]:
-    """A dataframe's headers and rows, from the accessible table behind its canvas."""
-    grid.locator("[role='gridcell']").first.wait_for(state="attached")
-    headers = grid.locator("[role='columnheader']").evaluate_all(
-        "cells => cells.map(c => c.textContent)"
-    )
-    cells = grid.locator("[role='gridcell']").evaluate_all("cells => cells.map(c => c.textContent)")
-    width = len(headers)
-    return headers, [tuple(cells[i : i + width]) for i in range(0, len(cells), width)]
 
 
 def test_a_shared_sql_link_shows_the_result_table(page: Page, app: App) -> None:

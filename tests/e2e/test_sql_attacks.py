@@ -42,14 +42,16 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from tests.e2e.conftest import (
     EXCEPTION,
     MAIN,
+    RESULT,
     VIEWPORT,
     App,
     assert_no_exception,
+    grid_rows,
     open_page,
     store_rows,
     wait_idle,
 )
-from tests.e2e.test_sql import RESULT, grid_rows
+from tests.helpers import console_workers
 
 pytestmark = pytest.mark.e2e
 
@@ -191,17 +193,8 @@ def _proc(pid: int) -> Proc | None:
 def workers(server: int) -> dict[int, Proc]:
     """The server's live children that run ``lib.console.worker``."""
     found: dict[int, Proc] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) != server or b"lib.console.worker" not in cmdline:
-            continue
-        proc = _proc(int(entry.name))
+    for pid in console_workers(server):
+        proc = _proc(pid)
         if proc is not None and proc.state != "Z":
             found[proc.pid] = proc
     return found
