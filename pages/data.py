@@ -8,12 +8,14 @@ from lib.dates import ENV_VAR as DATES_ENV_VAR
 from lib.dates import published_years
 from ui.data import run
 from ui.shell import require_shell
+from ui.sources import refresh_section
 
 require_shell()
 
 st.title("Data")
 # The filter panel shows on every page; without this a reader takes these figures as filtered.
 st.caption("This page covers the whole store: the filters in the sidebar do not apply here.")
+refresh_section()
 quality = run("quality")
 years = published_years()
 st.subheader("Data quality")

@@ -3,6 +3,7 @@ the user names is never seeded with the sample posts."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -111,3 +112,64 @@ def test_app_start_leaves_a_running_imports_copy_alone(db_path: str) -> None:
     # The import went on to replace the store, and cleaned up after itself.
     assert query(db_path, "SELECT count(*) FROM posts") == [(22,)]
     assert list(Path(db_path).parent.glob("posts.duckdb.tmp*")) == []
+
+
+def _team_seed(seed: Path) -> dict[str, str]:
+    """A seed folder as a team keeps it: the bundled snapshots, a Markdown folder, a saved
+    feed, and exports in every tabular format, nested; returns each new post's title by file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.helpers import rss
+
+    shutil.copytree(SEED_DIR, seed / "snapshots")
+    (seed / "README.md").write_text("# Our posts\nExports and feeds for the app.\n", "utf-8")
+    notes = seed / "notes" / "2026"
+    notes.mkdir(parents=True)
+    (notes / "moe.md").write_text(
+        "---\ntitle: MoE 路由的负载均衡\ndate: 2026-03-02\ncategories: Large Model\n---\n"
+        "专家路由不均衡时，辅助损失把 token 分散到各个专家。\n",
+        "utf-8",
+    )
+    feed = seed / "feeds" / "team.example.com" / "feed"
+    feed.mkdir(parents=True)
+    (feed / "2026-11-01.xml").write_bytes(
+        rss([("推理服务的批处理", "https://team.example.com/batching", "2026-10-30")])
+    )
+    exports = seed / "exports" / "nested" / "deeper"
+    exports.mkdir(parents=True)
+    (seed / "exports" / "posts.csv").write_text(
+        "title,url,date,category\n量化感知训练入门,https://team.example.com/qat,2026-02-01,NLP\n",
+        "utf-8",
+    )
+    (seed / "exports" / "nested" / "more.json").write_text(
+        json.dumps([{"title": "长上下文的位置编码", "url": "https://team.example.com/rope"}]),
+        "utf-8",
+    )
+    (exports / "rows.jsonl").write_text(
+        json.dumps({"title": "数据去重与质量过滤", "url": "https://team.example.com/dedup"}) + "\n",
+        "utf-8",
+    )
+    pq.write_table(
+        pa.table({"title": ["蒸馏小模型的经验"], "url": ["https://team.example.com/distill"]}),
+        exports / "old.parquet",
+    )
+    return {
+        "notes/2026/moe.md": "MoE 路由的负载均衡",
+        "feeds/…/2026-11-01.xml": "推理服务的批处理",
+        "exports/posts.csv": "量化感知训练入门",
+        "exports/nested/more.json": "长上下文的位置编码",
+        "exports/nested/deeper/rows.jsonl": "数据去重与质量过滤",
+        "exports/nested/deeper/old.parquet": "蒸馏小模型的经验",
+    }
+
+
+def test_a_nested_seed_of_mixed_formats_is_imported_whole(db_path: str, tmp_path: Path) -> None:
+    seed = tmp_path / "seed"
+    titles = _team_seed(seed)
+    assert ensure_seeded(db_path, seed, default_db=db_path) is True
+    stored = {title for (title,) in query(db_path, "SELECT title FROM posts")}
+    assert set(titles.values()) <= stored, set(titles.values()) - stored
+    # The bundled 33 (as imported from the bundled folder alone) plus one post per new file.
+    assert query(db_path, "SELECT count(*) FROM posts") == [(33 + len(titles),)]
+    assert ensure_seeded(db_path, seed, default_db=db_path) is False  # nothing new: no rewrite

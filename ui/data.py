@@ -5,7 +5,8 @@ takes its own cursor, since DuckDB connections must not be shared across the
 threads that serve sessions. When an import swaps in a new file (or an export a new
 dataset), the store's signature changes, so both the connection and the cached
 results move on to it; a remote store's signature changes every few minutes
-(``lib.stores.REMOTE_REFRESH_S``).
+(``lib.stores.REMOTE_REFRESH_S``). The imports of a running app (the seed folder, the
+``sources`` secret) are ``lib.refresh``'s, started by the first run.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from lib import queries, stores, topics
-from lib.bootstrap import ensure_seeded
+from lib import queries, refresh, stores, topics
 from lib.config import resolve_db
 from lib.locator import StoreError
 from lib.safe_text import escape_markdown
+from lib.sources import Source, SourceList, resolve_sources
 
 Store = tuple[str, stores.Signature]
 
 
-def _secret(name: str) -> str | None:
+def _secret_value(name: str) -> object:
     try:
-        value = st.secrets.get(name)
+        return st.secrets.get(name)
     except Exception:  # no secrets file: the usual case on a laptop
         return None
+
+
+def _secret(name: str) -> str | None:
+    value = _secret_value(name)
     return str(value) if value else None
 
 
@@ -37,9 +42,20 @@ def db_path() -> str:
     return resolve_db(secret=_secret("posts_db"))
 
 
-@st.cache_resource(show_spinner="Preparing the bundled data…")
-def _seeded(path: str) -> bool:
-    return ensure_seeded(path)
+def sources() -> SourceList:
+    """The ``sources`` to keep importing (``POSTS_SOURCES``, else the secret)."""
+    return resolve_sources(secret=_secret_value("sources"))
+
+
+@st.cache_resource(show_spinner="Preparing the data…")
+def _refresher(path: str, configured: tuple[Source, ...]) -> refresh.Refresher:
+    # Keyed by the sources too, so that a change to the secrets reaches the refresher.
+    return refresh.start(path, configured)
+
+
+def refresh_statuses() -> list[refresh.Status]:
+    """The last check of the seed folder and of each source, for ``/data``."""
+    return _refresher(db_path(), sources().sources).statuses()
 
 
 _LATEST: dict[str, duckdb.DuckDBPyConnection] = {}  # per store, the connection last opened
@@ -62,7 +78,7 @@ def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnec
 
 def signature() -> Store:
     path = db_path()
-    _seeded(path)
+    _refresher(path, sources().sources)
     return path, stores.signature(path)
 
 
@@ -75,6 +91,9 @@ def require_store() -> None:
     try:
         _connection(*signature())
     except StoreError as exc:
+        for status in refresh_statuses():  # the import that should have made the store
+            if status.error:
+                st.error(escape_markdown(f"{status.name}: {status.error}"), icon=":material/error:")
         st.error(escape_markdown(exc.message), icon=":material/error:")
         if exc.command:
             st.code(exc.command, language="bash")
