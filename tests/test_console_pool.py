@@ -25,6 +25,7 @@ from lib.console import (
     pool,
     run_console,
 )
+from lib.console.pool import Pool
 from lib.filters import NO_CATEGORY, Filters
 from lib.store import connect_read_only
 from tests.helpers import RUNAWAY, busy_workers, query
@@ -188,24 +189,49 @@ def test_one_session_runs_one_query_at_a_time(console_store: str) -> None:
 
 
 def test_the_queue_is_first_come_first_served(console_store: str) -> None:
-    """Queued queries start in the order they came, and each hears how many are ahead."""
+    """Queued queries start in the order they came, and each hears how many are ahead.
+
+    A pool of one worker runs them one after another, so the order they finish in is the
+    order they started in.
+    """
+    single = Pool(size=1)
     heard: dict[str, list[str]] = {"first": [], "second": []}
     order: list[str] = []
-    threads = _occupy(console_store, [f"heavy-{i}" for i in range(pool().size)], timeout_s=2)
+
+    def request(sql: str, timeout_s: float) -> dict[str, object]:
+        return {
+            "db": console_store,
+            "sql": sql,
+            "max_rows": MAX_ROWS,
+            "max_bytes": limits.MAX_RESULT_BYTES,
+            "cpu_s": timeout_s + 1,
+        }
+
+    def runaway() -> None:
+        with pytest.raises(ConsoleTimeout):
+            single.run(request(RUNAWAY, 1.5), session="heavy", timeout_s=1.5)
 
     def queued(name: str) -> None:
-        run_console(console_store, "SELECT 1", session=name, on_wait=heard[name].append)
+        single.run(request("SELECT 1", 5), session=name, timeout_s=5, on_wait=heard[name].append)
         order.append(name)
 
-    first = threading.Thread(target=queued, args=("first",))
-    first.start()
-    while not heard["first"]:
-        time.sleep(0.01)
-    second = threading.Thread(target=queued, args=("second",))
-    second.start()
-    for thread in [*threads, first, second]:
-        thread.join()
+    try:
+        heavy = threading.Thread(target=runaway)
+        heavy.start()
+        while single.running < 1:
+            time.sleep(0.01)
+        first = threading.Thread(target=queued, args=("first",))
+        first.start()
+        while not heard["first"]:
+            time.sleep(0.01)
+        second = threading.Thread(target=queued, args=("second",))
+        second.start()
+        for thread in (heavy, first, second):
+            thread.join()
+    finally:
+        single.shutdown()
     assert order == ["first", "second"]
+    assert heard["first"][0] == "Waiting for a free worker: all 1 are running queries."
     assert "1 query ahead of yours" in heard["second"][0]
 
 

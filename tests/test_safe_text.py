@@ -133,11 +133,15 @@ def test_highlight_clips_the_raw_text_before_escaping() -> None:
         "https://example.com/posts/1?ref=a&b=c#top",
         "http://example.com/x",
         "HTTPS://EXAMPLE.COM/",
-        "https://user@example.com:8443/路径",
     ],
 )
 def test_safe_link_accepts_absolute_http_links(url: str) -> None:
     assert safe_link(url) == url
+
+
+def test_safe_link_drops_a_user_part_that_dresses_up_the_host() -> None:
+    assert safe_link("https://user@example.com:8443/路径") == "https://example.com:8443/路径"
+    assert safe_link("https://google.com@evil.example/x") == "https://evil.example/x"
 
 
 @pytest.mark.parametrize(

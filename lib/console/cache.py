@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lib.console import limits
 from lib.console.errors import ConsoleBusy, ConsoleError
+from lib.console.memory import release_free_memory
 from lib.console.pool import WaitReport, run_console
 from lib.console.results import ConsoleResult
 
@@ -117,6 +118,7 @@ def answer(
     new import is never answered from an old file. Raises only :class:`ConsoleBusy`.
     """
     key = (store_key, sql, timeout_s)
+    release_free_memory()  # what earlier results' pages freed, before this one allocates
     kept = cache.get(key)
     if kept is not None:
         return kept
