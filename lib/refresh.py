@@ -4,15 +4,16 @@ One :class:`Refresher` per store in a process does that store's writes, one roun
 time (``lib.store.writer_lock`` keeps other processes in line). Every write goes through
 ``lib.store.write_transaction``: an import builds a copy of the store and swaps it in, so
 sessions read the old store throughout and move to the new one when its signature changes
-(``ui/data.py``). The imports of a round run in one child process (``lib.isolated_import``).
+(``ui/data.py``). The imports of a round run in one child process (``lib.isolated_import``),
+which also reads the store to decide; the server reads it only at start, before the app's
+own connection exists.
 
 - At start (:meth:`Refresher.boot`, while the first page waits): the seed folder if the
   store lacks some of it (``lib.bootstrap.ensure_seeded``), then every source, so the first
   page already shows the blog's latest posts, merged into what the seed holds.
 - Then, from a background thread: the seed folder is looked at every :data:`SEED_CHECK_S`
   seconds (one ``stat`` per file), and a change is imported; each source is fetched on its
-  own schedule, and content the store already holds (the same bytes, by digest) writes
-  nothing.
+  own schedule, and content already imported (the same bytes, by digest) writes nothing.
 - A fetch or an import that fails leaves the store as it was; its time and message are
   kept for ``/data`` (:meth:`Refresher.statuses`), and it is tried again on its schedule.
 """
@@ -28,12 +29,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lib.bootstrap import ensure_seeded, is_default, seed_state, seen_digests
+from lib.bootstrap import ensure_seeded, is_default, seed_state
 from lib.config import DEFAULT_DB, SEED_DIR
 from lib.ingest.naming import scrub_message
 from lib.ingest.reading import read_bytes
 from lib.ingest.records import IngestError
-from lib.isolated_import import ImportFailed, import_in_child
+from lib.isolated_import import ImportFailed, Job, import_in_child
 from lib.locator import locate
 from lib.sources import FETCH_TIMEOUT_S, Source
 
@@ -56,7 +57,7 @@ class Status:
 @dataclass(frozen=True)
 class _Job:
     key: str  # SEED_NAME or a source's URL
-    sources: list[str]  # what one all-or-nothing import reads
+    job: Job
     checked_at: datetime
 
 
@@ -90,6 +91,7 @@ class Refresher:
         self._sources: dict[str, Source] = {}
         self._due: dict[str, float] = {}  # time.monotonic() at which each source is next due
         self._status: dict[str, Status] = {}
+        self._digests: dict[str, str] = {}  # each source's content last imported or found stored
         self._thread: threading.Thread | None = None
         self._seed_seen: tuple[object, ...] | None = None
         self._seed_next = 0.0
@@ -141,9 +143,10 @@ class Refresher:
             if self.watches_seed and now >= self._seed_next:
                 self._seed_next = now + self.seed_check_s
                 state = seed_state(self.seed_dir)
-                if state != self._seed_seen:
+                if state != self._seed_seen:  # the child decides whether to import
                     self._seed_seen = state
-                    jobs = self._seed_jobs(trust_mtime=False)  # a copied file keeps its old time
+                    job = Job(seed_dir=str(self.seed_dir), default_db=str(self.default_db))
+                    jobs.append(_Job(SEED_NAME, job, _now()))
             self._round(jobs)
 
     def stop(self) -> None:
@@ -168,15 +171,18 @@ class Refresher:
                 self._record(source.url, checked)
         if not jobs:
             return
-        results = import_in_child(self.db_path, [job.sources for job in jobs])
+        results = import_in_child(self.db_path, [job.job for job in jobs])
         for job, result in zip(jobs, results, strict=True):
-            failed = isinstance(result, ImportFailed)
-            outcome = "failed" if failed else ("imported" if job.key == SEED_NAME else result)
-            error = str(result) if failed else None
-            self._record(job.key, Status(job.key, None, job.checked_at, outcome, error))
+            if isinstance(result, ImportFailed):
+                self._record(job.key, Status(job.key, None, job.checked_at, "failed", str(result)))
+                continue
+            if job.job.digest is not None:
+                with self._lock:
+                    self._digests[job.key] = job.job.digest
+            self._record(job.key, Status(job.key, None, job.checked_at, result))
 
     def _seed_jobs(self, trust_mtime: bool) -> list[_Job]:
-        """The seed folder's import, when the store lacks some of it."""
+        """At start: the seed folder's import, when the store lacks some of it."""
         if not self.watches_seed:  # a named store is only migrated, and a failure shows as before
             ensure_seeded(self.db_path, self.seed_dir, self.default_db)
             return []
@@ -195,7 +201,7 @@ class Refresher:
             return []
         if not wanted:
             self._record(SEED_NAME, Status(SEED_NAME, None, checked, "up to date"))
-        return [_Job(SEED_NAME, sources, checked) for sources in wanted]
+        return [_Job(SEED_NAME, Job(sources=tuple(sources)), checked) for sources in wanted]
 
     def _check(self, source: Source) -> Status | _Job:
         """Fetch a source: a status when there is nothing to import, else the import to run."""
@@ -207,13 +213,14 @@ class Refresher:
         try:
             data = read_bytes(source.url, timeout=self.fetch_timeout_s)
             digest = hashlib.sha256(data).hexdigest()
-            if digest in (seen_digests(self.db_path, [digest]) or set()):
-                return Status(source.shown, source.refresh_s, checked, "unchanged")
+            with self._lock:
+                if self._digests.get(source.url) == digest:  # no child to start
+                    return Status(source.shown, source.refresh_s, checked, "unchanged")
         except IngestError as exc:  # named without credentials by lib.ingest
             return replace(failed, error=str(exc))
         except Exception as exc:  # the thread must outlive any one failure, and report it
             return replace(failed, error=scrub_message(f"{type(exc).__name__}: {exc}", source.url))
-        return _Job(source.url, [source.url], checked)
+        return _Job(source.url, Job(sources=(source.url,), digest=digest), checked)
 
     def _record(self, key: str, status: Status) -> None:
         """Keep a check's status (and a source's next check), with the last success's time."""
