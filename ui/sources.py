@@ -37,7 +37,8 @@ def refresh_section() -> None:
         st.warning(escape_markdown(f"sources setting: {problem}"), icon=":material/warning:")
     for status in statuses:
         if status.error:
-            text = f"{status.name} failed at {_when(status.checked_at)}: {status.error}"
+            error = status.error.removeprefix(f"{status.name}: ")  # said once is enough
+            text = f"{status.name} failed at {_when(status.checked_at)}: {error}"
             st.error(escape_markdown(text), icon=":material/sync_problem:")
     rows = [
         {
