@@ -28,7 +28,7 @@ from lib.console import (
 from lib.console.pool import Pool
 from lib.filters import NO_CATEGORY, Filters
 from lib.store import connect_read_only
-from tests.helpers import RUNAWAY, busy_workers, query
+from tests.helpers import RUNAWAY, busy_workers, cpu_ticks, query
 
 
 def test_a_query_returns_the_rows_the_store_holds(console_store: str) -> None:
@@ -353,3 +353,20 @@ def test_twenty_concurrent_sessions_each_get_their_own_answers(console_store: st
     assert failures == []
     assert sorted(set(answered)) == list(range(20))
     assert len(answered) == 100
+
+
+def test_an_idle_worker_is_stopped_without_a_query_to_find_it(
+    console_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "WORKER_IDLE_S", 0.5)
+    single = Pool(size=1)
+    try:
+        single.prestart()
+        (pid,) = single.workers()
+        deadline = time.monotonic() + 5
+        while single.workers() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert single.workers() == []
+        assert cpu_ticks(pid) is None  # the process is gone, not only forgotten
+    finally:
+        single.shutdown()

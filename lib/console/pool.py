@@ -35,6 +35,7 @@ from lib.console.results import ConsoleResult, to_frame
 WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
 REPLY_SLACK_BYTES = 4 * 1024 * 1024  # an Arrow stream's framing beyond the rows' own bytes
 READ_CHUNK = 1024 * 1024
+JANITOR_S = 30.0  # how often idle workers are looked at
 WaitReport = Callable[[str], None]
 
 
@@ -126,6 +127,7 @@ class Pool:
         self._running_sessions: set[str] = set()
         self._busy = 0
         self._home = tempfile.mkdtemp(prefix="console-home-")
+        threading.Thread(target=self._janitor, name="console-janitor", daemon=True).start()
 
     # --- The queue ------------------------------------------------------------------------
 
@@ -223,17 +225,29 @@ class Pool:
         )
         return Worker(process)
 
-    def _take_worker(self) -> Worker:
+    def _drop_stale(self) -> list[Worker]:
+        """Take out of the idle list the workers idle too long or dead; the caller kills them."""
         with self._cond:
             now = time.monotonic()
-            keep: list[Worker] = []
-            for worker in self._idle:
-                stale = now - worker.idle_since > limits.WORKER_IDLE_S
-                if stale or worker.process.poll() is not None:
-                    worker.kill()
-                else:
-                    keep.append(worker)
-            self._idle = keep
+            stale = [
+                w
+                for w in self._idle
+                if now - w.idle_since > limits.WORKER_IDLE_S or w.process.poll() is not None
+            ]
+            self._idle = [w for w in self._idle if w not in stale]
+        return stale
+
+    def _janitor(self) -> None:
+        """Stop idle workers even when no query comes to find them (a daemon thread)."""
+        while True:
+            time.sleep(min(limits.WORKER_IDLE_S, JANITOR_S))
+            for worker in self._drop_stale():
+                worker.kill()
+
+    def _take_worker(self) -> Worker:
+        for worker in self._drop_stale():
+            worker.kill()
+        with self._cond:
             if self._idle:
                 return self._idle.pop()
         return self._spawn()
