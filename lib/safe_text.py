@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from lib.search import compact
+from lib.text import CJK
 
 _ESCAPE = {ord(ch): "\\" + ch for ch in string.punctuation}
 _WS = re.compile(r"\s+")
@@ -54,15 +55,12 @@ def tag_list(tags: Iterable[str], shown_tags: int = TAGS_SHOWN) -> str:
     return text + (f" and {hidden:,} more" if hidden > 0 else "")
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
 def _spelling(term: str) -> str:
     """A pattern for ``term`` as a post may write it. Search takes a Latin word with or
     without separators as the same word (``lib.search.compact``), so ``flash attention``
     marks ``FlashAttention`` and the other way round; Chinese is matched as it is."""
     squeezed = compact(term)
-    if _CJK.search(term) or not squeezed:
+    if CJK.search(term) or not squeezed:
         return re.escape(term)
     return r"[-._\s]?".join(re.escape(ch) for ch in squeezed)
 

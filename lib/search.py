@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lib.segment import default_segmenter
+from lib.text import CJK
 
 MAX_QUERY_CHARS = 200
 MAX_TOKENS = 8  # a pasted paragraph is not a query; its first words are
 MAX_EXPANSION = 64  # terms per query token, most frequent first
 PARTIAL_WEIGHT = 0.5  # a term that only contains the query token
 K1, B = 1.2, 0.75  # BM25's usual constants
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def compact(token: str) -> str:
 
 
 def group(token: str) -> Group:
-    if _CJK.search(token):
+    if CJK.search(token):
         # Chinese has no spaces: any term containing the token is a word built on it.
         same, same_params = "term = ?", (token,)
         partial, extra = "contains(term, ?)", (token,)

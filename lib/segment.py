@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from lib.config import DATA_DIR
+from lib.text import CJK, CJK_RANGE
 
 DICTIONARY_DIR = DATA_DIR / "dictionary"
 STOPWORDS_FILE = "stopwords.txt"
@@ -30,10 +31,8 @@ _NOT_A_TOPIC = re.compile(r"^[\d.,%x×+\-_]+$")
 # stay one word.
 _LATIN_LETTER = "a-z_\u00df-\u00f6\u00f8-\u024f"
 _LATIN_WORD = rf"[{_LATIN_LETTER}][{_LATIN_LETTER}0-9]*(?:[-.+][{_LATIN_LETTER}0-9]+)*\+*"
-_CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_HAS_CJK = re.compile(f"[{_CJK}]")
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_NOT_CJK = re.compile(f"[^{_CJK}]+")
+_CJK_RUN = re.compile(f"[{CJK_RANGE}]+")
+_NOT_CJK = re.compile(f"[^{CJK_RANGE}]+")
 _TERM_FREQ = 100_000  # high enough that jieba keeps a dictionary term in one piece
 
 
@@ -60,7 +59,7 @@ class Segmenter:
         self.terms = frozenset(_normalise(t) for t in terms)
         latin_terms: list[str] = []
         for term in self.terms:
-            if _HAS_CJK.search(term) and not re.search(r"[a-z ]", term):
+            if CJK.search(term) and not re.search(r"[a-z ]", term):
                 self._jieba.add_word(term, _TERM_FREQ, "n")
             else:
                 latin_terms.append(term)
@@ -158,7 +157,7 @@ class Segmenter:
             return True
         if term in self.not_topics or _NOT_A_TOPIC.match(term):
             return False
-        if not _HAS_CJK.search(term):
+        if not CJK.search(term):
             return len(term) >= 3 or any(ch.isdigit() for ch in term[1:])
         if len(term) < 2:
             return False

@@ -20,7 +20,8 @@ CODE_MARK = "[代码]"
 MATH_MARK = "[Math]"
 PLACEHOLDER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
 # Chinese, Japanese and Korean ideographs: text in them has no spaces between words.
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK_RANGE = "\u3400-\u9fff\uf900-\ufaff"  # for character classes
+CJK = re.compile(f"[{CJK_RANGE}]")
 _LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
 _CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
 MIN_TITLE_CHARS = 10

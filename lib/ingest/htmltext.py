@@ -43,7 +43,8 @@ _SPACES = re.compile(r"[ \t\f\v\r\n\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Inline $…$ that MathJax renders in a feed's HTML: bounded, on one line, no digit after.
 _INLINE_TEX = re.compile(r"\$(?![\s$\d])([^$\n]{1,300}?)(?<!\s)\$(?!\d)")
-_SIMPLE_FORMULA = re.compile(r"[A-Za-z0-9_]{1,12}")
+# A formula a sentence reads as it is ($d_k$), in Markdown and in HTML alike.
+SIMPLE_FORMULA = re.compile(r"[A-Za-z0-9_]{1,12}")
 _TEX_SIGNS = re.compile(r"[\\^_{}]")
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_NEWLINE = re.compile(r"[ \t]+\n")
@@ -74,7 +75,7 @@ def _inline_formula(found: re.Match[str]) -> str:
     """``$d_k$`` as ``d_k`` (a sentence reads it), ``$\\mathbf{s}$`` as the math marker;
     dollars around anything without TeX in it (two prices) are left as written."""
     inner = found.group(1)
-    if _SIMPLE_FORMULA.fullmatch(inner):
+    if SIMPLE_FORMULA.fullmatch(inner):
         return inner
     return MATH_MARK if _TEX_SIGNS.search(inner) else found.group(0)
 

@@ -24,7 +24,12 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
-from lib.ingest.htmltext import html_to_text, is_cjk_boundary, tidy_paragraphs
+from lib.ingest.htmltext import (
+    SIMPLE_FORMULA,
+    html_to_text,
+    is_cjk_boundary,
+    tidy_paragraphs,
+)
 from lib.text import CODE_MARK, MATH_MARK
 
 # Template tags of Jekyll (Liquid), Hexo and Hugo, each kind by name. Bounded and on one line,
@@ -42,7 +47,6 @@ _LIQUID_CODE = {"highlight": "endhighlight", "codeblock": "endcodeblock"}
 _SHORTCODE_CODE = frozenset({"highlight", "code"})
 _CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
-_SIMPLE_MATH = re.compile(r"[A-Za-z0-9_]{1,12}")  # $d_k$ reads as d_k; $\mathbf{x}$ does not
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
 
 _parser = (
@@ -163,7 +167,7 @@ def _inline(children: list[Token]) -> str:
         elif kind == "hardbreak":
             parts.append("\n")
         elif kind == "math_inline":
-            simple = _SIMPLE_MATH.fullmatch(child.content.strip())
+            simple = SIMPLE_FORMULA.fullmatch(child.content.strip())
             parts.append(child.content.strip() if simple else MATH_MARK)
         elif kind == "math_inline_double":
             parts.append(MATH_MARK)
