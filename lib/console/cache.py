@@ -118,10 +118,10 @@ def answer(
     new import is never answered from an old file. Raises only :class:`ConsoleBusy`.
     """
     key = (store_key, sql, timeout_s)
-    release_free_memory()  # what earlier results' pages freed, before this one allocates
     kept = cache.get(key)
     if kept is not None:
         return kept
+    release_free_memory()  # what earlier results' pages freed, before this one allocates
     try:
         outcome: Outcome = run_console(
             db_path, sql, timeout_s=timeout_s, session=session, on_wait=on_wait
