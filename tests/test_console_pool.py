@@ -370,3 +370,41 @@ def test_an_idle_worker_is_stopped_without_a_query_to_find_it(
         assert cpu_ticks(pid) is None  # the process is gone, not only forgotten
     finally:
         single.shutdown()
+
+
+def test_a_query_takes_a_started_worker_over_a_replacement_still_starting() -> None:
+    """After a recycled worker, its replacement is the newest idle one but may still be
+    importing DuckDB: another session's query must not wait for it (seen as a 2 s stall)."""
+    two = Pool(size=2)
+    up = None
+    try:
+        two.prestart()
+        up = two._ready_worker()
+        replacement = two._spawn()
+        two._idle = [up, replacement]  # newest last, as ``_release`` leaves them
+        assert two._take_worker() is up
+        assert not replacement.ready
+    finally:
+        if up is not None:
+            up.kill()
+        two.shutdown()
+
+
+def test_a_query_leaves_a_spare_worker_starting_for_the_next_session(console_store: str) -> None:
+    """Another visitor's query must not wait for DuckDB's import when there is room to have
+    started a worker while the first one ran."""
+    two = Pool(size=2)
+    try:
+        two.prestart()
+        (first,) = two.workers()
+        request = {"db": console_store, "sql": "SELECT 1", "max_rows": 10, "max_bytes": 10_000}
+        two.run({**request, "cpu_s": 5}, session="a", timeout_s=5)
+        assert first in two.workers() and len(two.workers()) == 2
+        one = Pool(size=1)
+        try:
+            one.run({**request, "cpu_s": 5}, session="a", timeout_s=5)
+            assert len(one.workers()) == 1  # never more workers than the pool's size
+        finally:
+            one.shutdown()
+    finally:
+        two.shutdown()

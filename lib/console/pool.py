@@ -11,6 +11,7 @@ visitor cannot hold every worker; while a query waits, ``on_wait`` hears where i
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import os
 import select
@@ -36,6 +37,9 @@ WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV",
 REPLY_SLACK_BYTES = 4 * 1024 * 1024  # an Arrow stream's framing beyond the rows' own bytes
 READ_CHUNK = 1024 * 1024
 JANITOR_S = 30.0  # how often idle workers are looked at
+# Below the server from its first instruction (its imports included), so a worker starting
+# or running slows queries, not pages.
+NICENESS = 5
 WaitReport = Callable[[str], None]
 
 
@@ -72,6 +76,17 @@ class Worker:
                 raise _WorkerGone("the worker did not start in time") from None
             if not self.ready:
                 raise _WorkerGone("the worker did not start")
+
+    def has_started(self) -> bool:
+        """Whether the worker is up, without waiting: its ready byte is read only if sent."""
+        if not self.ready and self.process.stdout is not None:
+            readable, _, _ = select.select([self.process.stdout.fileno()], [], [], 0)
+            if readable:
+                try:
+                    self.wait_ready(time.monotonic() + 1)
+                except _WorkerGone:  # died while idle: the caller's readiness wait says so
+                    return False
+        return self.ready
 
     def exchange(
         self, request: dict[str, Any], deadline: float, max_reply: int
@@ -186,18 +201,17 @@ class Pool:
             raise
 
     def _release(self, session: str, worker: Worker | None) -> None:
-        """Hand back a healthy worker, or start its replacement (ready by the next query)."""
+        """Hand back a healthy worker, or start its replacement (ready by the next query) when
+        no idle one is left: a start takes CPU just as other visitors' queries need it."""
         with self._cond:
             self._busy -= 1
             self._running_sessions.discard(session)
-            if worker is None:
-                try:
+            if worker is None and not self._idle:
+                with contextlib.suppress(OSError):  # the next query tries again, and says why
                     worker = self._spawn()
-                except OSError:  # the next query tries again, and says why if it fails
-                    self._cond.notify_all()
-                    return
-            worker.idle_since = time.monotonic()
-            self._idle.append(worker)
+            if worker is not None:
+                worker.idle_since = time.monotonic()
+                self._idle.append(worker)
             self._cond.notify_all()
 
     # --- Workers --------------------------------------------------------------------------
@@ -223,6 +237,8 @@ class Pool:
             cwd=REPO_ROOT,
             env=env,
         )
+        with contextlib.suppress(OSError):  # already gone: its first read says so
+            os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)
         return Worker(process)
 
     def _drop_stale(self) -> list[Worker]:
@@ -248,9 +264,22 @@ class Pool:
         for worker in self._drop_stale():
             worker.kill()
         with self._cond:
-            if self._idle:
-                return self._idle.pop()
-        return self._spawn()
+            worker = self._idle_worker()
+            if not self._idle and self._busy < self.size:
+                with contextlib.suppress(OSError):  # the spare is a nicety; the query is not
+                    self._idle.append(self._spawn())
+        return worker if worker is not None else self._spawn()
+
+    def _idle_worker(self) -> Worker | None:
+        """The idle worker a query should take: one that is up (the latest used, so the others
+        can grow idle and stop), else the one that started first. A replacement or a spare
+        still importing DuckDB would make the query wait for it. Called holding the lock."""
+        if not self._idle:
+            return None
+        started = [w for w in self._idle if w.has_started()]
+        worker = started[-1] if started else self._idle[0]
+        self._idle.remove(worker)
+        return worker
 
     def _ready_worker(self) -> Worker:
         """A worker that is up: an idle one, else a new one (and a new one if that one died)."""

@@ -1,19 +1,22 @@
 """A console query's rows, as the page shows and downloads them.
 
 The worker sends them as Arrow; here they become a DataFrame that Streamlit, Plotly and
-CSV can all take, whatever DuckDB types the query made.
+CSV can all take, whatever DuckDB types the query made. pandas is imported where a frame is
+made, not here: a worker starts through this package and never makes one, and importing
+pandas would double its start-up (the server has pandas loaded already).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lib.console.limits import MAX_RESULT_BYTES, MAX_ROWS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     Types pandas or Streamlit cannot hold (unions, maps, intervals, dates beyond pandas'
     range, DuckDB's extension types) become their text; duplicate column names get a suffix.
     """
+    import pandas as pd
+
     columns: dict[str, Any] = {}
     for name, column in zip(_unique(table.column_names), table.columns, strict=True):
         converted = None
@@ -104,6 +109,9 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _as_text(column: pa.ChunkedArray) -> pd.Series:
+    import pandas as pd
+    import pyarrow.compute as pc
+
     try:
         return pc.cast(column, pa.string()).to_pandas()
     except Exception:

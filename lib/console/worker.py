@@ -3,9 +3,9 @@
 Started by :mod:`lib.console.pool` as ``python -m lib.console.worker MEMORY_BYTES``. Before
 it reads any query it caps its own heap (``RLIMIT_DATA``: a scalar function that builds one
 huge value fails to allocate instead of growing the machine's memory, which DuckDB's
-``memory_limit`` does not prevent), lowers its priority so the web server stays responsive,
-and points its stdout and stderr at ``/dev/null`` (keeping a private copy of stdout for
-replies), so nothing DuckDB prints reaches the server's log. Before each query it caps its
+``memory_limit`` does not prevent) and points its stdout and stderr at ``/dev/null``
+(keeping a private copy of stdout for replies), so nothing DuckDB prints reaches the
+server's log. The pool lowers its priority as it starts it. Before each query it caps its
 CPU time (``RLIMIT_CPU``) at what it has used plus the query's allowance, so the kernel ends
 a runaway query even if the server never gets to. A watchdog thread exits when the server
 is gone, whatever the query is doing.
@@ -41,7 +41,6 @@ from lib.console.sandbox import open_sandbox, store_tables
 from lib.locator import StoreError
 from lib.parent_watch import exit_with_parent
 
-NICENESS = 5  # below the server, so a busy worker slows queries, not pages
 OUT_OF_MEMORY = "Out of Memory Error"  # DuckDB's prefix, whatever class carries it
 
 
@@ -150,7 +149,6 @@ def _limit_memory(memory_bytes: int) -> None:
 def serve(memory_bytes: int, parent: int) -> None:
     replies = _private_stdout()
     _limit_memory(memory_bytes)
-    os.nice(NICENESS)
     exit_with_parent(parent)  # once the server is gone, no one will read a reply
     replies.write(wire.READY)
     for line in sys.stdin.buffer:

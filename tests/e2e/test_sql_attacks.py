@@ -7,8 +7,11 @@ visitor, another Streamlit session) asks an ordinary question. For every attack 
 checks what people would notice:
 
 * the attacker gets a clear message (an error alert, never an exception block or a
-  result) within the time limit plus 1 s of the page's script run starting;
-* the other visitor gets a correct answer within 2 s while the attack is in flight;
+  result) within the time limit plus 1 s of the page's script run starting (or, on a
+  slower machine, plus 0.5 s over what an instant error message takes there);
+* the other visitor gets a correct answer within 2 s while the attack is in flight (or, on
+  a slower machine, within 0.5 s of its slowest answer while the attacker's tab loads a
+  harmless page: the browser shares the CPU here);
 * the server is still alive, answers ``/_stcore/health``, and its own memory (the
   streamlit process's RSS, not its workers') stays near its warmed-up baseline;
 * once the deadline (plus a grace second) has passed, no worker process of the server is
@@ -69,6 +72,10 @@ ENV = {
 }
 MESSAGE_SLACK_S = 1.0  # the script's own work and a worker's start, on top of the time limit
 OTHER_VISITOR_S = 2.0  # an ordinary query in another session, while an attack runs
+# ... or, on a slower machine, no more than this over its answer while the attacker's tab
+# loads a harmless page (the browser's rendering shares the CPU with the server here).
+CONTROL_SLACK_S = 0.5
+CONTROL_ASKS = 3
 GRACE_S = 1.0  # after the deadline, before the workers are looked at
 BUSY_WINDOW_S = 0.5
 BUSY_CPU_S = 0.1  # CPU a worker may use in the window and still count as idle
@@ -306,26 +313,50 @@ def visitor(browser: Browser, attack_app: App) -> Iterator[Visitor]:
     context.close()
 
 
-@pytest.fixture(scope="module")
-def baseline_mb(attack_app: App, attacker: BrowserContext, visitor: Visitor) -> float:
-    """The server's RSS once warm: pages, pandas, a result and a message have all been shown.
+@dataclass
+class Warm:
+    """The server once warm, and what this machine costs when nothing hostile runs.
 
-    The two sessions also ask at the same time once, so the pool holds the two workers it
-    keeps from then on (it starts one ahead of the first query, the second on demand).
+    The browser runs on the same CPU as the server here, so a page loading in one tab slows
+    the other tab's answer; the controls measure that with a harmless query, and the limits
+    below allow for it on a machine slower than this one.
     """
+
+    rss_mb: float
+    visitor_s: float  # the visitor's slowest answer while the attacker's tab loads a page
+    message_s: float  # the slowest instant error message, from script run to alert
+
+
+@pytest.fixture(scope="module")
+def warm(attack_app: App, attacker: BrowserContext, visitor: Visitor) -> Warm:
+    """Pages, pandas, a result and a message have all been shown; then the controls run."""
     page = attacker.new_page()
+    visitor_s = message_s = 0.0
     try:
         open_page(page, sql_url(attack_app, "SELECT 42 AS warm, repeat('w', 100) AS text"))
-        page.goto(sql_url(attack_app, "SELECT no_such_column"), wait_until="commit")
-        page.wait_for_function("() => window.__times && 'running' in window.__times")
-        _, answer = visitor.ask()
-        assert answer == str(visitor.posts)
-        page.wait_for_function("() => 'alert' in window.__times")
-        wait_idle(page)
+        for n in range(CONTROL_ASKS):
+            page.goto(sql_url(attack_app, f"SELECT no_such_column_{n}"), wait_until="commit")
+            page.wait_for_function("() => window.__times && 'running' in window.__times")
+            seconds, answer = visitor.ask()
+            assert answer == str(visitor.posts)
+            page.wait_for_function("() => 'alert' in window.__times")
+            times = page.evaluate("() => window.__times")
+            visitor_s = max(visitor_s, seconds)
+            message_s = max(message_s, (times["alert"] - times["running"]) / 1000)
+            wait_idle(page)
     finally:
         page.close()
+    REPORT.append(
+        f"controls: the visitor's slowest answer while a harmless page loads {visitor_s:.2f} s;"
+        f" slowest instant error message {message_s:.2f} s"
+    )
     time.sleep(1)
-    return rss_mb(attack_app.process.pid)
+    return Warm(rss_mb(attack_app.process.pid), visitor_s, message_s)
+
+
+def message_slack_s(warm: Warm) -> float:
+    """Over the time limit: 1 s, or on a slower machine what an instant error costs plus 0.5 s."""
+    return max(MESSAGE_SLACK_S, warm.message_s + CONTROL_SLACK_S)
 
 
 # --- The attacks ----------------------------------------------------------------------------
@@ -386,7 +417,7 @@ def test_an_attack_gets_a_message_and_harms_no_one_else(
     attack_app: App,
     attacker: BrowserContext,
     visitor: Visitor,
-    baseline_mb: float,
+    warm: Warm,
 ) -> None:
     pid = attack_app.process.pid
     page = attacker.new_page()
@@ -396,13 +427,13 @@ def test_an_attack_gets_a_message_and_harms_no_one_else(
         text = page.locator(MAIN).text_content() or ""  # with the cells behind a grid's canvas
         result_shown = page.locator(RESULT).count()
         # The query started after the run did, and (as asserted) in time for its message.
-        deadline = seen.run_started + TIMEOUT_S + MESSAGE_SLACK_S
+        deadline = seen.run_started + TIMEOUT_S + message_slack_s(warm)
         time.sleep(max(0.0, deadline + GRACE_S - boot_clock()))
         busy = busy_workers(pid, born_before=seen.message_at)
     finally:
         page.close()
     alive = healthy(attack_app)
-    grown = rss_mb(pid) - baseline_mb if alive else float("nan")
+    grown = rss_mb(pid) - warm.rss_mb if alive else float("nan")
     log = attack_app.log.read_text(errors="replace")
     overlap = "" if seen.attack_done_before_visitor else " (overlapping)"
     REPORT.append(
@@ -415,20 +446,23 @@ def test_an_attack_gets_a_message_and_harms_no_one_else(
         f"{attack.sql[:100]!r} showed {seen.message[:300]!r}, not the expected kind of message"
     )
     assert result_shown == 0, f"{attack.sql[:100]!r} showed a result table"
-    assert seen.to_message_s <= TIMEOUT_S + MESSAGE_SLACK_S, (
+    assert seen.to_message_s <= TIMEOUT_S + message_slack_s(warm), (
         f"the message came {seen.to_message_s:.2f} s after the script run started"
-        f" (limit {TIMEOUT_S:g} s + {MESSAGE_SLACK_S:g} s)"
+        f" (limit {TIMEOUT_S:g} s + {message_slack_s(warm):.2f} s; an instant error took"
+        f" {warm.message_s:.2f} s)"
     )
     assert seen.visitor_answer == str(visitor.posts), (
         f"the other visitor was told {seen.visitor_answer!r}, the store has {visitor.posts}"
     )
-    assert seen.visitor_s <= OTHER_VISITOR_S, (
+    allowed_s = max(OTHER_VISITOR_S, warm.visitor_s + CONTROL_SLACK_S)
+    assert seen.visitor_s <= allowed_s, (
         f"the other visitor waited {seen.visitor_s:.2f} s for an ordinary query during the attack"
+        f" (allowed {allowed_s:.2f} s; {warm.visitor_s:.2f} s during a harmless page load)"
     )
     assert alive, "the server is down or does not answer /_stcore/health after the attack"
     assert grown <= RSS_SLACK_MB, (
         f"the server's own RSS grew by {grown:.0f} MB over its warm baseline of"
-        f" {baseline_mb:.0f} MB (bound {RSS_SLACK_MB} MB)"
+        f" {warm.rss_mb:.0f} MB (bound {RSS_SLACK_MB} MB)"
     )
     assert not busy, (
         f"workers still busy {GRACE_S:g} s past the deadline of {attack.sql[:60]!r}: {busy}"
@@ -449,7 +483,7 @@ def test_an_attack_gets_a_message_and_harms_no_one_else(
 
 
 def test_the_memory_message_states_the_configured_caps(
-    attack_app: App, attacker: BrowserContext, baseline_mb: float
+    attack_app: App, attacker: BrowserContext, warm: Warm
 ) -> None:
     """The message names the caps this server was started with, not the defaults."""
     page = attacker.new_page()
@@ -465,7 +499,7 @@ def test_the_memory_message_states_the_configured_caps(
 
 
 def test_a_result_cache_flood_stays_within_its_budget(
-    attack_app: App, attacker: BrowserContext, visitor: Visitor, baseline_mb: float
+    attack_app: App, attacker: BrowserContext, visitor: Visitor, warm: Warm
 ) -> None:
     """64 distinct ~16 MB results opened through the app: the server keeps only its budget.
 
