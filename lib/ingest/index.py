@@ -39,6 +39,7 @@ from lib.parent_watch import exit_with_parent
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
 from lib.text import PLACEHOLDER
+from lib.topic_model import update as update_topics
 
 TITLE_WEIGHT = 2  # a word in the title counts as much as two in the text
 KEYWORDS_PER_POST = 8
@@ -399,6 +400,7 @@ def update_index(
     )
     _store_keywords(con, terms, docs, tfs)
     refresh_topic_months(con)
+    update_topics(con)
     return total
 
 

@@ -1,0 +1,120 @@
+"""Which index terms can describe a topic, which of them are one term, and how the blog writes them.
+
+A topic model counts *terms*, not index tokens: ``llm``, ``llms``, ``大模型`` and
+``大语言模型`` are one subject in two languages (``data/dictionary/bilingual.txt``), and
+``flash-attention`` is ``flashattention`` spelled with a hyphen. Labels must read as a
+reader would name the subject, so markup, code and LaTeX words, single letters and
+identifiers never become terms, and each term is shown in the casing the blog uses
+most (``LoRA``, ``PyTorch``), found in titles, tags and excerpts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+
+import duckdb
+
+from lib.search import compact
+from lib.segment import DICTIONARY_DIR, _read_lines, default_segmenter
+from lib.text import CJK
+
+BILINGUAL_FILE = "bilingual.txt"
+NOT_LABELS_FILE = "not_labels.txt"
+CASING_SAMPLE = 200_000  # posts whose titles, tags and excerpts show how terms are written
+# Identifiers and remnants: snake_case, dotted paths with digits, hex, a digit first.
+_CODE_LIKE = re.compile(r"_|^\d|^[0-9a-f]{6,}$|\.\w*\d|^\W|\W$")
+
+
+@lru_cache(maxsize=1)
+def bilingual_groups() -> tuple[tuple[str, ...], ...]:
+    """Each line of the bilingual dictionary, as index terms (an underscore stands for a
+    space); a name the segmenter cuts into several terms cannot match one and is left out."""
+    segmenter = default_segmenter()
+    groups = []
+    for line in _read_lines(DICTIONARY_DIR / BILINGUAL_FILE):
+        members = []
+        for name in line.split():
+            tokens = segmenter.tokens(name.replace("_", " "))
+            if len(tokens) == 1:
+                members.append(tokens[0])
+        if members:
+            groups.append(tuple(dict.fromkeys(members)))
+    return tuple(groups)
+
+
+@lru_cache(maxsize=1)
+def not_labels() -> frozenset[str]:
+    """Markup, code and LaTeX words, which posts are full of and which name no subject."""
+    lines = _read_lines(DICTIONARY_DIR / NOT_LABELS_FILE)
+    return frozenset(word.lower() for line in lines for word in line.split())
+
+
+def labelable(term: str) -> bool:
+    """Whether an index term (already judged topical at import) can stand in a label."""
+    if term in not_labels() or _CODE_LIKE.search(term):
+        return False
+    if CJK.search(term):
+        return len(term) >= 2
+    letters = sum(ch.isalpha() for ch in term)
+    return letters >= 2 and not (len(term) <= 2 and term.islower() and term not in _group_of())
+
+
+@lru_cache(maxsize=1)
+def _group_of() -> dict[str, str]:
+    """Each dictionary name's group key: the group's first name."""
+    return {member: group[0] for group in bilingual_groups() for member in group}
+
+
+def term_keys(terms: Iterable[str]) -> dict[str, str]:
+    """Each term's key: terms with one key are one term of the model.
+
+    A dictionary name takes its group's key; a Latin term its form without separators
+    (``flash-attention`` → ``flashattention``), and a plural the key of its singular when
+    the singular is among ``terms`` too.
+    """
+    terms = list(terms)
+    groups = _group_of()
+    keys: dict[str, str] = {}
+    for term in terms:
+        if term in groups:
+            keys[term] = groups[term]
+        elif CJK.search(term):
+            keys[term] = term
+        else:
+            keys[term] = compact(term) or term
+    latin = {key for term, key in keys.items() if term not in groups and not CJK.search(term)}
+    for term, key in keys.items():
+        if term in groups or CJK.search(term) or len(key) < 4:
+            continue
+        if key.endswith("s") and key[:-1] in latin:
+            keys[term] = key[:-1]
+        elif key[:-1] in groups:  # a plural of a dictionary name (``agents``)
+            keys[term] = groups[key[:-1]]
+    return keys
+
+
+def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[str, str]:
+    """How the blog writes each Latin term most often, from titles, tags and excerpts
+    (the body is full of code, whose casing is not the subject's); terms never seen
+    written keep their index form."""
+    latin = sorted({t for t in terms if not CJK.search(t) and t.isascii()}, key=len, reverse=True)
+    if not latin:
+        return {}
+    alternatives = "|".join(re.escape(t) for t in latin)
+    pattern = rf"(?i)(?:^|[^a-z0-9])({alternatives})(?:$|[^a-z0-9])"
+    rows = con.execute(
+        """WITH sampled AS (
+               SELECT concat_ws(' ', title, array_to_string(tags, ' '), left(excerpt, 300)) AS s
+               FROM posts WHERE doc IS NOT NULL LIMIT ?)
+           SELECT form, count(*) AS n
+           FROM (SELECT unnest(regexp_extract_all(s, ?, 1)) AS form FROM sampled)
+           GROUP BY form""",
+        [CASING_SAMPLE, pattern],
+    ).fetchall()
+    seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for form, n in rows:
+        seen[form.lower()][form] += n
+    return {t: seen[t].most_common(1)[0][0] for t in latin if seen.get(t)}
