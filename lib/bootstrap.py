@@ -121,7 +121,7 @@ def upgrade(db_path: str) -> bool:
 
     # The write migrates the tables and columns, and clears dates out of range.
     with write_transaction(db_path) as con:
-        if version in (5, 6):  # the index is current
+        if version in (5, 6, 7):  # the index is current
             return True
         if version == 4:  # the index is current; only the monthly topic counts are new
             refresh_topic_months(con)

@@ -23,7 +23,7 @@ import pyarrow as pa
 from lib.dates import published_years
 from lib.locator import locate, refuse_writes
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -41,11 +41,17 @@ CREATE TABLE IF NOT EXISTS posts (
     last_seen     TIMESTAMP NOT NULL,
     sightings     INTEGER NOT NULL DEFAULT 1,
     doc           INTEGER,
-    doc_len       INTEGER
+    doc_len       INTEGER,
+    body_source   VARCHAR,  -- the text as the source gave it (lib.ingest.records)
+    source_format VARCHAR   -- 'markdown' | 'html' | 'text'
 );
 -- Stores from schema 1 get the search index columns; ingest fills them.
 ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc INTEGER;
 ALTER TABLE posts ADD COLUMN IF NOT EXISTS doc_len INTEGER;
+-- Stores from before schema 8 get the source columns, empty: the next import of a post,
+-- or nothing, fills them (``--rederive`` leaves such posts as they are).
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS body_source VARCHAR;
+ALTER TABLE posts ADD COLUMN IF NOT EXISTS source_format VARCHAR;
 -- The search index (see lib/ingest/index.py). Postings are kept sorted by term_id, so
 -- DuckDB's zone maps skip every row group but a term's own.
 CREATE TABLE IF NOT EXISTS terms (

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lib.dates import OutOfRange, kept_date
 from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
-from lib.ingest.records import IngestError, PostRecord
+from lib.ingest.records import MAX_SOURCE_CHARS, IngestError, PostRecord
 from lib.text import derive_title, plain_excerpt
 
 # More tags than anyone writes by hand: a post with a million would be one caption of them.
@@ -76,13 +76,18 @@ def build_record(
     published: date | OutOfRange | None = None,
     url: str | None = None,
     guid: object = None,
+    body_source: str | None = None,
+    source_format: str | None = None,
 ) -> PostRecord:
     """A cleaned record; ``body`` is already what a reader reads (no markup).
 
     Missing titles and excerpts are derived from it, so a derived title never starts
     with ``##`` or a code fence. A date outside the years the store keeps becomes
-    no date, and is noted in ``date_out_of_range``.
+    no date, and is noted in ``date_out_of_range``. ``body_source`` is kept as given,
+    unless it is empty or longer than ``MAX_SOURCE_CHARS``.
     """
+    if not body_source or len(body_source) > MAX_SOURCE_CHARS:
+        body_source = source_format = None
     day, dropped = kept_date(published)
     clean_body = clean_text(body)
     clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
@@ -110,4 +115,6 @@ def build_record(
         url=url,
         guid=clean_line(guid),
         date_out_of_range=dropped,
+        body_source=body_source,
+        source_format=source_format,
     )

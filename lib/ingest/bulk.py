@@ -28,7 +28,7 @@ from lib.dates import published_years
 from lib.ingest.assemble import MAX_TAGS_PER_POST
 from lib.ingest.identity import LEAD_CHARS, STEM_CHARS
 from lib.ingest.merge import SIGHTING_COLUMNS, Sighting
-from lib.ingest.records import PostRecord
+from lib.ingest.records import MAX_SOURCE_CHARS, PostRecord
 from lib.text import EXCERPT_CHARS
 
 TEXT_TYPES = (pa.string(), pa.large_string(), pa.string_view())
@@ -68,10 +68,19 @@ _ISO_DATETIME = (
     r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
 )
 _ELLIPSIS = r"(?:\.\.\.|…)\s*$"
+# Text in which markdown-it might find markup (emphasis, code, math, links, footnotes,
+# tables, headings, lists, quotes, indented code): such a value takes the per-record path,
+# where lib.ingest.sourcetext decides. Stricter than the parser, never looser: a value
+# passing this reads as plain text there too.
+_MAYBE_MARKDOWN = r"[`*_$|]|~~|\]\(|\]:|\[\^|(?m:^(?: {0,3}(?:[#>+=-]|[0-9]{1,9}[.)])| {4}|\t))"
 
 
 def _line_ok(col: str, html: bool) -> str:
-    no_tag = f" AND strpos({col}, '<') = 0" if html else ""
+    no_tag = (
+        f" AND strpos({col}, '<') = 0 AND NOT regexp_matches({col}, '{_MAYBE_MARKDOWN}')"
+        if html
+        else ""
+    )
     return (
         f"({col} IS NULL OR (regexp_matches({col}, '{_LINE}')"
         f" AND NOT regexp_matches({col}, '{_SPACING}'){no_tag}))"
@@ -146,6 +155,10 @@ def fast_rows(
         columns[name] = (
             table.column(column) if column is not None else pa.nulls(table.num_rows, pa.string())
         )
+    declared = mapping.get("format")  # a declared format is read on the per-record path
+    columns["format"] = (
+        table.column(declared) if declared is not None else pa.nulls(table.num_rows, pa.string())
+    )
     kinds = {name: col.type for name, col in columns.items()}
     if any(
         kinds[name] not in TEXT_TYPES and not pa.types.is_null(kinds[name])
@@ -178,7 +191,7 @@ def fast_rows(
         con.register("_rows", rows)
         text_cols = ", ".join(
             f"nullif({name}::VARCHAR, '') AS {name}"
-            for name in ("title", "excerpt", "body", "category", "url", "guid")
+            for name in ("title", "excerpt", "body", "category", "url", "guid", "format")
         )
         checks = " AND ".join(
             [
@@ -193,7 +206,9 @@ def fast_rows(
                 f"(url IS NULL OR regexp_matches(url, '{_URL}'))",
                 "(url IS NULL OR NOT ends_with(url, '?'))",
                 f"(body IS NULL OR (regexp_matches(body, '{_TEXT}') AND strpos(body, '<') = 0"
-                " AND NOT regexp_matches(body, '^\\s|\\s$')))",
+                " AND NOT regexp_matches(body, '^\\s|\\s$')"
+                f" AND NOT regexp_matches(body, '{_MAYBE_MARKDOWN}')))",
+                "format IS NULL",
             ]
         )
         # The checks run once, into ``ok``: they read every text in full, and both the
@@ -208,8 +223,10 @@ def fast_rows(
         )
         fast = con.sql(
             f"""SELECT row, locator, title, coalesce(excerpt, {_plain_excerpt("body")}) AS excerpt,
-                       body,
-                       category, tags, published, url, guid
+                       body, category, tags, published, url, guid,
+                       CASE WHEN length(body) <= {MAX_SOURCE_CHARS} THEN body END AS body_source,
+                       CASE WHEN length(body) <= {MAX_SOURCE_CHARS} THEN 'text' END
+                       AS source_format
                 FROM _clean WHERE ok ORDER BY row"""
         ).to_arrow_table()
         slow = [
@@ -318,6 +335,7 @@ def insert_fast(
         """CREATE OR REPLACE TEMP TABLE _fast (
                row BIGINT, locator VARCHAR, title VARCHAR, excerpt VARCHAR, body VARCHAR,
                category VARCHAR, tags VARCHAR[], published DATE, url VARCHAR, guid VARCHAR,
+               body_source VARCHAR, source_format VARCHAR,
                source VARCHAR, digest VARCHAR, file_number INTEGER)"""
     )
     for batch in batches:
@@ -325,7 +343,8 @@ def insert_fast(
         try:
             con.execute(
                 """INSERT INTO _fast SELECT row, locator, title, excerpt, body, category, tags,
-                                            published, url, guid, ?, ?, ? FROM _batch""",
+                                            published, url, guid, body_source, source_format,
+                                            ?, ?, ? FROM _batch""",
                 [batch.source, batch.digest, batch.file_number],
             )
         finally:
@@ -408,8 +427,10 @@ def insert_fast(
            JOIN _fast f USING (file_number, row)
            JOIN posts p ON p.url = a.url
            WHERE NOT p.title_derived
-             AND (p.title, p.excerpt, p.body, p.category, p.tags, p.published)
-                 IS NOT DISTINCT FROM (f.title, f.excerpt, f.body, f.category, f.tags, f.published)
+             AND (p.title, p.excerpt, p.body, p.category, p.tags, p.published,
+                  p.body_source, p.source_format)
+                 IS NOT DISTINCT FROM (f.title, f.excerpt, f.body, f.category, f.tags, f.published,
+                                       f.body_source, f.source_format)
              AND EXISTS (SELECT 1 FROM sightings s
                          WHERE s.post_id = p.id AND s.source_digest = f.digest
                            AND s.fingerprint = a.fingerprint)
@@ -417,9 +438,10 @@ def insert_fast(
     )
     con.execute(
         """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags, published,
-                              url, source, first_seen, last_seen, sightings)
+                              url, source, first_seen, last_seen, sightings, body_source,
+                              source_format)
            SELECT n.post_id, f.title, FALSE, f.excerpt, f.body, f.category, f.tags, f.published,
-                  f.url, f.source, ?, ?, 1
+                  f.url, f.source, ?, ?, 1, f.body_source, f.source_format
            FROM _fast f JOIN _fast_new n USING (file_number, row)""",
         [seen_at, seen_at],
     )
@@ -436,7 +458,8 @@ def insert_fast(
     ]
     rest = con.execute(
         """SELECT f.source, f.locator, f.title, f.excerpt, f.body, f.category,
-                  f.tags, f.published, f.url, f.guid, f.digest, f.file_number, f.row
+                  f.tags, f.published, f.url, f.guid, f.body_source, f.source_format,
+                  f.digest, f.file_number, f.row
            FROM _fast f
            ANTI JOIN _fast_new n ON n.file_number = f.file_number AND n.row = f.row
            ANTI JOIN _fast_same m ON m.file_number = f.file_number AND m.row = f.row
@@ -458,13 +481,15 @@ def insert_fast(
                 published=published,
                 url=url,
                 guid=guid,
+                body_source=body_source,
+                source_format=source_format,
             ),
             digest,
             (file_number, row),
         )
         for (
-            source, locator, title, excerpt, body, category, tags, published, url, guid, digest,
-            file_number, row,
+            source, locator, title, excerpt, body, category, tags, published, url, guid,
+            body_source, source_format, digest, file_number, row,
         ) in rest
     ]  # fmt: skip
     return added, int(same), records

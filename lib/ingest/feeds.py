@@ -90,6 +90,8 @@ def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecor
         published=_published(entry, source, number),
         url=resolve_url(entry.get("link"), base),
         guid=entry.get("id"),
+        body_source=body_html or summary,
+        source_format="html",
     )
 
 

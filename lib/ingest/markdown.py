@@ -119,6 +119,8 @@ def parse_markdown(data: bytes, source: str, options: ParseOptions) -> list[Post
             published=published,
             url=url,
             guid=_first(meta, ("guid", "id", "uuid")),
+            body_source=front.body,
+            source_format="markdown",
         )
     ]
 
@@ -161,6 +163,8 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
         published=local.date() if isinstance(local, datetime) else (local or moment),
         url=resolve_url(post_url(place, facts, written), None),
         guid=_first(meta, ("guid", "id", "uuid")) or jekyll_id(place, facts, written),
+        body_source=front.body,
+        source_format="markdown",
     )
 
 

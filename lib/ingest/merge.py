@@ -22,6 +22,9 @@ from lib.ingest.matching import group_run, match_stored
 from lib.ingest.records import PostRecord
 
 POST_FIELDS = ("title", "title_derived", "excerpt", "body", "category", "tags", "published", "url")
+# The source a post's text was derived from, which travels with that text (``_merge_source``).
+SOURCE_FIELDS = ("body_source", "source_format")
+STORED_FIELDS = (*POST_FIELDS, *SOURCE_FIELDS)
 SIGHTING_COLUMNS = (
     "post_id, run_id, source, locator, source_digest, fingerprint, guid, lead, stem, truncated,"
     " seen_at, link"
@@ -117,7 +120,7 @@ def merge_run(
             _merge_fields(base, group.as_record(), post_id, stats.conflicts)
             pending[post_id] = base
             if status.get(post_id) != "added":
-                changed = any(base[f] != before[f] for f in POST_FIELDS)
+                changed = any(base[f] != before[f] for f in STORED_FIELDS)
                 if changed or status.get(post_id) == "updated":
                     status[post_id] = "updated"
                 else:
@@ -152,7 +155,7 @@ def _load_posts(con: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, dict
     con.register("_ids", pa.table({"id": sorted(ids)}))
     try:
         cur = con.execute(
-            f"SELECT id, {', '.join(POST_FIELDS)} FROM posts WHERE id IN (SELECT id FROM _ids)"
+            f"SELECT id, {', '.join(STORED_FIELDS)} FROM posts WHERE id IN (SELECT id FROM _ids)"
         )
         names = [d[0] for d in cur.description]
         rows = {r[0]: dict(zip(names[1:], r[1:], strict=True)) for r in cur.fetchall()}
@@ -183,6 +186,8 @@ def _fields_of(record: PostRecord) -> dict[str, Any]:
         "published": record.published,
         "url": record.url,
         "source": record.source,
+        "body_source": record.body_source,
+        "source_format": record.source_format,
     }
 
 
@@ -193,6 +198,8 @@ def _merge_fields(
 
     def conflict(name: str, kept: object, offered: object) -> None:
         conflicts.append(Conflict(post_id, name, _show(kept), _show(offered), record.locator))
+
+    before = {name: base[name] for name in ("excerpt", "body")}
 
     if record.title:
         if not base["title"] or (base["title_derived"] and not record.title_derived):
@@ -227,6 +234,28 @@ def _merge_fields(
     if record.tags:
         merged = tuple(dict.fromkeys((*base["tags"], *record.tags)))
         base["tags"] = merged
+    _merge_source(base, record, before)
+
+
+def _merge_source(base: dict[str, Any], record: PostRecord, before: dict[str, Any]) -> None:
+    """Keep the newest source with the text it derived: the body, or for a post without one
+    (a listing card, a feed's summary) the excerpt.
+
+    An offered source is taken when its text is the post's text now: when that text was
+    just taken from the record, when the post had no source, or when it is a newer source
+    in the same format (an edited Markdown file that reads the same). A source in another
+    format of the same text (a feed's HTML of a Markdown post) leaves the stored one.
+    """
+    if record.body_source is None:
+        return
+    derived = "body" if record.body else "excerpt"
+    if derived == "excerpt" and base["body"] is not None:
+        return  # the post's source derives its body, which this record does not offer
+    if base[derived] != getattr(record, derived):
+        return  # the stored text stayed, with its own source
+    taken = before[derived] != base[derived]
+    if taken or base["body_source"] is None or base["source_format"] == record.source_format:
+        base["body_source"], base["source_format"] = record.body_source, record.source_format
 
 
 def _written_otherwise(name: str, base: dict[str, Any], offered: Any) -> bool:
@@ -274,6 +303,8 @@ def _write(
                 "published": pa.array([r["published"] for r in rows], pa.date32()),
                 "url": [r["url"] for r in rows],
                 "source": [r.get("source") for r in rows],
+                "body_source": pa.array([r["body_source"] for r in rows], pa.string()),
+                "source_format": pa.array([r["source_format"] for r in rows], pa.string()),
             }
         )
         con.register("_changed", table)
@@ -281,14 +312,16 @@ def _write(
             con.execute(
                 """UPDATE posts SET title = c.title, title_derived = c.title_derived,
                        excerpt = c.excerpt, body = c.body, category = c.category, tags = c.tags,
-                       published = c.published, url = c.url
+                       published = c.published, url = c.url, body_source = c.body_source,
+                       source_format = c.source_format
                    FROM _changed c WHERE posts.id = c.id"""
             )
             con.execute(
                 """INSERT INTO posts (id, title, title_derived, excerpt, body, category, tags,
-                                      published, url, source, first_seen, last_seen, sightings)
+                                      published, url, source, first_seen, last_seen, sightings,
+                                      body_source, source_format)
                    SELECT c.id, c.title, c.title_derived, c.excerpt, c.body, c.category, c.tags,
-                          c.published, c.url, c.source, ?, ?, 0
+                          c.published, c.url, c.source, ?, ?, 0, c.body_source, c.source_format
                    FROM _changed c ANTI JOIN posts p ON p.id = c.id""",
                 [seen_at, seen_at],
             )

@@ -59,6 +59,22 @@ _parser = (
 )
 
 
+# What a paragraph of plain text parses to; any other token is markup the parser found.
+_PLAIN_TOKENS = frozenset({"paragraph_open", "paragraph_close", "inline"})
+_PLAIN_INLINE = frozenset({"text", "softbreak", "hardbreak"})
+
+
+def markup_found(text: str) -> frozenset[str]:
+    """The kinds of markup markdown-it finds in ``text`` (``strong_open``, ``html_inline`` …);
+    empty for plain paragraphs of text, which read as written."""
+    found: set[str] = set()
+    for token in _parser.parse(text):
+        if token.type not in _PLAIN_TOKENS:
+            found.add(token.type)
+        found.update(c.type for c in token.children or () if c.type not in _PLAIN_INLINE)
+    return frozenset(found)
+
+
 def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
     paragraphs = list(_blocks(_parser.parse(_template_tags(markdown))))

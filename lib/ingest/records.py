@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from lib.ingest.sites import PostPlace
 
 
+# How a stored source is read: Markdown, HTML, or text that is its own reading.
+SOURCE_FORMATS = ("markdown", "html", "text")
+# A source longer than the largest Markdown post a file may hold is not kept (its derived
+# text still is): cut, it would re-derive a different post.
+MAX_SOURCE_CHARS = 10_000_000
+
+
 @dataclass(frozen=True)
 class PostRecord:
     """One sighting of a post in one source, already cleaned.
@@ -24,6 +31,10 @@ class PostRecord:
     ``date_out_of_range`` is the date ``lib.dates`` dropped (``published`` is then
     ``None``), as read, or as written if Python has no such day, for the import to count
     and name.
+    ``body_source`` is the text the body (or, for a post without one, the excerpt) was
+    derived from, exactly as the source gave it, and ``source_format`` how it is read
+    (one of :data:`SOURCE_FORMATS`): kept for export and for re-deriving the text when a
+    rule changes (``python -m lib.ingest --rederive``).
     """
 
     source: str
@@ -38,6 +49,8 @@ class PostRecord:
     url: str | None = None
     guid: str | None = None
     date_out_of_range: str | None = None
+    body_source: str | None = None
+    source_format: str | None = None
 
 
 class IngestError(Exception):

@@ -33,7 +33,8 @@ MAX_CATEGORY_CHARS = 40
 class _Line:
     number: int
     text: str
-    kind: str  # "excerpt" | "category" | "date" | "chrome"
+    kind: str
+    raw: str  # the line as the snapshot has it  # "excerpt" | "category" | "date" | "chrome"
 
 
 def looks_like_snapshot(text: str) -> bool:
@@ -57,7 +58,7 @@ def _classify(lines: list[str]) -> list[_Line]:
             kind = "category"
         else:
             kind = "excerpt"
-        out.append(_Line(number, text, kind))
+        out.append(_Line(number, text, kind, raw))
     return out
 
 
@@ -94,6 +95,8 @@ def parse_snapshot(text: str, source: str) -> list[PostRecord]:
                 category=category,
                 published=published,
                 date_out_of_range=out_of_range,
+                body_source=line.raw or None,
+                source_format="text",
             )
         )
     if not records:

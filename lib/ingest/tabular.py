@@ -27,11 +27,12 @@ from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.bulk import fast_rows
 from lib.ingest.bulk import no_rows as _no_rows
 from lib.ingest.fields import clean_text, parse_date
-from lib.ingest.htmltext import html_to_text, looks_like_html
+from lib.ingest.htmltext import html_to_text
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
+from lib.ingest.sourcetext import detect_format, readable_text
 
-FIELDS = ("title", "excerpt", "body", "category", "tags", "published", "url", "guid")
+FIELDS = ("title", "excerpt", "body", "category", "tags", "published", "url", "guid", "format")
 ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "name", "headline"),
     "excerpt": ("excerpt", "summary", "description", "abstract"),
@@ -51,6 +52,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "url": ("url", "link", "permalink", "href"),
     "guid": ("guid", "id", "uuid"),
+    # How the body is written (markdown, html, text), where an export says so.
+    "format": ("body_format", "format", "content_format", "markup"),
 }
 # Keys under which JSON exports wrap their list of posts.
 LIST_KEYS = ("posts", "items", "data", "entries", "records", "articles", "results")
@@ -471,33 +474,54 @@ def _record(
         column = mapping.get(field)
         return None if column is None else row.get(column)
 
+    declared = _text(cell("format"), mapping.get("format"), where, source)
+    body_source, body_format = _source(cell("body"), mapping.get("body"), where, source, declared)
+    excerpt_source, excerpt_format = _source(
+        cell("excerpt"), mapping.get("excerpt"), where, source, declared
+    )
     return build_record(
         source=source,
         locator=where.locator,
-        title=_text(cell("title"), mapping.get("title"), where, source, html=False),
-        excerpt=_text(cell("excerpt"), mapping.get("excerpt"), where, source),
-        body=_text(cell("body"), mapping.get("body"), where, source),
+        title=_text(cell("title"), mapping.get("title"), where, source),
+        excerpt=readable_text(excerpt_source, excerpt_format),
+        body=readable_text(body_source, body_format),
         categories=_names(cell("category"), mapping.get("category"), where, source),
         tags=_names(cell("tags"), mapping.get("tags"), where, source),
         published=_date(cell("published"), mapping.get("published"), where, source),
         url=resolve_url(_text(cell("url"), mapping.get("url"), where, source), options.base_url),
-        guid=_text(cell("guid"), mapping.get("guid"), where, source, html=False),
+        guid=_text(cell("guid"), mapping.get("guid"), where, source),
+        body_source=body_source,
+        source_format=body_format,
     )
 
 
-def _text(
-    value: Any, column: str | None, where: _Where, source: str, html: bool = True
-) -> str | None:
-    """A cell as text; HTML (or WordPress's ``{"rendered": …}``) is turned into plain text."""
+def _text(value: Any, column: str | None, where: _Where, source: str) -> str | None:
+    """A cell as one text (a title, a link); WordPress's ``{"rendered": …}`` is read as HTML."""
     if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
         return html_to_text(value["rendered"])
     if isinstance(value, (Mapping, list, tuple)):
         raise where.error(source, f"column {column!r} should hold text, not {_json_kind(value)}")
-    text = clean_text(value)
-    if text is None:
-        return None
-    is_html = (column or "").lower().endswith("_html") or looks_like_html(text)
-    return html_to_text(text) if html and is_html else text
+    return clean_text(value)
+
+
+def _source(
+    value: Any, column: str | None, where: _Where, source: str, declared: str | None
+) -> tuple[str | None, str | None]:
+    """A prose cell as the export holds it, and its format: Markdown, HTML or text, as the
+    export's format column says, else as :func:`~lib.ingest.sourcetext.detect_format` finds
+    (a ``…_html`` column or WordPress's ``{"rendered": …}`` is HTML)."""
+    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
+        return value["rendered"], "html"
+    if isinstance(value, (Mapping, list, tuple)):
+        raise where.error(source, f"column {column!r} should hold text, not {_json_kind(value)}")
+    if value is None or (isinstance(value, float) and value != value):  # NaN from pyarrow
+        return None, None
+    raw = str(value)
+    if clean_text(raw) is None:
+        return None, None
+    if (column or "").lower().endswith("_html"):
+        return raw, "html"
+    return raw, detect_format(raw, declared)
 
 
 def _names(value: Any, column: str | None, where: _Where, source: str) -> Any:
