@@ -103,6 +103,8 @@ def spawn(app: App, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.fileWatcherType",  # an edit elsewhere in the tree must not rerun a page
+        "none",
     ]
     with log.open("wb") as out:
         return subprocess.Popen(

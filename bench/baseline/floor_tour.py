@@ -1,0 +1,55 @@
+"""The floor for ``bench.browser``: the app's widgets and pages with no data work at all.
+
+The same sidebar (a search box, a category picker, links to three pages) and on each page
+the elements the real one waits for (a title, metrics and two tiny charts; 20 cards; one
+chart), all made of constants. What a step takes here is what Streamlit, Plotly, the
+websocket and Chromium alone take for it on the machine.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+CATEGORIES = ["Large Model", "NLP", "Python", "Generative Model", "杂七杂八"]
+
+
+def overview() -> None:
+    st.title("Overview")
+    cols = st.columns(3)
+    cols[0].metric("Posts", "3")
+    cols[1].metric("Categories", "2")
+    cols[2].metric("Date span", "2024-01 → 03")
+    left, right = st.columns([2, 1])
+    left.plotly_chart(go.Figure(go.Bar(x=["2024-01", "2024-02", "2024-03"], y=[1, 2, 3])))
+    right.plotly_chart(go.Figure(go.Bar(x=[2, 1], y=["NLP", "Python"], orientation="h")))
+
+
+def browse() -> None:
+    st.title("Browse posts")
+    st.caption("20 posts match")
+    for n in range(20):
+        with st.container(border=True):
+            st.markdown(f"**Post {n}** · NLP · 2024-01-{n + 1:02d}")
+            st.caption("An excerpt of about two lines of text, as a card shows it. " * 2)
+
+
+def topics() -> None:
+    st.title("Topics")
+    st.plotly_chart(go.Figure(go.Bar(x=[5, 3, 2], y=["LoRA", "RAG", "显存"], orientation="h")))
+
+
+st.set_page_config(page_title="Floor", layout="wide")
+PAGES = [
+    st.Page(overview, title="Overview", default=True),
+    st.Page(browse, title="Browse", url_path="posts"),
+    st.Page(topics, title="Topics", url_path="topics"),
+]
+page = st.navigation(PAGES, position="hidden")
+with st.sidebar:
+    st.subheader("Filters")
+    st.multiselect("Category", CATEGORIES, key="category", placeholder="All categories")
+    st.text_input("Words in the post", key="q")
+    for link in PAGES:
+        st.page_link(link, width="stretch")
+page.run()

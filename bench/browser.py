@@ -1,0 +1,178 @@
+"""What a person feels in Chromium: each step from the action to the page drawn, app vs floor.
+
+    python -m bench.browser --db /tmp/bench1m.duckdb [--rounds 5] [--q LoRA] [--category NLP]
+
+Each round opens a fresh browser context (a new Streamlit session) on the app and, the same
+way, on ``bench/baseline/floor_tour.py`` (the same sidebar widgets and page links, pages made
+of constants), and takes one session through: a first visit to the Overview, a search typed
+in the sidebar, a category picked, then Browse, Topics and Overview through the sidebar's
+links. A step ends when the page has finished its run and nothing in it has changed for
+``QUIET_MS``: the time is from the action to the last change of the page (the last chart
+drawn, the last card shown), on the page's own clock. The floor's figure for a step is what
+Streamlit, the websocket, React and Plotly cost for it on this machine before any app code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bench.apps import APPS, App, check_store, machine, post_count
+from bench.coldstart import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    EXCEPTION,
+    VIEWPORT,
+    free_port,
+    spawn,
+    stop,
+    wait_healthy,
+)
+from lib.config import REPO_ROOT
+
+FLOOR = App("floor", REPO_ROOT / "bench" / "baseline" / "floor_tour.py", APPS["app"].pages)
+QUIET_MS = 400  # no change in the page for this long: it is drawn
+POLL_S = 0.02
+STEP_TIMEOUT_S = 60.0
+LINK_STEPS = (("Browse", "Browse posts"), ("Topics", "Topics"), ("Overview", "Overview"))
+
+# Counts finished script runs and notes the time of the page's last change.
+WATCH_JS = """(() => {
+  const s = (window.__bench = {runs: 0, last: performance.now(), running: false});
+  new MutationObserver(() => {
+    s.last = performance.now();
+    const root = document.querySelector("[data-test-script-state]");
+    const running = !!root && root.getAttribute("data-test-script-state") === "running";
+    if (s.running && !running) s.runs += 1;
+    s.running = running;
+  }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})();"""
+STATE_JS = """() => ({
+  runs: window.__bench.runs,
+  last: window.__bench.last,
+  now: performance.now(),
+  idle: !!document.querySelector("[data-test-script-state='notRunning']"),
+  title: [...document.querySelectorAll("[data-testid='stMain'] h1")].map(h => h.innerText),
+})"""
+
+
+def _drawn(page: Page, started_ms: float, runs_before: int, title: str) -> float:
+    """Milliseconds from ``started_ms`` to the page's last change once a new run has ended."""
+    deadline = time.monotonic() + STEP_TIMEOUT_S
+    while True:
+        state = page.evaluate(STATE_JS)
+        settled = state["idle"] and state["runs"] > runs_before
+        shown = any(title in t for t in state["title"])
+        if settled and shown and state["now"] - state["last"] >= QUIET_MS:
+            if page.locator(EXCEPTION).count():
+                shown = "\n".join(page.locator(EXCEPTION).all_inner_texts())
+                raise SystemExit(f"{page.url} shows an exception:\n{shown[:2000]}")
+            return state["last"] - started_ms
+        if time.monotonic() > deadline:
+            page.screenshot(path="/tmp/bench-browser-timeout.png")
+            raise SystemExit(
+                f"{page.url}: not drawn within {STEP_TIMEOUT_S:.0f} s ({state});"
+                " screenshot: /tmp/bench-browser-timeout.png"
+            )
+        time.sleep(POLL_S)
+
+
+def _act(page: Page, action: Callable[[], None], title: str) -> float:
+    before = page.evaluate("() => [window.__bench.runs, performance.now()]")
+    action()
+    return _drawn(page, before[1], before[0], title)
+
+
+def _pick_category(page: Page, name: str) -> Callable[[], None]:
+    def pick() -> None:
+        page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(
+            has_text="Category"
+        ).first.click()
+        page.get_by_role("option", name=name, exact=True).first.click()
+
+    return pick
+
+
+def _search(page: Page, words: str) -> Callable[[], None]:
+    box = page.locator("[data-testid='stSidebar']").get_by_role("textbox", name="Words in the post")
+    box.fill(words)
+    return lambda: box.press("Enter")
+
+
+def _link(page: Page, name: str) -> Callable[[], None]:
+    link = page.locator("[data-testid='stSidebar']").get_by_role("link", name=name).first
+    return link.click
+
+
+@dataclass
+class Round:
+    steps: dict[str, float]  # step -> milliseconds
+
+
+def one_round(browser: Browser, url: str, q: str, category: str) -> Round:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.add_init_script(WATCH_JS)
+    try:
+        page = context.new_page()
+        page.goto(url + "/")
+        steps = {"first visit": _drawn(page, 0.0, 0, "Overview")}
+        steps["search typed"] = _act(page, _search(page, q), "Overview")
+        steps["category picked"] = _act(page, _pick_category(page, category), "Overview")
+        for name, title in LINK_STEPS:
+            steps[name] = _act(page, _link(page, name), title)
+        return Round(steps)
+    finally:
+        context.close()
+
+
+def run_app(browser: Browser, app: App, db: str, args: argparse.Namespace) -> list[Round]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "streamlit.log"
+        process = spawn(app, db, port, log)
+        try:
+            wait_healthy(url, process, log, 600)
+            one_round(browser, url, args.q, args.category)  # warm: caches, Chromium's code cache
+            return [one_round(browser, url, args.q, args.category) for _ in range(args.rounds)]
+        finally:
+            stop(process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="the store (a copy)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--q", default="LoRA", help="the words typed in the search box")
+    parser.add_argument("--category", default="NLP", help="the category picked")
+    args = parser.parse_args()
+    db = str(args.db.resolve())
+    check_store(db)
+    print(f"store: {db}, {post_count(db):,} posts; {args.rounds} rounds after one warm-up")
+    print(f"machine: {machine()}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            results = {app.name: run_app(browser, app, db, args) for app in (APPS["app"], FLOOR)}
+        finally:
+            browser.close()
+    print(f"\n{'step':18} {'app median':>11} {'floor median':>13} {'ratio':>6}   app rounds (ms)")
+    for step in results["app"][0].steps:
+        app_ms = [r.steps[step] for r in results["app"]]
+        floor_ms = [r.steps[step] for r in results["floor"]]
+        ratio = statistics.median(app_ms) / max(statistics.median(floor_ms), 1.0)
+        print(
+            f"{step:18} {statistics.median(app_ms):9,.0f} ms {statistics.median(floor_ms):10,.0f}"
+            f" ms {ratio:5.1f}x   {', '.join(f'{ms:,.0f}' for ms in app_ms)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
