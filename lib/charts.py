@@ -2,17 +2,29 @@
 
 Figures are built from the small aggregated frames that ``lib.queries`` returns.
 Partial periods are drawn hatched and faded, with a legend entry saying so,
-because a half-covered month would otherwise read as a drop.
+because a half-covered month would otherwise read as a drop. A category keeps one
+colour in every chart (``category_colours``); legends sit below the plot, where a
+phone's width does not squeeze the bars.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 UNCATEGORIZED = "Uncategorized"
+UNCATEGORIZED_COLOUR = "#a3a8b3"  # a neutral grey, kept out of the palette
+# Okabe-Ito style colour-blind-safe colours; Safe's last colour is its grey.
+CATEGORY_PALETTE = tuple(qualitative.Safe[:-1])
+MUTED_OPACITY = 0.3  # bars of categories the filter leaves out
+PARTIAL_KEY = "partial period"
+# Below the plot: on a phone a legend at the side takes 40 % of the width.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": {"text": ""}}
 
 
 def label(category: object) -> str:
@@ -32,11 +44,6 @@ def plain(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _labels(column: pd.Series) -> list[str]:
-    # Not ``Series.map``: with pandas' string dtype it skips missing values.
-    return [plain(label(c)) for c in column]
-
-
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A figure from plain trace and layout dicts, not validated property by property.
 
@@ -47,6 +54,22 @@ def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+def category_colours(categories: Iterable[object]) -> dict[str, str]:
+    """Each category's colour (keyed by ``label``), from the store's whole category list.
+
+    The names are sorted and coloured in turn, so a category's colour depends on the
+    store, never on the filtered view; Uncategorized is always the neutral grey.
+    """
+    names = sorted({label(c) for c in categories} - {UNCATEGORIZED})
+    colours = {n: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, n in enumerate(names)}
+    colours[UNCATEGORIZED] = UNCATEGORIZED_COLOUR
+    return colours
+
+
+def _colour(colours: dict[str, str] | None, category: str) -> dict[str, Any]:
+    return {"color": colours[category]} if colours and category in colours else {}
+
+
 def _title(text: str | None) -> dict[str, Any]:
     return {"title": {"text": text}} if text else {}
 
@@ -55,34 +78,48 @@ def _values(column: pd.Series) -> list[Any]:
     return column.tolist()
 
 
-def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
-    """Stacked bars of posts per period and category."""
-    data = frame.assign(category=_labels(frame["category"]))
+def volume_chart(
+    frame: pd.DataFrame, interval: str, colours: dict[str, str] | None = None
+) -> go.Figure:
+    """Stacked bars of posts per period and category, partial periods as separate traces.
+
+    A category's partial bars are a trace of their own, out of the legend: Plotly draws a
+    legend swatch from a trace's first bar, so a hatched first period would make the
+    category's swatch look like the partial-period key.
+    """
+    data = frame.assign(category=[label(c) for c in frame["category"]])
+    if "why" not in data:
+        data["why"] = ["partial" if p else "" for p in data["partial"]]
     traces: list[dict[str, Any]] = []
     for category, rows in data.groupby("category", sort=False):
-        partial = [bool(p) for p in rows["partial"]]
-        traces.append(
-            {
+        name = plain(category)
+        for partial, part in ((False, rows[~rows["partial"]]), (True, rows[rows["partial"]])):
+            if part.empty:
+                continue
+            trace: dict[str, Any] = {
                 "type": "bar",
-                "x": _values(rows["period"]),
-                "y": _values(rows["posts"]),
-                "name": str(category),
-                "legendgroup": str(category),
-                "marker": {
-                    "pattern": {"shape": ["/" if p else "" for p in partial]},
-                    "opacity": [0.45 if p else 1.0 for p in partial],
-                },
-                "customdata": [" (partial period)" if p else "" for p in partial],
-                "hovertemplate": "%{x}: %{y} posts%{customdata}<extra>%{fullData.name}</extra>",
+                "x": _values(part["period"]),
+                "y": _values(part["posts"]),
+                "name": name,
+                "legendgroup": name,
+                "marker": _colour(colours, category),
+                "hovertemplate": "%{x}: %{y} posts<extra>%{fullData.name}</extra>",
             }
-        )
+            if partial:
+                trace["showlegend"] = False
+                trace["marker"] = {**trace["marker"], "pattern": {"shape": "/"}, "opacity": 0.5}
+                trace["customdata"] = [f"partial period: {w}" for w in part["why"]]
+                trace["hovertemplate"] = (
+                    "%{x}: %{y} posts<br>%{customdata}<extra>%{fullData.name}</extra>"
+                )
+            traces.append(trace)
     if frame["partial"].any():
         traces.append(
             {
                 "type": "bar",
                 "x": [None],
                 "y": [None],
-                "name": "partial period",
+                "name": PARTIAL_KEY,
                 "marker": {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"},
                 "hoverinfo": "skip",
             }
@@ -93,9 +130,10 @@ def volume_chart(frame: pd.DataFrame, interval: str) -> go.Figure:
             "barmode": "stack",
             **_title(f"Posts per {interval}"),
             "yaxis": _title("posts"),
-            "legend": _title("category"),
+            "xaxis": {"type": "date"},
+            "legend": LEGEND_BELOW,
             "dragmode": "select",
-            "margin": {"t": 40, "b": 10},
+            "margin": {"t": 40, "b": 10, "l": 10, "r": 10},
             "bargap": 0.15,
         },
     )
@@ -110,6 +148,7 @@ def _count_bars(
     hover: str = "%{label}: %{value} posts",
     customdata: list[str] | None = None,
     sizing: tuple[int, int, int] = (240, 30, 90),
+    marker: dict[str, Any] | None = None,
 ) -> go.Figure:
     """Bars of post counts with their numbers written on them; one look for every count chart.
 
@@ -130,6 +169,8 @@ def _count_bars(
     }
     if customdata is not None:
         trace["customdata"] = customdata
+    if marker:
+        trace["marker"] = marker
     layout: dict[str, Any] = {
         **_title(title),
         f"{axis}axis": _title(count_title),
@@ -141,15 +182,31 @@ def _count_bars(
     return _figure([trace], layout)
 
 
-def category_chart(frame: pd.DataFrame) -> go.Figure:
-    """Posts by category, for when time says nothing (all posts share one date)."""
-    data = frame.assign(category=_labels(frame["category"])).sort_values("posts")
+def category_chart(
+    frame: pd.DataFrame,
+    colours: dict[str, str] | None = None,
+    selected: Sequence[object] = (),
+) -> go.Figure:
+    """Posts by category, each bar in its category's colour.
+
+    With categories ``selected`` by the filter, theirs are drawn full and the others muted,
+    so the chart shows what the filter picks instead of looking unfiltered.
+    """
+    data = frame.assign(category=[label(c) for c in frame["category"]]).sort_values("posts")
+    names = list(data["category"])
+    picked = {label(c) for c in selected}
+    marker: dict[str, Any] = {}
+    if colours:
+        marker["color"] = [colours.get(c, UNCATEGORIZED_COLOUR) for c in names]
+    if picked:
+        marker["opacity"] = [1.0 if c in picked else MUTED_OPACITY for c in names]
     return _count_bars(
-        list(data["category"]),
+        [plain(c) for c in names],
         [int(n) for n in data["posts"]],
         "Posts by category",
         "posts",
         sizing=(220, 48, 80),  # few categories: thick bars
+        marker=marker,
     )
 
 
@@ -224,11 +281,25 @@ def movers_chart(frame: pd.DataFrame) -> go.Figure:
         [trace],
         {
             **_title("Rising and falling topics (change in share of posts)"),
-            "xaxis": {**_title("change in share of posts"), "tickformat": "+.0%"},
+            "xaxis": {**_title("change in share of posts"), **percent_ticks(data["change"])},
             "margin": {"t": 40, "b": 10},
             "height": max(260, 26 * len(data) + 90),
         },
     )
+
+
+def percent_ticks(values: Iterable[float], ticks: int = 5) -> dict[str, Any]:
+    """A step of 1, 2 or 5 × 10ⁿ for about ``ticks`` ticks, and as many decimals as it needs.
+
+    With a fixed ``+.0%`` a range of 2 % put ticks every 0.5 % and printed −1 %, −1 %, +0 %.
+    """
+    numbers = [float(v) for v in values] or [0.0]
+    span = max(max(numbers), 0.0) - min(min(numbers), 0.0) or 0.01
+    rough = span / ticks
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+    decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))
+    return {"tickformat": f"+.{decimals}%", "dtick": step, "tick0": 0, "tickmode": "linear"}
 
 
 # --- A console result -------------------------------------------------------------------
@@ -278,7 +349,37 @@ def result_chart(frame: pd.DataFrame) -> go.Figure | None:
         yaxis_title=y_title,
         margin={"t": 40, "b": 10},
     )
+    if pd.api.types.is_datetime64_any_dtype(x):
+        fig.update_xaxes(**date_ticks(x))
     return fig
+
+
+DATE_TICKS = 12  # up to this many distinct dates each get a tick of their own
+
+
+def date_ticks(column: pd.Series) -> dict[str, Any]:
+    """Ticks for a date column: dates, never times of day.
+
+    Plotly zooms a lone date (or two close ones) down to milliseconds and labels ticks
+    "23:59:59.9995"; a few dates are labelled one by one, more in a format for their grain.
+    """
+    stamps = pd.Series(column.dropna().unique()).sort_values()
+    if stamps.empty or (stamps != stamps.dt.normalize()).any():
+        return {}  # times of day: Plotly's own ticks read them
+    # The grain shows only in several dates: a lone 1 January may be a day, month or year.
+    if len(stamps) > 1 and (stamps.dt.dayofyear == 1).all():
+        fmt = "%Y"
+    elif len(stamps) > 1 and (stamps.dt.day == 1).all():
+        fmt = "%b %Y"
+    else:
+        fmt = "%Y-%m-%d"
+    if len(stamps) <= DATE_TICKS:
+        return {
+            "tickmode": "array",
+            "tickvals": [s.isoformat() for s in stamps],
+            "ticktext": [s.strftime(fmt) for s in stamps],
+        }
+    return {"tickformat": fmt}
 
 
 def _plottable(column: pd.Series) -> bool:

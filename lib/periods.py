@@ -51,8 +51,62 @@ def period_end(start: date, interval: str) -> date:
     return following - timedelta(days=1)
 
 
-def is_partial(start: date, interval: str, covered_from: date, covered_to: date) -> bool:
-    return start < covered_from or period_end(start, interval) > covered_to
+# The first or last post leaves a period partial only when it leaves more than this share
+# of it uncovered: a blog whose last post is on 28 December has not stopped for the year.
+DATA_CUT_SHARE = 0.1
+# More bars than this is a barcode, not a chart: a finer interval is coarsened until it fits.
+MAX_PERIODS = 400
+
+
+def day_label(day: date) -> str:
+    """A date as a reason reads it: ``3 Mar 2025``."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def partial_reason(
+    start: date,
+    interval: str,
+    data: tuple[date, date],
+    window: tuple[date | None, date | None] = (None, None),
+) -> str:
+    """Why the period beginning ``start`` is only partly covered, or ``""`` when it is whole.
+
+    ``data`` is the first and last post's date, ``window`` the date filter's ``from``/``to``.
+    The filter cuts a period wherever it starts or ends inside it; the data only when they
+    leave more than ``DATA_CUT_SHARE`` of it uncovered.
+    """
+    end = period_end(start, interval)
+    allowance = DATA_CUT_SHARE * ((end - start).days + 1)
+    (data_from, data_to), (window_from, window_to) = data, window
+    reasons = []
+    if window_from is not None and window_from >= data_from and window_from > start:
+        reasons.append(f"filter starts {day_label(window_from)}")
+    elif (data_from - start).days > allowance:
+        reasons.append(f"data start {day_label(data_from)}")
+    if window_to is not None and window_to <= data_to and window_to < end:
+        reasons.append(f"filter ends {day_label(window_to)}")
+    elif (end - data_to).days > allowance:
+        reasons.append(f"data end {day_label(data_to)}")
+    return ", ".join(reasons)
+
+
+def period_count(first: date, last: date, interval: str) -> int:
+    """How many periods of ``interval`` the days ``first`` to ``last`` touch."""
+    start, stop = period_start(first, interval), period_start(last, interval)
+    if interval == "day":
+        return (stop - start).days + 1
+    if interval == "week":
+        return (stop - start).days // 7 + 1
+    months = {"month": 1, "quarter": 3, "year": 12}[interval]
+    return ((stop.year - start.year) * 12 + stop.month - start.month) // months + 1
+
+
+def readable_interval(first: date, last: date, interval: str) -> str:
+    """``interval``, or the finest coarser one that draws at most ``MAX_PERIODS`` bars."""
+    for candidate in INTERVALS[INTERVALS.index(interval) :]:
+        if period_count(first, last, candidate) <= MAX_PERIODS:
+            return candidate
+    return INTERVALS[-1]
 
 
 def compact_span(first: date | None, last: date | None) -> str:

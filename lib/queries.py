@@ -18,7 +18,7 @@ import pyarrow as pa
 from lib import selection
 from lib.dates import as_date
 from lib.filters import Filters, where
-from lib.periods import INTERVALS, auto_interval, is_partial, period_start
+from lib.periods import INTERVALS, auto_interval, partial_reason, readable_interval
 from lib.search import Group, every_word_sql, groups, parse_query, scores_sql, some_word_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
@@ -115,10 +115,12 @@ def category_counts(
 def volume(
     con: duckdb.DuckDBPyConnection, filters: Filters, interval: str | None = None
 ) -> tuple[pd.DataFrame, str]:
-    """Posts per period and category, with each period flagged when only partly covered.
+    """Posts per period and category; ``why`` says how a partial period was cut, else ``""``.
 
-    The covered span is where data *and* filter overlap: a month cut by the date
-    filter or by the first/last post is partial.
+    A period is partial where the date filter starts or ends inside it, or where the first
+    or last post leaves a good part of it uncovered (``lib.periods.partial_reason``). An
+    interval that would draw more than ``MAX_PERIODS`` bars is coarsened; the interval
+    returned is the one drawn.
     """
     days = selection.days(con, filters)
     clause, params = where(filters.columns_only())
@@ -137,12 +139,13 @@ def volume(
     last = min(filters.end, data_last) if filters.end and data_last else data_last
     if first is not None and last is not None and first > last:
         first = None
-    empty = pd.DataFrame(columns=["period", "category", "posts", "partial"])
+    empty = pd.DataFrame(columns=["period", "category", "posts", "partial", "why"])
     if first is None:
         return empty, interval or "month"
     interval = interval or auto_interval(filters.start or first, filters.end or last)
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
+    interval = readable_interval(first, last, interval)
     frame = con.execute(
         f"""SELECT date_trunc(?, published)::DATE AS period,
                    category, sum(posts)::BIGINT AS posts
@@ -150,13 +153,12 @@ def volume(
             GROUP BY ALL ORDER BY period, category NULLS LAST""",
         [interval, *params],
     ).df()
-    covered_from, covered_to = first, last
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
-    frame["partial"] = [
-        is_partial(period_start(p, interval), interval, covered_from, covered_to)
-        for p in frame["period"]
-    ]
-    return frame, interval
+    span, window = (data_first, data_last), (filters.start, filters.end)
+    reasons = {p: partial_reason(p, interval, span, window) for p in set(frame["period"])}
+    frame["why"] = [reasons[p] for p in frame["period"]]
+    frame["partial"] = frame["why"] != ""
+    return frame[["period", "category", "posts", "partial", "why"]], interval
 
 
 def cards(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.charts import category_chart
+from lib.charts import category_chart, category_colours
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
 from ui import bad_params
@@ -15,7 +15,7 @@ from ui.data import run
 from ui.filters import current, relaxed_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
-from ui.timechart import time_chart
+from ui.timechart import CHART_CONFIG, time_chart
 
 require_shell()
 
@@ -51,22 +51,33 @@ cols[3].metric(
 
 frame, interval = run("volume", filters, None)
 by_category = run("category_counts", filters)
+# Every category of the store, whatever the filters: a category keeps its colour in every view.
+colours = category_colours(c for c, _ in by_category)
 category_frame = pd.DataFrame(
     [(c, n) for c, n in by_category if n > 0], columns=["category", "posts"]
 )
+
+
+def by_category_chart() -> None:
+    figure = category_chart(category_frame, colours, filters.categories)
+    st.plotly_chart(figure, key="by_category", config=CHART_CONFIG)
+    if filters.categories:
+        st.caption("Bars in full colour are the categories the filter selects.")
+
+
 if frame.empty or frame["period"].nunique() < 2:
     st.caption(
         "Every dated post shares one date, so volume is shown by category rather than over time."
         if not frame.empty
         else "No post has a date, so volume is shown by category."
     )
-    st.plotly_chart(category_chart(category_frame), key="by_category")
+    by_category_chart()
 else:
     left, right = st.columns([2, 1])
     with left:
-        time_chart(filters, interval_choices=INTERVALS)
+        time_chart(filters, interval_choices=INTERVALS, colours=colours)
     with right:
-        st.plotly_chart(category_chart(category_frame), key="by_category")
+        by_category_chart()
 
 st.subheader("Latest posts")
 card_list(run("cards", filters, "newest", 6, 0), filters)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import json
 import os
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -47,6 +49,15 @@ def table_state(db: str) -> list[tuple]:
 # --- Stores and the app ----------------------------------------------------------------
 
 APP = str(REPO_ROOT / "app.py")
+
+
+def plotly_values(value: Any) -> list[Any]:
+    """A trace's array as a list, whether Plotly wrote it plainly or as typed base64."""
+    if value is None:
+        return []
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
 
 
 def build_store(db: str | Path, rows: list[dict[str, Any]]) -> str:
@@ -333,3 +344,32 @@ class FeedServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# --- A decade of weekly posts ---------------------------------------------------------------
+
+DECADE_CATEGORIES = ("Large Model", "NLP", "Python", "Generative Model", None)
+DECADE_FIRST = date(2016, 1, 3)
+DECADE_LAST = date(2025, 12, 28)  # a Sunday: the last week is whole, December nearly so
+
+
+def decade_posts() -> list[dict[str, Any]]:
+    """A post a week from 3 Jan 2016 to 28 Dec 2025, categories cycling (every fifth none).
+
+    Large Model and uncategorized posts mention FlashAttention; the others do not, so a
+    search for it leaves out three categories.
+    """
+    rows = []
+    for i in range((DECADE_LAST - DECADE_FIRST).days // 7 + 1):
+        category = DECADE_CATEGORIES[i % len(DECADE_CATEGORIES)]
+        topic = "FlashAttention 显存优化" if category in ("Large Model", None) else "分词与数据清洗"
+        rows.append(
+            {
+                "title": f"第{i}周笔记:{topic}",
+                "excerpt": f"本周记录 {topic} 的实验,第 {i} 次。",
+                "category": category,
+                "date": (DECADE_FIRST + timedelta(weeks=i)).isoformat(),
+                "url": f"https://notes.example.com/w/{i}",
+            }
+        )
+    return rows

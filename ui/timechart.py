@@ -14,11 +14,13 @@ import streamlit as st
 
 from lib.charts import volume_chart
 from lib.filters import Filters
-from lib.periods import period_end, period_start
+from lib.periods import MAX_PERIODS, period_end, period_start
 from ui.active_filters import reset_page
 from ui.data import run
 
 CHART_KEY = "volume_chart"
+# Plotly's toolbar covers a chart's title on a phone; selecting bars needs no toolbar.
+CHART_CONFIG = {"displayModeBar": False}
 
 
 def _apply_selection() -> None:
@@ -33,7 +35,9 @@ def _apply_selection() -> None:
     reset_page()
 
 
-def time_chart(filters: Filters, interval_choices: Sequence[str]) -> None:
+def time_chart(
+    filters: Filters, interval_choices: Sequence[str], colours: dict[str, str] | None = None
+) -> None:
     choice = st.segmented_control(
         "Interval",
         options=["auto", *interval_choices],
@@ -42,14 +46,21 @@ def time_chart(filters: Filters, interval_choices: Sequence[str]) -> None:
         bind="query-params",
         label_visibility="collapsed",
     )
-    frame, interval = run("volume", filters, None if choice in (None, "auto") else choice)
+    asked = None if choice in (None, "auto") else choice
+    frame, interval = run("volume", filters, asked)
     st.session_state["_shown_interval"] = interval
     if frame.empty:
         st.info("No dated posts under these filters.")
         return
+    if asked and interval != asked:
+        st.caption(
+            f":material/info: Shown by {interval}: by {asked} this span needs more than"
+            f" {MAX_PERIODS:,} bars, too many to read. Narrow the dates to see {asked}s."
+        )
     st.plotly_chart(
-        volume_chart(frame, interval),
+        volume_chart(frame, interval, colours),
         key=CHART_KEY,
+        config=CHART_CONFIG,
         on_select=_apply_selection,
         selection_mode=("box", "points"),
     )
