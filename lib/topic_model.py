@@ -33,11 +33,15 @@ LABEL_SEPARATOR = " · "  # a ``topic=`` value holding it names a topic, not a k
 FIT_SAMPLE = 60_000  # posts the SVD and k-means learn from; the rest are only placed
 DIMENSIONS = 48
 MAX_TOPICS = 60
+SILHOUETTE_SAMPLE = 3_000  # posts the number of topics is judged on
 REFIT_GROWTH = 2  # refit at import once the store holds this many times the fitted posts
+MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
 OUTLIER_SIMILARITY = 0.2  # cosine to the nearest centre below which a post is an outlier
 MIN_DF_SHARE = 0.0005  # a term in fewer posts than this share says little about groups
 MAX_DF_SHARE = 0.4  # nor does one in more
 LABEL_TERMS = (3, 5)
+MIN_LIFT = 2.0  # a topic's term is used at least this many times more in it than overall
+TOP_TERMS = 10  # kept per topic: the label, then the terms that describe it further
 PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
 
 SCHEMA = """
@@ -94,7 +98,9 @@ def _vocabulary(con: duckdb.DuckDBPyConnection, posts: int) -> tuple[np.ndarray,
     keys = topic_terms.term_keys(r[1] for r in rows)
     frequency: dict[str, int] = {}
     for _, term, df in rows:
-        frequency[keys[term]] = frequency.get(keys[term], 0) + df
+        frequency[keys[term]] = max(frequency.get(keys[term], 0), df)
+    # A column's posts are at least its most frequent name's: the cut of columns too
+    # common to tell groups apart is finished on the counts (see ``_drop_common``).
     kept = sorted(k for k, n in frequency.items() if n <= high)
     column = {k: i for i, k in enumerate(kept)}
     members: list[list[tuple[str, int]]] = [[] for _ in kept]
@@ -131,6 +137,25 @@ def _counts(
     return doc_list, matrix
 
 
+def _drop_common(
+    term_ids: np.ndarray, columns: np.ndarray, members: list, counts: sparse.csr_matrix
+) -> tuple[np.ndarray, np.ndarray, list, sparse.csr_matrix]:
+    """Without the columns in more than ``MAX_DF_SHARE`` of the posts: a merged term (a
+    name in two languages) is in more posts than any of its names, so the cut made on
+    each name's own count in :func:`_vocabulary` is finished here."""
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    keep = np.flatnonzero(df <= max(2, MAX_DF_SHARE * counts.shape[0]))
+    number = np.full(counts.shape[1], -1)
+    number[keep] = np.arange(len(keep))
+    kept = number[columns] >= 0
+    return (
+        term_ids[kept],
+        number[columns[kept]].astype(np.int32),
+        [members[i] for i in keep],
+        counts[:, keep].tocsr(),
+    )
+
+
 def _weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """Sublinear TF-IDF, rows of unit length."""
     from sklearn.preprocessing import normalize
@@ -164,7 +189,6 @@ def _place(model: Model, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int:
     """Fit topics on the whole store, replacing any there were; returns how many."""
-    from sklearn.cluster import MiniBatchKMeans
     from sklearn.decomposition import TruncatedSVD
 
     say = progress or (lambda _: None)
@@ -182,7 +206,9 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
     sample_sql = docs_sql
     if posts > FIT_SAMPLE:  # every k-th post: a sample spread over the whole store
         sample_sql += f" AND doc % {int(np.ceil(posts / FIT_SAMPLE))} = 0"
-    sample_docs, counts = _counts(con, term_ids, columns, sample_sql)
+    _, counts = _counts(con, term_ids, columns, sample_sql)
+    counts.resize((counts.shape[0], len(members)))
+    term_ids, columns, members, counts = _drop_common(term_ids, columns, members, counts)
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1
     weighted = _weigh(counts, idf)
@@ -193,9 +219,7 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
     basis = svd.components_.T.astype(np.float32)
     embedded = _embed(weighted, basis)
     say("clustering")
-    k = min(_topic_count(posts), max(1, len(sample_docs) // 2))
-    kmeans = MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
-    centres = kmeans.cluster_centers_
+    centres = _cluster(embedded, _topic_count(posts))
     centres = (centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)).astype(
         np.float32
     )
@@ -207,6 +231,46 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
     _name_topics(con, model, members)
     con.execute("INSERT INTO topic_model VALUES ('model', ?)", [model.dump()])
     return int(con.execute("SELECT count(*) FROM topics WHERE topic_id >= 0").fetchall()[0][0])
+
+
+def _cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
+    """Group centres by k-means, for the number of groups around ``guess`` whose groups
+    are best separated (silhouette on a subsample): a blog has as many subjects as it has,
+    not as many as its size suggests."""
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.metrics import silhouette_score
+
+    most = max(1, min(MAX_TOPICS, 2 * guess, len(embedded) // 2))
+    candidates = sorted(set(np.linspace(max(2, guess // 2), most, 8).round().astype(int)))
+    rng = np.random.default_rng(0)
+    probe = embedded[rng.permutation(len(embedded))[:SILHOUETTE_SAMPLE]]
+    best, best_score = None, -2.0
+    for k in (c for c in candidates if 2 <= c < len(embedded)):
+        kmeans = MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
+        labels = kmeans.predict(probe)
+        score = silhouette_score(probe, labels) if len(set(labels)) > 1 else -1.0
+        if score > best_score:
+            best, best_score = kmeans.cluster_centers_, score
+    if best is None:
+        return embedded.mean(axis=0, keepdims=True)
+    return _merge_close(best)
+
+
+def _merge_close(centres: np.ndarray) -> np.ndarray:
+    """One centre for groups whose centres point the same way: k-means cuts a large
+    subject in two sooner than it leaves two subjects together."""
+    unit = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+    groups = [[i] for i in range(len(unit))]
+    while len(groups) > 1:
+        means = np.array([unit[g].mean(axis=0) for g in groups])
+        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+        similarity = means @ means.T
+        np.fill_diagonal(similarity, -1)
+        a, b = np.unravel_index(similarity.argmax(), similarity.shape)
+        if similarity[a, b] < MERGE_SIMILARITY:
+            break
+        groups[a] += groups.pop(b)
+    return np.array([centres[g].mean(axis=0) for g in groups])
 
 
 def _layout(centres: np.ndarray, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -304,22 +368,27 @@ def _name_topics(con: duckdb.DuckDBPyConnection, model: Model, members: list) ->
     words = np.maximum(tf.sum(axis=1, keepdims=True), 1)
     average = tf.sum() / max(1, (tf.sum(axis=1) > 0).sum())
     score = tf / words * np.log(1 + average / np.maximum(tf.sum(axis=0), 1))
+    # How much more often a term is used in the topic than in all posts: a word of the
+    # blog's boilerplate, used everywhere alike, describes no topic.
+    lift = (tf / words) / np.maximum(tf.sum(axis=0) / max(tf.sum(), 1), 1e-12)
     shown = _shown_forms(con, members)
     labels: set[str] = set()
     records = []
     for topic in range(k):
         order = [c for c in np.argsort(-score[topic]) if score[topic, c] > 0]
+        order = [c for c in order if lift[topic, c] >= MIN_LIFT] or order
         low, high = LABEL_TERMS
         top = score[topic, order[0]] if order else 0
         chosen = [c for i, c in enumerate(order[:high]) if i < low or score[topic, c] >= top / 2]
-        terms = [shown[c] for c in chosen]
-        label = LABEL_SEPARATOR.join(terms)
+        named = [shown[c] for c in chosen]
+        label = LABEL_SEPARATOR.join(named)
         for extra in order[high:]:  # two topics with one name: the next term tells them apart
             if label not in labels:
                 break
-            terms.append(shown[extra])
-            label = LABEL_SEPARATOR.join(terms)
+            named.append(shown[extra])
+            label = LABEL_SEPARATOR.join(named)
         labels.add(label)
+        terms = [shown[c] for c in order[:TOP_TERMS]]
         records.append((topic, label, terms, 0, *map(float, model.places[topic])))
     if records:
         con.executemany("INSERT INTO topics VALUES (?, ?, ?, ?, ?, ?)", records)
