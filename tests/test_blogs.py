@@ -10,6 +10,7 @@ tags = its tags, then its other category names, then the terms of its other taxo
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import dataclass
@@ -169,3 +170,79 @@ def test_the_gbk_post_among_utf8_ones_is_read_in_its_own_encoding_and_named(impo
     assert f"read as GB18030: {BLOGS / gbk[0]}" in imported.summary.describe()
     texts = query(imported.db, "SELECT title || coalesce(body, '') FROM posts")
     assert [t for (t,) in texts if "\ufffd" in t or "锟斤拷" in t or "Ã" in t] == []
+
+
+# --- The source as it came (posts.body_source), and exports written in Markdown -------------
+
+EXPORT = BLOGS / "export"
+# Markup a reader never sees: emphasis, a heading, a link, code, math, a table rule.
+MARKUP = re.compile(r"\*\*|(?m:^#+ )|\]\(|`|\$|\|\s*---")
+
+
+def _front_matter_body(path: Path) -> str:
+    """What follows a post's front matter, read by hand: the source the store must keep."""
+    text = path.read_text(encoding="utf-8")
+    return re.split(r"^(?:---|\+\+\+)[ \t]*\n", text, maxsplit=2, flags=re.M)[2]
+
+
+@pytest.mark.parametrize("site", ["jekyll", "hexo", "hugo"])
+def test_each_markdown_post_keeps_its_body_as_written(imports, site: str) -> None:
+    imported = imports(site)
+    for post in _visible(site):
+        rows = query(
+            imported.db,
+            """SELECT p.body_source, p.source_format FROM posts p
+               JOIN sightings s ON s.post_id = p.id WHERE s.source = ?""",
+            [_stored_name(post["path"])],
+        )
+        assert rows == [(_front_matter_body(BLOGS / post["path"]), "markdown")], post["path"]
+
+
+@pytest.mark.parametrize("site", ["hexo", "hugo"])
+def test_each_feed_entry_keeps_its_html_as_the_feed_gave_it(imports, site: str) -> None:
+    """The entries' HTML is in CDATA sections, so the kept source is in the file as is."""
+    imported = imports(site, "feed")
+    feed = (BLOGS / SITES[site]["feed"]).read_text(encoding="utf-8")
+    kept = query(imported.db, "SELECT body_source, source_format FROM posts ORDER BY id")
+    assert kept and {fmt for _, fmt in kept} == {"html"}
+    for source, _ in kept:
+        assert source.startswith("<") and source in feed
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("export") / "posts.duckdb")
+    run_ingest(db, [str(EXPORT)])
+    return db
+
+
+def test_an_export_with_markdown_bodies_stores_what_a_reader_reads(exported: str) -> None:
+    rows = query(exported, "SELECT title, excerpt, body, source_format FROM posts ORDER BY url")
+    assert len(rows) == 5
+    assert [
+        (title, markup)
+        for title, excerpt, body, _ in rows
+        for markup in MARKUP.findall(excerpt + body)
+    ] == []
+    by_title = {title: (excerpt, fmt) for title, excerpt, _, fmt in rows}
+    excerpt, fmt = by_title["LayerNorm 放在哪里：Pre-LN 与 Post-LN"]
+    assert fmt == "markdown"
+    assert excerpt.startswith(
+        "先说结论 Pre-LN 训练更稳定，深层模型基本不需要 warmup；Post-LN 收敛后"
+    )
+    assert "详见 原论文 的第 3 节" in excerpt and "[Math]" in excerpt and "[代码]" in excerpt
+    # The export's body_format column decides: the HTML row is read as HTML.
+    assert by_title["RoPE 外推的几种做法"] == (
+        "位置插值把位置 m 缩放成 m / s，NTK-aware 则改底数。 YaRN 在两者之间分频段处理。",
+        "html",
+    )
+    assert by_title["读书笔记：数据并行的通信量"][1] == "text"
+
+
+def test_an_export_keeps_each_body_cell_as_written(exported: str) -> None:
+    with (EXPORT / "ghost-posts.csv").open(encoding="utf-8", newline="") as handle:
+        cells = {row["url"]: row["body"] for row in csv.DictReader(handle)}
+    items = json.loads((EXPORT / "notion-posts.json").read_text(encoding="utf-8"))["posts"]
+    cells.update({item["link"]: item["content"] for item in items})
+    kept = dict(query(exported, "SELECT url, body_source FROM posts"))
+    assert kept == cells

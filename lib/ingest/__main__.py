@@ -1,5 +1,8 @@
 """``python -m lib.ingest [--db PATH] SOURCE...``: fill the posts store.
 
+``python -m lib.ingest --rederive [--db PATH]`` derives the stored posts' text again
+from their stored source, with the current rules (:mod:`lib.ingest.rederive`).
+
 Exit status 0 on success, 1 when a source is bad (the store is left exactly as
 it was), 2 for a wrong command line.
 """
@@ -7,6 +10,7 @@ it was), 2 for a wrong command line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tqdm import tqdm
@@ -15,6 +19,7 @@ from lib.config import resolve_db
 from lib.ingest import IngestError, ParseOptions, run_ingest
 from lib.ingest.detect import FORMATS
 from lib.ingest.merge import POST_FIELDS
+from lib.ingest.rederive import rederive
 from lib.ingest.sites import GENERATORS
 from lib.locator import StoreReadOnly, locate, refuse_writes
 
@@ -36,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import blog posts (listing snapshots, RSS/Atom, Markdown with front matter,"
         " CSV/JSON/JSON Lines/Parquet) into the DuckDB posts store.",
     )
-    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="file, folder or http(s) URL")
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="file, folder or http(s) URL")
     parser.add_argument("--db", help="database file (default: $POSTS_DB or data/posts.duckdb)")
     parser.add_argument("--format", choices=FORMATS, help="read every source as this format")
     parser.add_argument(
@@ -75,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         " the rest, instead of writing nothing",
     )
     parser.add_argument(
+        "--rederive",
+        action="store_true",
+        help="import nothing: derive the stored posts' text, excerpts, derived titles and"
+        " index again from their stored source, with the current rules",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing on success (no progress bar)"
     )
     return parser
@@ -83,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.rederive and args.sources:
+        parser.error("--rederive takes no SOURCE: it reads the store's own sources")
+    if not args.rederive and not args.sources:
+        parser.error("the following arguments are required: SOURCE")
     options = ParseOptions(
         encoding=args.encoding,
         columns=_parse_map(args.map, parser),
@@ -96,6 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     except StoreReadOnly as exc:
         print(f"error: {exc.message}\n{exc.command}", file=sys.stderr)
         return 2
+    if args.rederive:
+        if not os.path.exists(db):
+            print(f"error: no store at {db} to re-derive", file=sys.stderr)
+            return 1
+        summary = rederive(db)
+        if not args.quiet:
+            print(summary.describe())
+            print(f"database: {db}")
+        return 0
     bar = tqdm(desc="reading", unit=" file", disable=args.quiet or None, file=sys.stderr)
 
     def progress(name: str, files: int, records: int) -> None:

@@ -40,9 +40,13 @@ def parse_feed(data: bytes, source: str, options: ParseOptions) -> list[PostReco
     text = decode_text(data, source, options.encoding)
     # The text is already decoded (or refused) by our rules; tell feedparser it is
     # UTF-8 so an ``encoding="gbk"`` declaration cannot make it decode a second time.
+    # Unsanitised and unresolved: the entries' HTML is kept as the feed has it (the post's
+    # source), and only ever read as text (lib.ingest.htmltext), never shown as HTML.
     parsed = feedparser.parse(
         text.encode("utf-8"),
         response_headers={"content-type": "application/xml; charset=utf-8"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     _check_parsed(parsed, text, source)
     base = parsed.feed.get("link") or options.base_url

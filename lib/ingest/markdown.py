@@ -296,6 +296,11 @@ def load_toml(block: str, first_line: int, source: str, what: str = "front matte
         raise IngestError(source, f"{what} is not valid TOML: {reason}", line=line) from exc
 
 
+def more_excerpt(body: str) -> str | None:
+    """The text before Hexo/Hugo's ``<!-- more -->`` marker, as the post's excerpt."""
+    return _split_more(body)[1]
+
+
 def _split_more(body: str) -> tuple[str, str | None]:
     """The body without Hexo/Hugo's ``<!-- more -->`` marker, and the text before it."""
     found = _MORE.search(body)
