@@ -18,7 +18,7 @@ from functools import lru_cache
 import duckdb
 
 from lib.search import compact
-from lib.segment import DICTIONARY_DIR, _read_lines, default_segmenter
+from lib.segment import DICTIONARY_DIR, default_segmenter
 from lib.text import CJK
 
 BILINGUAL_FILE = "bilingual.txt"
@@ -28,13 +28,19 @@ CASING_SAMPLE = 200_000  # posts whose titles, tags and excerpts show how terms 
 _CODE_LIKE = re.compile(r"_|^\d|^[0-9a-f]{6,}$|\.\w*\d|^\W|\W$")
 
 
+def _lines(name: str) -> list[str]:
+    """A dictionary file's lines, without blanks and ``#`` comments."""
+    lines = (line.strip() for line in (DICTIONARY_DIR / name).read_text("utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def bilingual_groups() -> tuple[tuple[str, ...], ...]:
     """Each line of the bilingual dictionary, as index terms (an underscore stands for a
     space); a name the segmenter cuts into several terms cannot match one and is left out."""
     segmenter = default_segmenter()
     groups = []
-    for line in _read_lines(DICTIONARY_DIR / BILINGUAL_FILE):
+    for line in _lines(BILINGUAL_FILE):
         members = []
         for name in line.split():
             tokens = segmenter.tokens(name.replace("_", " "))
@@ -48,7 +54,7 @@ def bilingual_groups() -> tuple[tuple[str, ...], ...]:
 @lru_cache(maxsize=1)
 def not_labels() -> frozenset[str]:
     """Markup, code and LaTeX words, which posts are full of and which name no subject."""
-    lines = _read_lines(DICTIONARY_DIR / NOT_LABELS_FILE)
+    lines = _lines(NOT_LABELS_FILE)
     return frozenset(word.lower() for line in lines for word in line.split())
 
 

@@ -12,7 +12,7 @@ from ui import bad_params
 from ui.active_filters import active_filters
 from ui.cards import card_list
 from ui.data import run
-from ui.filters import current, relaxed_note
+from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
 from ui.timechart import CHART_CONFIG, time_chart
@@ -26,10 +26,11 @@ active_filters(filters)
 # Checked here, not by the chart: a bad value is named even when no chart is drawn.
 bad_params.check_choice("interval", ["auto", *INTERVALS])
 figures = run("figures", filters)
-relaxed_note(filters)
+said_nothing = search_note(filters, figures.posts)
 
 if figures.posts == 0:
-    st.info("No posts match these filters.")
+    if not said_nothing:
+        st.info("No posts match these filters.")
     st.stop()
 
 cols = st.columns([1, 1, 1.6, 1.4])
