@@ -19,7 +19,7 @@ from lib import selection
 from lib.dates import as_date
 from lib.filters import Filters, where
 from lib.periods import INTERVALS, auto_interval, partial_reason, readable_interval
-from lib.search import Group, every_word_sql, groups, parse_query, scores_sql, some_word_sql
+from lib.search import Alternative, Group, Word, groups, plan, scores_sql
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
 # Ties on the date are broken by ``doc``, so that pages never overlap or skip a post.
@@ -65,25 +65,34 @@ def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
 
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
-    days = selection.made(con, filters, "days")
-    if days is None and filters.q.strip() and filters.without_search() == Filters():
-        # A search alone, not resolved yet, is counted in the index: quicker than resolving;
-        # the posts with some of the words only when none has them all.
-        every, params = every_word_sql(filters.q)
-        found = int(_rows(con, f"SELECT count(*) FROM ({every})", params)[0][0])
-        if found == 0 and len(parse_query(filters.q).words) > 1:
-            some, params = some_word_sql(filters.q)
-            found = int(_rows(con, f"SELECT count(*) FROM ({some})", params)[0][0])
-        return found
-    days = days or selection.days(con, filters)
+    if filters.q.strip() and filters.without_search() == Filters():
+        # A search alone is counted in its bitmap: no scan of the posts.
+        mask = selection.mask(con, filters)
+        return int(_rows(con, f"SELECT matched FROM {mask}", [])[0][0])
+    days = selection.days(con, filters)
     clause, params = where(filters.columns_only())
     sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"
     return int(_rows(con, sql, params)[0][0])
 
 
-def relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
-    """Whether no post has every word of the search, so that it keeps those with any."""
-    return selection.relaxed(con, filters)
+@dataclass(frozen=True)
+class SearchNote:
+    """What a search did that a reader should be told: the stop words it left out, why
+    it could not be read, and how many of its posts have every word (``None`` for a
+    one-word search, where that is all of them)."""
+
+    ignored: tuple[str, ...]
+    error: str | None
+    every: int | None
+
+
+def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
+    """The :class:`SearchNote` of the filters' search."""
+    p = plan(filters.q.strip())
+    every = None
+    if len(p.words) > 1 and not p.error:
+        every = selection.every_count(con, filters)
+    return SearchNote(p.ignored, p.error, every)
 
 
 def category_counts(
@@ -200,18 +209,18 @@ def cards(
 
 
 def ranked(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[Any]]:
-    """A ``(doc, score)`` query of the posts a search ranks under all the filters."""
-    # The ranking itself keeps the posts the words match: the search's bitmap is
-    # needed only to apply topics, categories or dates as well.
-    if filters.without_search() == Filters():
+    """A ``(doc, score)`` query of the posts a search ranks under all the filters: those
+    with every word first, then those with most (``lib.search.scores_sql``)."""
+    p = plan(filters.q.strip())
+    # Plain words alone: the ranking itself keeps the posts they match, and the search's
+    # bitmap is needed only for topics, categories, dates, phrases, fields or exclusions.
+    if filters.without_search() == Filters() and p.plain and not p.error:
         clause, params = "TRUE", []
     else:
         clause, params = selection.clause(con, filters)
-    # Whether no post has every word: known from the bitmap when the filters needed it
-    # (so the rule is the store's, not the filtered posts'); else the ranking finds out.
-    words = parse_query(filters.q).words
-    relaxed = selection.known_relaxed(con, filters)
-    scored, scored_params = scores_sql(groups(filters.q), clause, words, relaxed)
+    if not p.words:  # only fields or exclusions: every post they keep, newest first
+        return f"SELECT doc, 0.0 AS score FROM posts WHERE {clause}", params
+    scored, scored_params = scores_sql(groups(filters.q.strip()), p.words, clause)
     return scored, [*scored_params, *params]
 
 
@@ -293,7 +302,8 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     exact = [
         Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
-    scored, params = scores_sql(exact, "id <> ?")
+    each = tuple(Word((Alternative((i,)),)) for i in range(len(terms)))
+    scored, params = scores_sql(exact, each, "id <> ?", soft=False)
     return _ranked_cards(con, scored, [*params, post_id], limit)
 
 

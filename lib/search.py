@@ -1,78 +1,238 @@
-"""Search over the index that ingest builds (see ``lib.ingest.index``), in DuckDB SQL.
+"""What a search matches and how it ranks, over the index ingest builds
+(``lib.ingest.index``), in DuckDB SQL.
 
-A query is segmented exactly as the posts were. Each query token becomes a group
-of index terms: the token itself, and terms that contain it, so that ``显存`` also
-finds ``显存占用``, a single character still finds the words it is part of, and
-``moe`` finds ``moe-lightning``. A post matches when it has a term of every group;
-when no post has every word (``FlashAttention 原理`` where no post says 原理), the posts
-with any whole word match instead, those with most words first, as a web search would
-rather show the FlashAttention post than nothing (:class:`Query`). Posts are ranked by
-BM25, with terms that only contain the token counting half.
+The one rule of what a word matches is :func:`word_terms`: a query token matches the
+index term that is the token itself (for Latin words, also spelled with or without
+separators: ``flash attention``, ``FlashAttention``), and, discounted, the longer terms
+built on it (``显存`` in ``显存占用``, ``moe`` in ``deepseek-moe``). :func:`plan` reads a
+query (``lib.query_syntax``) into the words a reader wrote, each with its alternatives
+(``OR``, and the variants of ``data/dictionary/synonyms.txt``, discounted), and the
+phrases, fields and exclusions a post must satisfy. Search, the count, the resolved
+bitmaps (``lib.selection``) and the topic filter all go through these two functions.
 
-Everything here returns SQL and parameters; nothing reads the store, so the
-filter clause stays a pure function of the URL.
+Matching is a soft AND, as ``minimum_should_match`` or a web search engine: a post with
+any word matches; posts with every word rank first, then those with most words, each
+tier by BM25 (:func:`scores_sql`). Within a word, a term family counts once: the exact
+term's score plus the best compound's, discounted, so eight compounds of 识别 do not
+outweigh 识别 itself.
+
+Everything here returns SQL and parameters; nothing reads the store, so the filter
+clause stays a pure function of the URL.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from lib.segment import default_segmenter
+from lib.query_syntax import Term, parse
+from lib.segment import DICTIONARY_DIR, SYNONYMS_FILE, default_segmenter, read_lines
 from lib.text import CJK
+from lib.topic_names import is_topic_name
 
 MAX_QUERY_CHARS = 200
-MAX_TOKENS = 8  # a pasted paragraph is not a query; its first words are
+MAX_TOKENS = 8  # typed tokens: a pasted paragraph is not a query; its first words are
+MAX_ALL_TOKENS = 16  # with dictionary variants; each is a bit of an INTEGER mask
 MAX_EXPANSION = 64  # terms per query token, most frequent first
-PARTIAL_WEIGHT = 0.5  # a term that only contains the query token
+PARTIAL_WEIGHT = 0.35  # a term that only contains the query token (a compound)
+VARIANT_WEIGHT = 0.6  # a near-synonym or spelling variant from the dictionary
 K1, B = 1.2, 0.75  # BM25's usual constants
 
 
 @dataclass(frozen=True)
-class Query:
-    """A query's search tokens, segmented as the posts were, and its words: for each word
-    a reader wrote, the bits of its tokens (bit ``i`` for ``tokens[i]``).
+class Alternative:
+    """One way to have a word: every token of ``tokens`` (indexes into ``Plan.tokens``)."""
 
-    A query matches the posts with every word. When no post has them all, it matches
-    those with any whole word instead; a word is never split up, so ``量子纠缠`` (cut
-    into 量子 and 纠缠) does not fall back to posts about 量子 alone.
-    """
+    tokens: tuple[int, ...]
+    weight: float = 1.0  # 1 as typed; VARIANT_WEIGHT for a dictionary variant
 
-    tokens: tuple[str, ...]
-    words: tuple[int, ...]
 
-    def word_tokens(self) -> list[list[int]]:
-        """For each word, the indexes of its tokens."""
-        return [[i for i in range(len(self.tokens)) if mask >> i & 1] for mask in self.words]
+@dataclass(frozen=True)
+class Word:
+    """A word a reader wrote: a post has it when it has any of its alternatives."""
+
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a post must (or, excluded, must not) have beyond the index: its ``tokens``
+    (indexes into ``Plan.tokens``) narrow the posts, then ``kind`` is checked on the
+    stored text (``words``: the tokens are enough)."""
+
+    kind: str  # words, phrase, title, tag or category
+    text: str  # normalised as the index is: NFKC, lower case
+    tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query, read: the tokens to look up, the words (a soft AND: every word first,
+    then most), the checks every post must pass, the exclusions, the stop words left
+    out, and why the query could not be read (then it matches nothing)."""
+
+    tokens: tuple[str, ...] = ()
+    words: tuple[Word, ...] = ()
+    required: tuple[Check, ...] = ()
+    excluded: tuple[Check, ...] = ()
+    ignored: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        """Only words: the ranking alone decides which posts match."""
+        return not self.required and not self.excluded
+
+    @property
+    def searches(self) -> bool:
+        return bool(self.words or self.required or self.excluded or self.error)
+
+    def typed_tokens(self) -> tuple[str, ...]:
+        """The tokens of the words as typed (not variants): what cards highlight."""
+        used = {i for w in self.words for a in w.alternatives if a.weight == 1 for i in a.tokens}
+        return tuple(t for i, t in enumerate(self.tokens) if i in used)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+BILINGUAL_FILE = "bilingual.txt"  # the topics' dictionary: names separated by spaces
+
+
+def _groups_in(path: Path, separator: str | None) -> list[list[str]]:
+    if not path.exists():
+        return []
+    return [
+        [_normalise(m.replace("_", " ") if separator is None else m) for m in line.split(separator)]
+        for line in read_lines(path)
+    ]
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """Each dictionary word's variants: the names of one subject in
+    ``data/dictionary/bilingual.txt`` (separated by spaces, ``_`` for a space inside a
+    name) and search's own ``synonyms.txt`` (separated by ``|``)."""
+    found: dict[str, list[str]] = {}
+    groups = _groups_in(DICTIONARY_DIR / BILINGUAL_FILE, None)
+    groups += _groups_in(DICTIONARY_DIR / SYNONYMS_FILE, "|")
+    for group in groups:
+        members = [m for m in group if m]
+        for member in members:
+            known = found.setdefault(member, [])
+            known += [m for m in members if m != member and m not in known]
+    return {member: tuple(variants) for member, variants in found.items()}
+
+
+class _Builder:
+    """Collects a plan's tokens (each once, at most :data:`MAX_ALL_TOKENS`)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        self.ignored: list[str] = []
+
+    def add(self, text: str, limit: int) -> tuple[int, ...] | None:
+        """The token indexes of ``text``; ``None`` when it has no searchable token."""
+        segmenter = default_segmenter()
+        self.ignored += [
+            t for t in segmenter.raw_tokens(text) if t in segmenter.stopwords and t.strip()
+        ]
+        found: list[int] = []
+        for token in segmenter.tokens(text):
+            if token not in self.tokens and len(self.tokens) < limit:
+                self.tokens.append(token)
+            if token in self.tokens and self.tokens.index(token) not in found:
+                found.append(self.tokens.index(token))
+        return tuple(found) or None
+
+    def words(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
+        """Each word of ``text`` as the segmenter groups it (a Latin word or dictionary
+        term, or a run of Chinese, whose pieces are never split up: 量子纠缠 is not 量子
+        alone), with its text."""
+        out = []
+        for word in default_segmenter().words(text):
+            joined = "".join(word) if CJK.search(word[0]) else " ".join(word)
+            if found := self.add(joined, MAX_TOKENS):
+                out.append((joined, found))
+        return out
+
+    def variants(self, text: str) -> list[Alternative]:
+        out = []
+        for variant in synonyms().get(_normalise(text), ()):
+            if found := self.add(variant, MAX_ALL_TOKENS):
+                out.append(Alternative(found, VARIANT_WEIGHT))
+        return out
+
+
+def _run_words(builder: _Builder, text: str, several: bool) -> list[Word]:
+    """The words of a run of plain words, each with its dictionary variants; a name of
+    several words the dictionary knows (mixture of experts) is one word."""
+    if several and synonyms().get(_normalise(text)):
+        tokens = tuple(i for _, found in builder.words(text) for i in found)
+        return [Word((Alternative(tokens), *builder.variants(text)))] if tokens else []
+    return [
+        Word((Alternative(found), *builder.variants(joined)))
+        for joined, found in builder.words(text)
+    ]
+
+
+def _check(builder: _Builder, kind: str, term: Term) -> Check:
+    tokens = () if kind == "category" else builder.add(term.text, MAX_ALL_TOKENS) or ()
+    return Check(kind, _normalise(term.text), tokens)
+
+
+def _kind(term: Term) -> str:
+    return term.field or ("phrase" if term.phrase else "words")
 
 
 @lru_cache(maxsize=256)
-def parse_query(q: str) -> Query:
-    """The :class:`Query` of ``q`` (cached: one page asks for it a handful of times). A
+def plan(q: str) -> Plan:
+    """The :class:`Plan` of ``q`` (cached: one page asks for it a handful of times). A
     query made only of stop words (``的``) still searches for them literally, rather than
     silently matching everything."""
-    text = q[:MAX_QUERY_CHARS]
-    words = default_segmenter().words(text)
-    if not words:
-        words = [[w.lower()] for w in text.split()]
-    tokens: list[str] = []
-    masks: list[int] = []
-    for word in words:
-        mask = 0
-        for token in word:
-            if token not in tokens and len(tokens) < MAX_TOKENS:
-                tokens.append(token)
-            if token in tokens:
-                mask |= 1 << tokens.index(token)
-        if mask and mask not in masks:
-            masks.append(mask)
-    return Query(tuple(tokens), tuple(masks))
+    q = q[:MAX_QUERY_CHARS]
+    parsed = parse(q)
+    if parsed.error:
+        return Plan(error=parsed.error)
+    builder = _Builder()
+    words: list[Word] = []
+    required: list[Check] = []
+    run: list[str] = []  # consecutive plain words, segmented together (KV cache stays whole)
+    for clause in (*parsed.clauses, ()):
+        if len(clause) == 1 and clause[0].plain:
+            run.append(clause[0].text)
+            continue
+        if run:
+            words += _run_words(builder, " ".join(run), several=len(run) > 1)
+            run = []
+        alternatives = []
+        for term in clause:
+            if not term.plain:
+                required.append(check := _check(builder, _kind(term), term))
+                if check.tokens and term.field != "category":
+                    alternatives.append(Alternative(check.tokens))
+            elif found := builder.add(term.text, MAX_TOKENS):
+                alternatives += [Alternative(found), *builder.variants(term.text)]
+        if alternatives:
+            words.append(Word(tuple(alternatives)))
+    excluded = [_check(builder, _kind(t), t) for t in parsed.excluded]
+    # A word with nothing to search for (``-的``, ``--``) excludes nothing.
+    excluded = [c for c in excluded if c.tokens or c.kind not in ("words", "phrase")]
+    if not words and not required and not excluded and q.strip():
+        literal = [w.lower() for w in q.split()][:MAX_TOKENS]
+        words = [Word((Alternative((i,)),)) for i in range(len(literal))]
+        return Plan(tuple(literal), tuple(words))
+    ignored = tuple(dict.fromkeys(builder.ignored))
+    return Plan(tuple(builder.tokens), tuple(words), tuple(required), tuple(excluded), ignored)
 
 
 def query_tokens(q: str) -> tuple[str, ...]:
-    """The query's search tokens (see :class:`Query`)."""
-    return parse_query(q).tokens
+    """The query's tokens as typed (see :class:`Plan`): what cards highlight."""
+    return plan(q).typed_tokens()
 
 
 @dataclass(frozen=True)
@@ -95,7 +255,12 @@ def compact(token: str) -> str:
     return _SEPARATORS.sub("", token)
 
 
-def group(token: str) -> Group:
+def word_terms(token: str, compounds: bool = True) -> Group:
+    """THE rule of what a word matches: the index terms of ``token``, each with its weight
+    (1 for the word itself, :data:`PARTIAL_WEIGHT` for a longer word built on it).
+
+    Without ``compounds`` (a topic, which names one term), only the word itself.
+    """
     if CJK.search(token):
         # Chinese has no spaces: any term containing the token is a word built on it.
         same, same_params = "term = ?", (token,)
@@ -115,6 +280,8 @@ def group(token: str) -> Group:
             " OR regexp_matches(term, ?)))"
         )
         extra = (token, token, token, rf"[-._ ]{re.escape(token)}")
+    if not compounds:
+        partial, extra = "FALSE", ()
     sql = f"""SELECT term_id, df, CASE WHEN {same} THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
               FROM terms WHERE df > 0 AND ({same} OR {partial})
               ORDER BY w DESC, df DESC, term LIMIT {MAX_EXPANSION}"""
@@ -122,53 +289,90 @@ def group(token: str) -> Group:
 
 
 def groups(q: str) -> list[Group]:
-    return [group(token) for token in query_tokens(q)]
+    """The term groups of every token of the query ``q``, in :attr:`Plan.tokens` order."""
+    return [word_terms(token) for token in plan(q).tokens]
 
 
-def _docs_of(g: Group) -> str:
+# --- Which posts match: one algebra, over bitmaps (lib.selection) or doc sets (where) ---
+
+
+def check_condition(check: Check, col: str = "") -> tuple[str, list[object]]:
+    """The condition on a post's stored columns that ``check`` adds to its tokens."""
+    if check.kind == "phrase":
+        text = (
+            f"lower(concat_ws(' ', {col}title, array_to_string({col}tags, ' '),"
+            f" {col}excerpt, {col}body))"
+        )
+        return f"contains({text}, ?)", [check.text]
+    if check.kind == "title":
+        return f"contains(lower(coalesce({col}title, '')), ?)", [check.text]
+    if check.kind == "tag":
+        return f"contains(lower(array_to_string({col}tags, chr(31))), ?)", [check.text]
+    if check.kind == "category":
+        return f"lower(coalesce({col}category, '')) = ?", [check.text]
+    return "TRUE", []
+
+
+@dataclass(frozen=True)
+class Algebra:
+    """How sets of posts combine: bitmaps, or doc lists."""
+
+    both: str  # intersection
+    either: str  # union
+
+    def all_of(self, parts: list[str]) -> str:
+        return "(" + f" {self.both} ".join(parts) + ")"
+
+    def any_of(self, parts: list[str]) -> str:
+        return "(" + f" {self.either} ".join(parts) + ")"
+
+
+def word_sets(p: Plan, token: list[str], algebra: Algebra) -> list[str]:
+    """Each word's set of posts: any alternative, each with every one of its tokens,
+    given ``token[i]``, the set of token ``i``."""
+    return [
+        algebra.any_of([algebra.all_of([token[i] for i in a.tokens]) for a in w.alternatives])
+        for w in p.words
+    ]
+
+
+def _docs(g: Group) -> str:
     return f"SELECT doc FROM postings WHERE term_id IN (SELECT term_id FROM ({g.sql}))"
+
+
+def matching_docs_sql(q: str) -> tuple[str, list[object]]:
+    """The docs ``q`` matches, as a doc list: the reference that :mod:`lib.selection`'s
+    bitmaps answer the same as (any word; every check; no exclusion)."""
+    p = plan(q)
+    if p.error:
+        return "SELECT NULL::INTEGER AS doc WHERE FALSE", []
+    found = groups(q)
+    ctes = ", ".join(f"t{i} AS ({_docs(g)})" for i, g in enumerate(found))
+    params: list[object] = [v for g in found for v in g.params]
+    token = [f"(SELECT doc FROM t{i})" for i in range(len(found))]
+    algebra = Algebra("INTERSECT", "UNION")
+
+    def check_set(check: Check) -> str:
+        cond, cond_params = check_condition(check)
+        params.extend(cond_params)
+        narrowed = ""
+        if check.tokens:
+            narrowed = f" AND doc IN {algebra.all_of([token[i] for i in check.tokens])}"
+        return f"(SELECT doc FROM posts WHERE doc IS NOT NULL{narrowed} AND {cond})"
+
+    words = word_sets(p, token, algebra)
+    sql = algebra.any_of(words) if words else "(SELECT doc FROM posts WHERE doc IS NOT NULL)"
+    for check in p.required:
+        sql = f"({sql} INTERSECT {check_set(check)})"
+    for check in p.excluded:
+        sql = f"({sql} EXCEPT {check_set(check)})"
+    return f"{'WITH ' + ctes if ctes else ''} SELECT doc FROM {sql}", params
 
 
 def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
     """``WHERE`` conditions that keep the posts ``q`` matches (see :func:`matching_docs_sql`)."""
     docs, params = matching_docs_sql(q)
     return [f"{col}doc IN ({docs})"], params
-
-
-def _all_of(found: list[Group]) -> tuple[str, list[object]]:
-    """The docs with a term of every one of ``found``, straight from the postings."""
-    parts = [f"SELECT DISTINCT doc FROM ({_docs_of(g)})" for g in found]
-    return " INTERSECT ".join(parts), [p for g in found for p in g.params]
-
-
-def every_word_sql(q: str) -> tuple[str, list[object]]:
-    """The docs with every word of ``q``."""
-    return _all_of(groups(q))
-
-
-def some_word_sql(q: str) -> tuple[str, list[object]]:
-    """The docs with any whole word of ``q`` (see :class:`Query`)."""
-    found = groups(q)
-    parts, params = [], []
-    for word in parse_query(q).word_tokens():
-        sql, word_params = _all_of([found[i] for i in word])
-        parts.append(f"({sql})")
-        params += word_params
-    return " UNION ".join(parts), params
-
-
-def matching_docs_sql(q: str) -> tuple[str, list[object]]:
-    """The docs ``q`` matches: those with every word, or, when no post has them all,
-    those with any whole word (see :class:`Query`)."""
-    every, params = every_word_sql(q)
-    if len(parse_query(q).words) < 2:
-        return every, params
-    some, some_params = some_word_sql(q)
-    sql = f"""WITH every AS ({every})
-              SELECT doc FROM every
-              UNION ALL
-              SELECT doc FROM ({some}) WHERE NOT EXISTS (SELECT 1 FROM every)"""
-    return sql, [*params, *some_params]
 
 
 def idf_sql(posts: str, df: str) -> str:
@@ -178,73 +382,99 @@ def idf_sql(posts: str, df: str) -> str:
 
 
 def topic_term(text: str) -> str:
-    """The index term a typed topic stands for (``FlashAttention`` → ``flashattention``,
-    ``Flash Attention`` → ``flash attention``)."""
+    """What a ``topic=`` value stands for: a fitted topic's name as it is; else the index
+    term of a typed keyword (``FlashAttention`` → ``flashattention``, ``Flash Attention``
+    → ``flash attention``), as links made before topics were fitted meant."""
+    if is_topic_name(text):
+        return text
     tokens = default_segmenter().tokens(text)
     return tokens[0] if len(tokens) == 1 else " ".join(text.lower().split())
 
 
 def topic_docs_sql(topics: tuple[str, ...]) -> tuple[str, list[object]]:
-    """The docs that mention any of ``topics`` (index terms, as the Topics page lists them)."""
-    marks = ", ".join("?" for _ in topics)
-    return (
-        "SELECT doc FROM postings WHERE term_id IN"
-        f" (SELECT term_id FROM terms WHERE term IN ({marks}))",
-        [topic_term(t) for t in topics],
-    )
+    """The docs in any of ``topics``: a fitted topic's posts (``post_topics``), or, for a
+    value that names no topic, the posts that mention it as a keyword."""
+    named = [t for t in topics if is_topic_name(t)]
+    words = [topic_term(t) for t in topics if not is_topic_name(t)]
+    parts, params = [], []
+    if named:
+        marks = ", ".join("?" for _ in named)
+        parts.append(
+            "SELECT doc FROM post_topics WHERE topic_id IN"
+            f" (SELECT topic_id FROM topics WHERE label IN ({marks}))"
+        )
+        params += named
+    if words or not named:
+        marks = ", ".join("?" for _ in words) or "NULL"
+        parts.append(
+            "SELECT doc FROM postings WHERE term_id IN"
+            f" (SELECT term_id FROM terms WHERE term IN ({marks}))"
+        )
+        params += words
+    return " UNION ".join(parts), params
 
 
 def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
-    """Posts that mention any of ``topics``."""
+    """Posts in any of ``topics`` (see :func:`topic_docs_sql`)."""
     docs, params = topic_docs_sql(topics)
     return f"{col}doc IN ({docs})", params
 
 
 def scores_sql(
     term_groups: list[Group],
+    words: tuple[Word, ...],
     filter_clause: str = "TRUE",
-    words: tuple[int, ...] | None = None,
-    relaxed: bool | None = None,
+    soft: bool = True,
 ) -> tuple[str, list[object]]:
-    """A query of ``(doc, score)``: BM25 over the postings, for posts passing
-    ``filter_clause`` (on the ``posts`` columns; ``TRUE`` skips the join).
+    """A query of ``(doc, score)``: BM25 over the postings, for posts with any of
+    ``words`` that pass ``filter_clause`` (on the ``posts`` columns; ``TRUE`` skips the join).
 
-    With ``words`` (a search: each word's bits over the groups, see :class:`Query`), a
-    post must have every word, unless none of the posts passing the filter does; then
-    any whole word will do, and a post's score is scaled by the share of the words it
-    has, so that posts with more of them come first. Without, any group will do
-    (similar posts, found through a post's own keywords). ``relaxed``, when known (from
-    the search's resolved bitmap, ``lib.selection``), saves finding out again.
+    A token scores its exact term plus its best compound (discounted by the rule,
+    :func:`word_terms`): a family of terms counts once. An alternative scores the sum of
+    its tokens, times its weight, when the post has them all; a word scores its best
+    alternative. With ``soft`` (a search), the score is the number of words the post has
+    plus its BM25 squeezed below 1, so that every ``ORDER BY score DESC`` lists posts
+    with every word first, then those with most; without (similar posts), plain BM25.
     """
+    used = sorted({i for w in words for a in w.alternatives for i in a.tokens})
     unions = " UNION ALL ".join(
-        f"SELECT {i} AS grp, term_id, df, w FROM ({g.sql})" for i, g in enumerate(term_groups)
+        f"SELECT {i} AS grp, term_id, df, w FROM ({term_groups[i].sql})" for i in used
     )
-    params: list[object] = [p for g in term_groups for p in g.params]
+    params: list[object] = [p for i in used for p in term_groups[i].params]
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
-    hits = f"""
+    # One aggregation per doc: each token's best exact and best compound part, and a bit
+    # per token present (a distinct count of tokens per post cost twice the search).
+    parts = ", ".join(f"coalesce(max(h.part) FILTER (WHERE h.grp = {i}), 0) AS t{i}" for i in used)
+
+    def alternative(a: Alternative) -> tuple[str, str]:
+        mask = sum(1 << i for i in a.tokens)
+        has = f"(matched & {mask}) = {mask}"
+        mean = f"({' + '.join(f't{i}' for i in a.tokens)}) / {len(a.tokens)}"
+        return has, f"CASE WHEN {has} THEN {a.weight} * {mean} ELSE 0 END"
+
+    has_word, word_score = [], []
+    for w in words:
+        found = [alternative(a) for a in w.alternatives]
+        has_word.append("(" + " OR ".join(h for h, _ in found) + ")::INTEGER")
+        scored = [s for _, s in found]
+        word_score.append(f"greatest({', '.join(scored)})" if len(scored) > 1 else scored[0])
+    hits = " + ".join(has_word) or "0"
+    relevance = " + ".join(word_score) or "0"
+    score = "hits + relevance / (relevance + 1)" if soft else "relevance"
+    sql = f"""
         WITH m AS ({unions}),
         n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
-        hits AS (SELECT m.grp, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
-                 FROM postings s JOIN m USING (term_id), n)"""
-    # A bit per group, OR-ed: a distinct count of groups per post cost twice the search.
-    if not words or len(words) == 1:
-        full = (1 << len(term_groups)) - 1
-        having = f"bit_or(1 << h.grp) = {full}" if words and full > 1 else "TRUE"
-        sql = f"""{hits}
-            SELECT h.doc, sum(h.part) AS score FROM hits h {filtered}
-            GROUP BY h.doc HAVING {having}"""
-        return sql, params
-    size = len(words)
-    hit = " + ".join(f"((matched & {m}) = {m})::INTEGER" for m in words)
-    nobody = f"NOT EXISTS (SELECT 1 FROM per_doc WHERE hit = {size})"
-    keep = {True: "hit > 0", False: f"hit = {size}"}.get(
-        relaxed, f"hit = {size} OR (hit > 0 AND {nobody})"
-    )
-    sql = f"""{hits},
-        grouped AS (SELECT h.doc, sum(h.part) AS score, bit_or(1 << h.grp) AS matched
+        hits AS (SELECT m.grp, m.w, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
+                 FROM postings s JOIN m USING (term_id), n),
+        per_doc AS (SELECT h.doc, bit_or(1 << h.grp) AS matched, {parts}
                     FROM hits h {filtered} GROUP BY h.doc),
-        per_doc AS (SELECT doc, score, {hit} AS hit FROM grouped)
-        SELECT doc, score * hit / {size} AS score FROM per_doc WHERE {keep}"""
+        judged AS (SELECT doc, {hits} AS hits, {relevance} AS relevance FROM per_doc)
+        SELECT doc, {score} AS score FROM judged WHERE hits > 0"""
     return sql, params
+
+
+def every_word_clause(p: Plan) -> str:
+    """A condition on ``score`` (of a soft :func:`scores_sql`): the post has every word."""
+    return f"score >= {len(p.words)}"

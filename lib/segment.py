@@ -23,6 +23,7 @@ from lib.text import CJK, CJK_RANGE
 DICTIONARY_DIR = DATA_DIR / "dictionary"
 STOPWORDS_FILE = "stopwords.txt"
 NOT_TOPICS_FILE = "not_topics.txt"
+SYNONYMS_FILE = "synonyms.txt"  # groups of variants for search (lib.search), not terms
 # jieba parts of speech that can name a topic: nouns, verbal nouns, idioms of the trade,
 # abbreviations, foreign words, and words it does not know (often new technical terms).
 _TOPIC_POS = ("n", "vn", "nz", "j", "eng", "x")
@@ -36,9 +37,12 @@ _NOT_CJK = re.compile(f"[^{CJK_RANGE}]+")
 _TERM_FREQ = 100_000  # high enough that jieba keeps a dictionary term in one piece
 
 
-def _read_lines(path: Path) -> list[str]:
+def read_lines(path: Path) -> list[str]:
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return [line for line in lines if line and not line.startswith("#")]
+
+
+_read_lines = read_lines  # the name lib.topic_terms imports
 
 
 def _normalise(text: str) -> str:
@@ -168,7 +172,7 @@ class Segmenter:
 
 
 def _words(path: Path) -> list[str]:
-    return [word for line in _read_lines(path) for word in line.split()]
+    return [word for line in read_lines(path) for word in line.split()]
 
 
 @lru_cache(maxsize=1)
@@ -176,8 +180,8 @@ def default_segmenter() -> Segmenter:
     """The segmenter with every dictionary file in ``data/dictionary`` (word lists apart)."""
     terms: list[str] = []
     for path in sorted(DICTIONARY_DIR.glob("*.txt")):
-        if path.name not in (STOPWORDS_FILE, NOT_TOPICS_FILE):
-            terms.extend(_read_lines(path))
+        if path.name not in (STOPWORDS_FILE, NOT_TOPICS_FILE, SYNONYMS_FILE):
+            terms.extend(read_lines(path))
     return Segmenter(
         terms,
         _words(DICTIONARY_DIR / STOPWORDS_FILE),

@@ -33,7 +33,17 @@ from typing import Literal
 import duckdb
 
 from lib.filters import Filters, where
-from lib.search import Query, groups, parse_query, topic_term
+from lib.search import (
+    Algebra,
+    Check,
+    Plan,
+    check_condition,
+    groups,
+    plan,
+    topic_term,
+    word_sets,
+    word_terms,
+)
 
 SCRATCH = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
@@ -46,14 +56,14 @@ class Search:
     """The part of the filters that selects posts through the index, normalised, so
     that ``LoRA`` and ``lora`` or topics in another order share one resolution."""
 
-    words: Query  # the tokens, and how they group into the words a reader wrote
+    words: Plan  # the query read: tokens, words, checks (``lib.search.plan``)
     topics: tuple[str, ...]
     q: str  # as typed: what the SQL is built from
 
     @classmethod
     def of(cls, filters: Filters) -> Search:
         q = filters.q.strip()
-        words = parse_query(q) if q else Query((), ())
+        words = plan(q) if q else Plan()
         topics = tuple(sorted({topic_term(t) for t in filters.topics}))
         return cls(words, topics, q)
 
@@ -62,16 +72,18 @@ class Search:
         return bool(self.q or self.topics)
 
     def word_lists(self) -> list[tuple[str, list[object]]]:
-        """SQL listing ``term_id`` per query token (how the tokens make words and what a
-        post must have: ``lib.search.Query``)."""
-        return [(f"SELECT term_id FROM ({g.sql})", list(g.params)) for g in groups(self.q)]
+        """SQL listing ``term_id`` per query token (what a word matches: ``lib.search``)."""
+        found = groups(self.q) if self.q else []
+        return [(f"SELECT term_id FROM ({g.sql})", list(g.params)) for g in found]
 
     def topic_list(self) -> tuple[str, list[object]] | None:
-        """SQL listing the topics' ``term_id``: a post must have one of them."""
+        """SQL listing the topics' ``term_id`` (each topic a word, by the same rule as the
+        words, without compounds: a topic names one term): a post must have one."""
         if not self.topics:
             return None
-        marks = ", ".join("?" for _ in self.topics)
-        return f"SELECT term_id FROM terms WHERE term IN ({marks})", list(self.topics)
+        exact = [word_terms(t, compounds=False) for t in self.topics]
+        sql = " UNION ".join(f"SELECT term_id FROM ({g.sql})" for g in exact)
+        return sql, [p for g in exact for p in g.params]
 
     def name(self, part: Part) -> str:
         if not self.active:
@@ -178,14 +190,16 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
-    """The table holding the search's bitmap ``b``, and ``relaxed``: whether no post had
-    every word, so that ``b`` keeps the posts with any (see ``lib.search``)."""
+    """The table holding the search's bitmaps: ``b``, the posts it matches (any word, see
+    ``lib.search``), and ``every``, those with every word; and their counts."""
     if table := _found(con, search, "mask"):
         return table
-    # One bitmap per word over the dense doc numbers (all zeros when it matches nothing),
-    # ANDed, or ORed when the AND is empty; then ANDed with the topics' bitmap. The union
+    # One bitmap per token over the dense doc numbers (all zeros when it matches nothing),
+    # combined into words by the plan; the checks (phrases, fields, exclusions) as bitmaps
+    # of the posts whose stored text passes, among those their tokens narrow to. The union
     # of a broad word's postings (a million rows) costs a sixth of a hash DISTINCT.
     size = _doc_bound(con)
+    p = search.words
     params: list[object] = []
 
     def bitmap(terms: str, terms_params: list[object]) -> str:
@@ -195,40 +209,62 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
                              WHERE term_id IN ({terms}) AND doc BETWEEN 1 AND ?),
                             bitstring('0', ?))"""
 
-    tokens = [bitmap(*token) for token in search.word_lists()]
-    columns = [f"{bitmap_sql} AS w{i}" for i, bitmap_sql in enumerate(tokens)]
-    words = ["(" + " & ".join(f"w{i}" for i in word) + ")" for word in search.words.word_tokens()]
-    every = " & ".join(words)
-    b, widened = every, "FALSE"
-    if len(words) > 1:
-        b = f"CASE WHEN bit_count({every}) > 0 THEN {every} ELSE {' | '.join(words)} END"
-        widened = f"bit_count({every}) = 0"
-    if (topics := search.topic_list()) is not None:
+    columns = [f"{bitmap(*token)} AS w{i}" for i, token in enumerate(search.word_lists())]
+    topics = search.topic_list()
+    if topics is not None:
         columns.append(f"{bitmap(*topics)} AS t")
-        b = f"({b}) & t" if words else "t"
-    sql = f"SELECT {b} AS b, {widened} AS relaxed FROM (SELECT {', '.join(columns)})"
+    nothing = f"bitstring('0', {int(size)})"
+    columns.append(f"{nothing} AS nothing")
+    algebra = Algebra("&", "|")
+    token = [f"w{i}" for i in range(len(p.tokens))]
+    words = word_sets(p, token, algebra)
+    ctes = [f"bits AS (SELECT {', '.join(columns)})"]
+    tables = ["bits"]
+
+    def check_bits(index: int, check: Check) -> str:
+        narrow = algebra.all_of([token[i] for i in check.tokens]) if check.tokens else ""
+        if check.kind == "words":
+            return narrow or nothing
+        cond, cond_params = check_condition(check)
+        params.extend([size, size, size, *cond_params])
+        near = f"AND get_bit({narrow}, doc - 1) = 1" if narrow else ""
+        ctes.append(
+            f"""c{index} AS (SELECT coalesce(bitstring_agg(doc, 1, ?), bitstring('0', ?))
+                AS c{index} FROM posts, bits WHERE doc BETWEEN 1 AND ? {near} AND {cond})"""
+        )
+        tables.append(f"c{index}")
+        return f"c{index}"
+
+    restrict = [check_bits(i, c) for i, c in enumerate(p.required)]
+    restrict += [f"~{check_bits(len(p.required) + i, c)}" for i, c in enumerate(p.excluded)]
+    if topics is not None:
+        restrict.append("t")
+    some = algebra.any_of(words) if words else f"~{nothing}"
+    every = algebra.all_of(words) if words else some
+    if restrict:
+        some, every = algebra.all_of([some, *restrict]), algebra.all_of([every, *restrict])
+    if p.error:
+        some = every = nothing
+    sql = f"""WITH {", ".join(ctes)}
+              SELECT b, every, bit_count(b) AS matched, bit_count(every) AS with_every
+              FROM (SELECT {some} AS b, {every} AS every FROM {", ".join(tables)})"""
     return _make(con, search, "mask", sql, params)
 
 
-def known_relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool | None:
-    """:func:`relaxed` if the search has been resolved already, else ``None``."""
+def mask(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
+    """The table of the filters' search bitmaps (``b``, ``every``, ``matched``,
+    ``with_every``), resolved now if need be."""
+    return _mask(con, Search.of(filters))
+
+
+def every_count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """How many of the posts the filters keep have every word of the search."""
     search = Search.of(filters)
-    if len(search.words.words) < 2:
-        return False
-    mask = _found(con, search, "mask")
-    return None if mask is None else _relaxed_in(con, mask)
-
-
-def relaxed(con: duckdb.DuckDBPyConnection, filters: Filters) -> bool:
-    """Whether no post has every word of the filters' search, so that it keeps the posts
-    with any of them."""
-    search = Search.of(filters)
-    return len(search.words.words) > 1 and _relaxed_in(con, _mask(con, search))
-
-
-def _relaxed_in(con: duckdb.DuckDBPyConnection, mask: str) -> bool:
-    (found,) = con.execute(f"SELECT relaxed FROM {mask}").fetchall()[0]
-    return bool(found)
+    mask = _mask(con, search)
+    if filters.columns_only() == Filters():
+        return int(con.execute(f"SELECT with_every FROM {mask}").fetchall()[0][0])
+    clause, params = _bit_clause(con, filters, "", f"SELECT every::VARCHAR FROM {mask}")
+    return int(con.execute(f"SELECT count(*) FROM posts WHERE {clause}", params).fetchall()[0][0])
 
 
 def clause(
@@ -276,7 +312,7 @@ def days(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
 
 def _keyed_bits(con: duckdb.DuckDBPyConnection) -> str:
     """The table holding the bitmap of the posts that have keywords (made once per store)."""
-    everything = Search(Query((), ()), (), "")
+    everything = Search(Plan(), (), "")
     if table := _found(con, everything, "keyed"):
         return table
     size = _doc_bound(con)

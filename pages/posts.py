@@ -14,7 +14,7 @@ from ui import bad_params
 from ui.active_filters import active_filters, reset_page
 from ui.cards import card_list
 from ui.data import cursor, run
-from ui.filters import current, relaxed_note
+from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY, LIST_SORT_KEY
 from ui.shell import require_shell
 
@@ -52,7 +52,7 @@ pages = max(1, math.ceil(total / PAGE_SIZE))
 
 top = st.columns([2, 1, 1])
 top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matches")
-relaxed_note(filters)
+search_note(filters, total)
 # Relevance is offered (and the default) only while there is a search to rank by.
 sorts = [queries.RELEVANCE, "newest", "oldest"] if filters.q else ["newest", "oldest"]
 bad_params.check_choice("sort", sorts)
@@ -80,8 +80,32 @@ page = top[2].number_input(
 page = min(int(page), pages)
 
 card_list(run("cards", filters, sort, PAGE_SIZE, (page - 1) * PAGE_SIZE), filters)
+
+
+def _go_to(number: int) -> None:
+    st.session_state["page"] = number  # a callback: it runs before the page box is drawn
+
+
 if total > PAGE_SIZE:
-    st.caption(f"Page {page:,} of {pages:,} · {PAGE_SIZE} posts per page")
+    # Paging below the cards too: on a phone the page box is twenty cards up.
+    back, where, onward = st.columns([1, 2, 1], vertical_alignment="center")
+    back.button(
+        "← Previous page",
+        key="page_back",
+        disabled=page <= 1,
+        on_click=_go_to,
+        args=(page - 1,),
+        width="stretch",
+    )
+    where.caption(f"Page {page:,} of {pages:,} · {PAGE_SIZE} posts per page")
+    onward.button(
+        "Next page →",
+        key="page_onward",
+        disabled=page >= pages,
+        on_click=_go_to,
+        args=(page + 1,),
+        width="stretch",
+    )
 
 
 def _csv() -> bytes:

@@ -133,7 +133,7 @@ def test_alias_prefixes_every_column() -> None:
     [
         Filters(q="'; DROP TABLE posts; --"),
         Filters(categories=("NLP') OR TRUE OR (category IN ('x",)),
-        Filters(categories=("'; DROP TABLE posts; --", NO_CATEGORY), q='" OR 1=1 --'),
+        Filters(categories=("'; DROP TABLE posts; --", NO_CATEGORY), q="' OR 1=1 --"),
     ],
     ids=["q", "category", "both"],
 )
@@ -155,7 +155,7 @@ def test_user_text_never_reaches_the_sql_string(
         if text and text != NO_CATEGORY:
             assert text not in clause
     # Run as parameters, the text breaks nothing: the search finds what its words find
-    # written plainly (no post has them all, so posts with any: ``lib.search.Query``).
+    # written plainly (posts with any of them: ``lib.search``; ``--`` excludes nothing).
     if filters.q:
         plain = Filters(categories=filters.categories, q=" ".join(filters.words))
         assert queries.count(con, filters) == queries.count(con, plain)

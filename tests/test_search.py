@@ -96,12 +96,27 @@ def test_short_words_find_every_post_that_contains_them(
     assert found == containing
 
 
-def test_every_word_of_a_query_must_match_when_a_post_has_them_all(
-    con: duckdb.DuckDBPyConnection,
+def test_posts_with_every_word_come_first_then_posts_with_some(
+    con: duckdb.DuckDBPyConnection, seeded_db: str
 ) -> None:
-    both = queries.count(con, Filters(q="LoRA 显存"))
-    assert 0 < both < queries.count(con, Filters(q="显存"))
-    assert not queries.relaxed(con, Filters(q="LoRA 显存"))
+    # A soft AND: every post with either word matches, those with both lead the list.
+    lora, memory = Filters(q="LoRA"), Filters(q="显存")
+    both = queries.search_note(con, Filters(q="LoRA 显存")).every
+    found = queries.count(con, Filters(q="LoRA 显存"))
+    assert both is not None and 0 < both < found
+    assert found == len(
+        {c["id"] for f in (lora, memory) for c in queries.cards(con, f, "newest", 100)}
+    )
+    listed = queries.cards(con, Filters(q="LoRA 显存"), queries.RELEVANCE, 100)
+    with_both = {
+        r[0]
+        for r in query(
+            seeded_db,
+            "SELECT id FROM posts, (SELECT lower(concat_ws(' ', title, tags, excerpt, body)) AS t)"
+            " WHERE contains(t, 'lora') AND contains(t, '显存')",
+        )
+    }
+    assert {c["id"] for c in listed[:both]} == with_both
 
 
 def test_when_no_post_has_every_word_posts_with_most_of_them_come_first(
@@ -114,7 +129,7 @@ def test_when_no_post_has_every_word_posts_with_most_of_them_come_first(
     assert queries.count(con, Filters(q="softmax")) > 1
     assert ranked(con, "FlashAttention Softmax zzyzx")[0] == flash
     assert queries.count(con, Filters(q="LoRA zzyzx")) == queries.count(con, Filters(q="LoRA"))
-    assert queries.relaxed(con, Filters(q="LoRA zzyzx"))
+    assert queries.search_note(con, Filters(q="LoRA zzyzx")).every == 0
     # A word is never split up: 量子纠缠 is cut into 量子 and 纠缠, and no post has 纠缠.
     assert queries.count(con, Filters(q="量子纠缠 zzyzx")) == 0
     assert queries.count(con, Filters(q="量子纠缠")) == 0

@@ -45,9 +45,26 @@ def card(post: dict[str, Any], filters: Filters) -> None:
             right.link_button(f"Original on {link_host(url)} ↗", url)
 
 
+def _what_to_try(filters: Filters) -> str:
+    """A suggestion naming only the filters that are set."""
+    tries = [
+        text
+        for text, is_set in (
+            ("removing a category", filters.categories),
+            ("widening the dates", filters.start or filters.end),
+            ("removing a topic", filters.topics),
+            ("changing the words", filters.q.strip()),
+        )
+        if is_set
+    ]
+    return f" Try {' or '.join(tries)}." if tries else ""
+
+
 def card_list(posts: list[dict[str, Any]], filters: Filters) -> None:
     if not posts:
-        st.info("No posts match these filters. Try removing a category or widening the dates.")
+        if filters.q.strip() and filters.without_search() == Filters():
+            return  # the search's own note said why (ui.filters.search_note)
+        st.info(f"No posts match these filters.{_what_to_try(filters)}")
         return
     for post in posts:
         card(post, filters)

@@ -19,10 +19,22 @@ from ui.bad_params import check_filter_params
 from ui.data import run
 from ui.filter_url import current, read_url, write_url
 
-__all__ = ["EARLIEST", "LATEST", "current", "filter_panel", "relaxed_note"]
+__all__ = ["EARLIEST", "LATEST", "current", "filter_panel", "search_note"]
 
 EARLIEST = published_years().earliest  # no post is dated outside the years the store keeps
 LATEST = published_years().latest
+
+
+SEARCH_HELP = """Posts with every word come first, then those with most of them.
+
+- `LoRA 显存`: both words (then either)
+- `"旋转位置编码"`: the exact phrase
+- `attention -flash`: leave out posts with a word
+- `LoRA OR QLoRA`: either word
+- `title:RoPE`, `tag:PyTorch`, `category:NLP`: in one field only
+
+Words also find the longer words built on them (识别 → 人脸识别), ranked after the word
+itself, and their other names (MoE → 混合专家)."""
 
 
 def _clear() -> None:
@@ -47,6 +59,7 @@ def filter_panel() -> Filters:
             key="q",
             placeholder="e.g. LoRA, 显存, FlashAttention",
             max_chars=MAX_QUERY_CHARS,
+            help=SEARCH_HELP,
         )
         chosen = list(dict.fromkeys([*st.query_params.get_all("topic"), *current().topics]))
         st.multiselect(
@@ -83,10 +96,41 @@ def filter_panel() -> Filters:
     return current()
 
 
-def relaxed_note(filters: Filters) -> None:
-    """Say so when no post has every word of the search and it shows posts with some."""
-    if filters.q.strip() and run("relaxed", filters):
+def _quoted(words: tuple[str, ...]) -> str:
+    return ", ".join(f"“{escape_markdown(w)}”" for w in words)
+
+
+def search_note(filters: Filters, total: int) -> bool:
+    """One line each for what the search did that the reader would not guess: a query it
+    could not read, the stop words it left out, no post found, or how many of the posts
+    have every word. Returns whether it said that nothing matched."""
+    if not filters.q.strip():
+        return False
+    note = run("search_note", filters)
+    if note.error:
+        st.warning(f"Search not understood: {escape_markdown(note.error)}", icon=":material/error:")
+        return True
+    if note.ignored:
         st.caption(
-            ":material/info: No post has every word of the search: showing the posts with any"
-            " of them (by relevance, those with most come first)."
+            f":material/info: Left out of the search as too common: {_quoted(note.ignored)}."
         )
+    if total == 0:
+        others = filters.without_search() != Filters()
+        where = " under the other filters (remove one to see more)" if others else ""
+        what = "any of these words" if note.every is not None else "this word"
+        st.info(f"No post has {what}{where}.", icon=":material/search_off:")
+        return True
+    if note.every is not None and note.every < total:
+        rest = total - note.every
+        if note.every == 0:
+            st.caption(
+                f":material/info: No post has every word: showing the {total:,} with some,"
+                " those with most first."
+            )
+        else:
+            have = "post has" if note.every == 1 else "posts have"
+            st.caption(
+                f":material/info: {note.every:,} {have} every word; {rest:,} more"
+                f" {'has' if rest == 1 else 'have'} some, listed after them by relevance."
+            )
+    return False
