@@ -1,14 +1,18 @@
-"""``lib.store``: a store from before schema 6 is brought to the rule on dates when next written."""
+"""``lib.store``: older stores are brought to the current schema when next written."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
+from lib import queries
 from lib.bootstrap import ensure_seeded, schema_version
+from lib.export import export_parquet
+from lib.filters import Filters
 from lib.ingest import run_ingest
-from lib.store import SCHEMA_VERSION, write_transaction
+from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
 from tests.helpers import query
 
 POSTS = """title,body,url,published
@@ -70,3 +74,69 @@ def test_dates_out_of_range_in_an_older_store_become_no_date(tmp_path: Path, wri
     assert months == [("2026-01-01",), (None,)]
     # The runs before the rule counted no dates out of range; the column is there for /data.
     assert query(db, "SELECT dates_out_of_range FROM ingest_runs ORDER BY run_id")[0] == (0,)
+
+
+# --- Schema 8: each post keeps the source its text was derived from -------------------------
+
+LISTING = (
+    "LATEST UPDATES\n深度学习\n2025-03-04\n"
+    "这篇笔记讲 LoRA 的秩怎么选，以及 QLoRA 在单卡 24G 上微调 7B 模型的显存账，"
+    "顺带记录几个容易踩的坑...  \n"
+)
+
+
+def _schema_7_store(folder: Path) -> str:
+    """A store as schema 7 left it: no source columns, version 7."""
+    source = folder / "posts.csv"
+    source.write_text(POSTS, encoding="utf-8")
+    db = str(folder / "posts.duckdb")
+    run_ingest(db, [str(source)])
+    with write_transaction(db) as con:
+        for column in ("body_source", "source_format"):
+            con.execute(f"ALTER TABLE posts DROP COLUMN {column}")
+        con.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    return db
+
+
+def test_a_schema_7_store_is_read_by_the_app_and_upgraded_keeping_every_post(
+    tmp_path: Path,
+) -> None:
+    db = _schema_7_store(tmp_path)
+    before = query(db, "SELECT id, title, excerpt, body, doc FROM posts ORDER BY id")
+    index = query(db, "SELECT term, doc, tf FROM postings JOIN terms USING (term_id) ORDER BY ALL")
+    with connect_read_only(db) as con:  # the app, before anything writes the store
+        assert len(queries.export(con, Filters())) == 3
+    ensure_seeded(db, default_db=tmp_path / "not-this-one.duckdb")
+    assert schema_version(db) == SCHEMA_VERSION
+    assert query(db, "SELECT id, title, excerpt, body, doc FROM posts ORDER BY id") == before
+    assert (
+        query(db, "SELECT term, doc, tf FROM postings JOIN terms USING (term_id) ORDER BY ALL")
+        == index
+    )
+    assert query(db, "SELECT DISTINCT body_source, source_format FROM posts") == [(None, None)]
+
+
+def test_a_listing_card_keeps_its_line_as_written(tmp_path: Path) -> None:
+    listing = tmp_path / "listing.txt"
+    listing.write_text(LISTING, encoding="utf-8")
+    db = str(tmp_path / "posts.duckdb")
+    run_ingest(db, [str(listing)])
+    line = LISTING.splitlines()[-1]
+    assert query(db, "SELECT excerpt, body_source, source_format FROM posts") == [
+        (line.strip(), line, "text")
+    ]
+
+
+def test_the_parquet_export_holds_each_post_s_source(tmp_path: Path) -> None:
+    source = tmp_path / "posts.csv"
+    source.write_text(
+        'title,body,url\n加粗,"**Pre-LN** 更稳定，见 `ln_attn`。",https://a.example/md\n',
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "posts.duckdb")
+    run_ingest(db, [str(source)])
+    export_parquet(db, str(tmp_path / "dataset"))
+    posts = pq.read_table(tmp_path / "dataset" / "posts" / "part-0.parquet").to_pylist()
+    assert [(p["body"], p["body_source"], p["source_format"]) for p in posts] == [
+        ("Pre-LN 更稳定，见 ln_attn。", "**Pre-LN** 更稳定，见 `ln_attn`。", "markdown")
+    ]
