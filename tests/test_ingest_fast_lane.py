@@ -35,6 +35,8 @@ PIECES = [
     "\u3000", "\xa0", "\x07", "<b>粗体</b>", "a < b", "List<String>", "...", "…", "[代码]",
     "[公式]", "，", "：", "（ＡＢＣ）", "ﬁ", "²", "①", "İ", "Σ", "é", "ß", "😀", "\u0301",
     "ｶ", "_", "·", "—", "“引号”", "100%", "v1.2", "C++",
+    "**加粗**", "`d_model`", "$x^2$", "$5", "\n# ", "[链接](https://a.example/x)", "\n- ",
+    "\n    ", "|", "[^1]", "~~删~~", "\n1. ", "\\",
 ]  # fmt: skip
 URLS = [
     None, "", "https://blog.example.com/a/{n}", "https://Blog.Example.com/b/{n}",
@@ -98,7 +100,7 @@ def _stored(db: Path) -> dict[str, list[tuple]]:
         return {
             "posts": con.execute(
                 """SELECT id, title, title_derived, excerpt, body, category, tags, published, url,
-                          source, sightings FROM posts ORDER BY id"""
+                          source, sightings, body_source, source_format FROM posts ORDER BY id"""
             ).fetchall(),
             "sightings": con.execute(
                 """SELECT post_id, locator, source_digest, fingerprint, guid, lead, stem,
@@ -213,6 +215,43 @@ def test_reimporting_awkward_rows_matches_the_record_path(tmp_path: Path, seed: 
         slow_summary.unchanged,
     )
     assert fast_summary.added == 0
+
+
+def test_markdown_takes_the_record_path_and_both_lanes_keep_the_same_source(
+    tmp_path: Path,
+) -> None:
+    """A body or excerpt that may hold Markdown is read by the parsers, not taken as is;
+    every body is kept as written, a clean one as its own text source."""
+    bodies = [
+        "显存优化的基本原理与一个能运行的例子。",
+        "**Pre-LN** 训练更稳定。",
+        "先看公式 $\\sqrt{L}$ 再看代码。",
+        "见 [原论文](https://a.example/p) 第 3 节。",
+        "## 结论\n\n残差分支的方差随层数增长。",
+        "用 `torch.nn.LayerNorm` 即可。",
+        "价格从 $5 涨到 $10，不是公式。",
+    ]
+    table = pa.table(
+        {
+            "title": [f"笔记 {i}" for i in range(len(bodies))],
+            "body": bodies,
+            "url": [f"https://blog.example.com/md/{i}/" for i in range(len(bodies))],
+        }
+    )
+    mapping = {"title": "title", "body": "body", "url": "url"}
+    fast, slow = fast_rows(table, mapping, [f"x row {n}" for n in range(1, len(bodies) + 1)])
+    assert slow == [1, 2, 3, 4, 5, 6]
+    assert fast.column("body_source").to_pylist() == bodies[:1]
+    source = _write(table, tmp_path / "md.parquet")
+    (_, fast_store), (_, slow_store) = _both(tmp_path, [source])
+    assert fast_store == slow_store
+    kept = {row[8]: (row[4], row[11], row[12]) for row in fast_store["posts"]}
+    assert kept["https://blog.example.com/md/1/"] == (
+        "Pre-LN 训练更稳定。",
+        "**Pre-LN** 训练更稳定。",
+        "markdown",
+    )
+    assert kept["https://blog.example.com/md/6/"] == (bodies[6], bodies[6], "text")
 
 
 def _as_csv(table: pa.Table, path: Path) -> Path:
