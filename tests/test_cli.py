@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 from lib.config import REPO_ROOT, SEED_DIR
+from lib.ingest.index import update_index
+from lib.store import write_transaction
+from lib.text import plain_excerpt
 from tests.conftest import FIXTURES, query, table_state
 
 
@@ -196,3 +199,88 @@ def test_bytes_the_forced_encoding_cannot_read_name_file_and_line(
     result = _cli("-q", "--db", db_path, "--encoding", "gbk", "--skip-bad", str(blog))
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert query(db_path, "SELECT count(*), max(rejected) FROM posts, ingest_runs") == [(2, 1)]
+
+
+# --- python -m lib.ingest --rederive -------------------------------------------------------
+
+MARKDOWN_EXPORT = (
+    "title,body,url,category\n"
+    'LayerNorm 放在哪里,"**Pre-LN** 训练更稳定，详见 [原论文](https://arxiv.example.org/abs/1)'
+    ' 第 3 节。",https://notes.example.net/ln/,训练\n'
+    '梯度累积的坑,"# 梯度累积\n\n显存不够时拆小 batch，**loss** 要除以累积步数。",'
+    "https://notes.example.net/accum/,训练\n"
+    "数据并行的通信量,数据并行每一步都要做一次 all-reduce。,https://notes.example.net/dp/,分布式\n"
+)
+OTHER_KEYWORDS = (
+    "SELECT k.* FROM post_keywords k JOIN posts p USING (doc) WHERE p.url <> ? ORDER BY ALL"
+)
+STALE_COLUMNS = "id, title, title_derived, category, tags, published, url, first_seen, sightings"
+
+
+def _stale(db: str, url: str) -> None:
+    """The post as an import under an older rule left it: its Markdown as its text, and
+    the excerpt and index derived from that."""
+    with write_transaction(db) as con:
+        (body,) = con.execute("SELECT body_source FROM posts WHERE url = ?", [url]).fetchall()[0]
+        con.execute(
+            "UPDATE posts SET body = ?, excerpt = ? WHERE url = ?", [body, plain_excerpt(body), url]
+        )
+        ids = [
+            row[0] for row in con.execute("SELECT id FROM posts WHERE url = ?", [url]).fetchall()
+        ]
+        update_index(con, ids)
+
+
+def _terms_of(db: str, url: str) -> set[str]:
+    rows = query(
+        db,
+        """SELECT t.term FROM postings x JOIN terms t USING (term_id)
+           JOIN posts p ON p.doc = x.doc WHERE p.url = ?""",
+        [url],
+    )
+    return {term for (term,) in rows}
+
+
+def test_rederive_brings_a_stale_post_to_the_current_rules_and_nothing_else(
+    db_path: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "ghost.csv"
+    export.write_text(MARKDOWN_EXPORT, encoding="utf-8")
+    assert _cli("-q", "--db", db_path, str(export)).returncode == 0
+    current = query(db_path, "SELECT url, excerpt, body FROM posts ORDER BY url")
+    stale, old = "https://notes.example.net/ln/", "https://notes.example.net/accum/"
+    _stale(db_path, stale)
+    _stale(db_path, old)
+    with write_transaction(db_path) as con:  # imported before sources were kept
+        con.execute(
+            "UPDATE posts SET body_source = NULL, source_format = NULL WHERE url = ?", [old]
+        )
+    assert "arxiv.example.org" in _terms_of(db_path, stale)
+    assert query(db_path, "SELECT excerpt FROM posts WHERE url = ?", [stale])[0][0].startswith(
+        "**Pre-LN**"
+    )
+    others = query(db_path, f"SELECT {STALE_COLUMNS} FROM posts ORDER BY id")
+    keywords = query(db_path, OTHER_KEYWORDS, [stale])
+    result = _cli("--rederive", "--db", db_path)
+    assert result.returncode == 0, result.stderr
+    assert "re-derived 2 post(s) from their stored source: 1 changed, 1 unchanged" in result.stdout
+    assert "1 without a stored source" in result.stdout
+    after = dict(
+        ((u, (e, b)) for u, e, b in query(db_path, "SELECT url, excerpt, body FROM posts"))
+    )
+    assert after[stale] == next((e, b) for u, e, b in current if u == stale)
+    assert after[old][1].startswith("# 梯度累积")  # no source: left as it was
+    assert "arxiv.example.org" not in _terms_of(db_path, stale)
+    assert {"pre-ln", "layernorm"} <= _terms_of(db_path, stale)
+    assert query(db_path, f"SELECT {STALE_COLUMNS} FROM posts ORDER BY id") == others
+    assert query(db_path, OTHER_KEYWORDS, [stale]) == keywords
+    again = _cli("--rederive", "--db", db_path)
+    assert "0 changed, 2 unchanged" in again.stdout
+
+
+def test_rederive_takes_no_source_and_needs_a_store(tmp_path: Path) -> None:
+    wrong = _cli("--rederive", "--db", str(tmp_path / "a.duckdb"), "posts.csv")
+    assert wrong.returncode == 2 and "--rederive takes no SOURCE" in wrong.stderr
+    missing = _cli("--rederive", "--db", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 1 and "no store at" in missing.stderr
+    assert not (tmp_path / "none.duckdb").exists()

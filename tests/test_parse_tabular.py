@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -346,3 +349,60 @@ def test_a_parquet_number_that_is_no_date_is_a_row_error(tmp_path: Path) -> None
     )
     with pytest.raises(IngestError, match=r"numbers\.parquet: row 2: column 'published'"):
         run_ingest(str(tmp_path / "posts.duckdb"), [str(path)])
+
+
+# --- Each value read as what it is: Markdown, HTML or text, and kept as written -------------
+
+MARKDOWN_ROWS = [
+    {"title": "加粗", "body": "**Pre-LN** 训练更稳定，*Post-LN* 效果略好。"},
+    {"title": "标题", "body": "# 梯度累积\n\n显存不够时拆小 batch。"},
+    {"title": "链接", "body": "详见 [原论文](https://arxiv.example.org/abs/1) 第 3 节。"},
+    {"title": "代码", "body": "用 `peak_lr` 预热：\n\n```python\nlr = peak_lr * step\n```"},
+    {"title": "公式", "body": "方差约为 $\\sqrt{L}$ 量级，$$a^2+b^2$$ 也是。"},
+    {"title": "文本", "body": "价格从 $5 涨到 $10，List<String> 不是 HTML。"},
+    {"title": "网页", "body": "<p>位置插值把 <em>m</em> 缩放。</p>"},
+]
+MARKUP = ("**", "# ", "](", "`", "$\\", "$$", "<p>", "<em>")
+
+
+def _markdown_export(kind: str) -> bytes:
+    if kind == "json":
+        return json.dumps(MARKDOWN_ROWS, ensure_ascii=False).encode()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["title", "body"])
+    writer.writeheader()
+    writer.writerows(MARKDOWN_ROWS)
+    return buffer.getvalue().encode()
+
+
+@pytest.mark.parametrize("kind", ["csv", "json"])
+def test_markdown_bodies_in_an_export_are_read_as_markdown(kind: str) -> None:
+    parse = parse_json if kind == "json" else parse_csv
+    records = parse(_markdown_export(kind), f"posts.{kind}", ParseOptions())
+    formats = [r.source_format for r in records]
+    assert formats == ["markdown"] * 5 + ["text", "html"]
+    for record in records:
+        assert not [m for m in MARKUP if m in (record.excerpt or "") + (record.body or "")]
+    assert records[0].excerpt == "Pre-LN 训练更稳定，Post-LN 效果略好。"
+    assert records[1].body == "梯度累积\n\n显存不够时拆小 batch。"
+    assert records[3].body == "用 peak_lr 预热：\n\n[代码]"
+    assert records[4].excerpt == "方差约为 [Math] 量级，[Math] 也是。"
+    assert records[5].body == MARKDOWN_ROWS[5]["body"]  # text stays as written
+    # Each body is kept exactly as the export holds it.
+    assert [r.body_source for r in records] == [row["body"] for row in MARKDOWN_ROWS]
+
+
+def test_a_format_column_says_how_each_body_is_written() -> None:
+    rows = [
+        {"title": "a", "format": "markdown", "body": "价格 $5，**重点**"},
+        {"title": "b", "format": "text", "body": "**这里的星号是原文**"},
+        {"title": "c", "format": "html", "body": "<b>粗</b> &amp; 细"},
+        {"title": "d", "format": "", "body": "`auto` 由内容决定"},
+    ]
+    records = parse_json(json.dumps(rows).encode(), "posts.json", ParseOptions())
+    assert [(r.body, r.source_format) for r in records] == [
+        ("价格 $5，重点", "markdown"),
+        ("**这里的星号是原文**", "text"),
+        ("粗 & 细", "html"),
+        ("auto 由内容决定", "markdown"),
+    ]
