@@ -23,6 +23,9 @@ UNCATEGORIZED_COLOUR = "#a3a8b3"  # a neutral grey, kept out of the palette
 CATEGORY_PALETTE = tuple(qualitative.Safe[:-1])
 MUTED_OPACITY = 0.3  # bars of categories the filter leaves out
 PARTIAL_KEY = "partial period"
+# For st.plotly_chart: Plotly's toolbar covers a chart's title on a phone, and zooming
+# and selecting need no toolbar (drag to select, double-click to reset).
+CHART_CONFIG = {"displayModeBar": False}
 # Below the plot: on a phone a legend at the side takes 40 % of the width.
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": {"text": ""}}
 
@@ -91,8 +94,10 @@ def volume_chart(
     if "why" not in data:
         data["why"] = ["partial" if p else "" for p in data["partial"]]
     traces: list[dict[str, Any]] = []
-    for category, rows in data.groupby("category", sort=False):
-        name = plain(category)
+    groups = dict(list(data.groupby("category", sort=False)))
+    # The legend in the colours' order, the same in every view: by name, Uncategorized last.
+    for category in sorted(groups, key=lambda c: (c == UNCATEGORIZED, c)):
+        rows, name = groups[category], plain(category)
         for partial, part in ((False, rows[~rows["partial"]]), (True, rows[rows["partial"]])):
             if part.empty:
                 continue
@@ -133,7 +138,7 @@ def volume_chart(
             "xaxis": {"type": "date"},
             "legend": LEGEND_BELOW,
             "dragmode": "select",
-            "margin": {"t": 40, "b": 10, "l": 10, "r": 10},
+            "margin": {"t": 40, "b": 10, "l": 10, "r": 20},
             "bargap": 0.15,
         },
     )

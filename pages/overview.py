@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lib.charts import category_chart, category_colours
+from lib.charts import CHART_CONFIG, category_chart, category_colours
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
 from ui import bad_params
@@ -15,7 +15,7 @@ from ui.data import run
 from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
-from ui.timechart import CHART_CONFIG, time_chart
+from ui.timechart import time_chart
 
 require_shell()
 

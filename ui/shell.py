@@ -23,6 +23,22 @@ from ui.filter_url import filter_params
 
 _state = threading.local()  # one script run at a time per thread
 
+# The app's own layout rules, for what Streamlit offers no setting for. Page links (similar
+# posts, previous and next) wrap their titles: on a phone one line cut them off mid-title.
+# Tables and code scroll inside their own box, never the page sideways.
+LAYOUT_CSS = """<style>
+[data-testid="stPageLink-NavLink"] :not([data-testid="stIconMaterial"]) {
+  white-space: normal;
+  text-overflow: clip;
+  overflow-wrap: anywhere;
+}
+[data-testid="stMain"] [data-testid="stDataFrame"],
+[data-testid="stMain"] [data-testid="stTable"] {
+  max-width: 100%;
+  overflow-x: auto;
+}
+</style>"""
+
 
 def pages() -> list[st.Page]:
     return [
@@ -48,6 +64,7 @@ def nav_links(where: DeltaGenerator, filters: Filters) -> None:
 
 @contextlib.contextmanager
 def running_in_shell() -> Iterator[None]:
+    st.html(LAYOUT_CSS)  # style only: Streamlit applies it without a block on the page
     _state.active = True
     try:
         yield

@@ -12,15 +12,13 @@ from datetime import date
 
 import streamlit as st
 
-from lib.charts import volume_chart
+from lib.charts import CHART_CONFIG, volume_chart
 from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
 from ui.active_filters import reset_page
 from ui.data import run
 
 CHART_KEY = "volume_chart"
-# Plotly's toolbar covers a chart's title on a phone; selecting bars needs no toolbar.
-CHART_CONFIG = {"displayModeBar": False}
 
 
 def _apply_selection() -> None:
@@ -45,6 +43,7 @@ def time_chart(
         key="interval",
         bind="query-params",
         label_visibility="collapsed",
+        wrap=True,  # on a phone the six buttons take two rows rather than run off the edge
     )
     asked = None if choice in (None, "auto") else choice
     frame, interval = run("volume", filters, asked)
