@@ -131,3 +131,45 @@ def test_records_without_any_text_are_rejected_and_counted(db_path: str, tmp_pat
     assert summary.added == 1
     assert len(summary.rejected) == 1 and "no title, excerpt or body" in summary.rejected[0][1]
     assert query(db_path, "SELECT rejected FROM ingest_runs") == [(1,)]
+
+
+# --- The source travels with the text it derived --------------------------------------------
+
+LINK = "https://notes.example.net/ln/"
+
+
+def _export(path: Path, body: str) -> str:
+    path.write_text(f'title,body,url\nLayerNorm 放在哪里,"{body}",{LINK}\n', encoding="utf-8")
+    return str(path)
+
+
+def test_a_newer_source_reading_the_same_replaces_the_stored_one(
+    db_path: str, tmp_path: Path
+) -> None:
+    run_ingest(db_path, [_export(tmp_path / "a.csv", "**Pre-LN** 训练更稳定。")])
+    summary = run_ingest(db_path, [_export(tmp_path / "b.csv", "__Pre-LN__ 训练更稳定。")])
+    assert (summary.updated, summary.conflicts) == (1, [])
+    assert query(db_path, "SELECT body, body_source, source_format FROM posts") == [
+        ("Pre-LN 训练更稳定。", "__Pre-LN__ 训练更稳定。", "markdown")
+    ]
+
+
+def test_a_source_whose_text_is_not_kept_is_not_kept_either(db_path: str, tmp_path: Path) -> None:
+    run_ingest(db_path, [_export(tmp_path / "a.csv", "**Pre-LN** 训练更稳定。")])
+    summary = run_ingest(db_path, [_export(tmp_path / "b.csv", "*Post-LN* 效果略好。")])
+    assert [c.field for c in summary.conflicts] == ["excerpt", "body"]
+    assert query(db_path, "SELECT body, body_source FROM posts") == [
+        ("Pre-LN 训练更稳定。", "**Pre-LN** 训练更稳定。")
+    ]
+
+
+def test_a_post_and_its_feed_entry_keep_the_markdown_source(db_path: str) -> None:
+    """The feed's HTML reads the same as the post's Markdown; the author's Markdown stays."""
+    run_ingest(db_path, [str(Path(__file__).parent / "fixtures" / "blogs" / "hugo")])
+    kept = query(
+        db_path,
+        """SELECT p.source_format, count(*) FROM posts p
+           WHERE EXISTS (SELECT 1 FROM sightings s WHERE s.post_id = p.id AND s.source LIKE '%.md')
+           GROUP BY ALL""",
+    )
+    assert kept == [("markdown", 5)]
