@@ -40,10 +40,12 @@ from lib.search import (
     check_condition,
     groups,
     plan,
+    topic_docs_sql,
     topic_term,
     word_sets,
     word_terms,
 )
+from lib.topic_names import is_topic_name
 
 SCRATCH = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
@@ -79,9 +81,10 @@ class Search:
     def topic_list(self) -> tuple[str, list[object]] | None:
         """SQL listing the topics' ``term_id`` (each topic a word, by the same rule as the
         words, without compounds: a topic names one term): a post must have one."""
-        if not self.topics:
+        words = [t for t in self.topics if not is_topic_name(t)]  # names: fitted topics
+        if not words:
             return None
-        exact = [word_terms(t, compounds=False) for t in self.topics]
+        exact = [word_terms(t, compounds=False) for t in words]
         sql = " UNION ".join(f"SELECT term_id FROM ({g.sql})" for g in exact)
         return sql, [p for g in exact for p in g.params]
 
@@ -211,8 +214,18 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
 
     columns = [f"{bitmap(*token)} AS w{i}" for i, token in enumerate(search.word_lists())]
     topics = search.topic_list()
+    topic_bits = []
     if topics is not None:
         columns.append(f"{bitmap(*topics)} AS t")
+        topic_bits.append("t")
+    if named := tuple(t for t in search.topics if is_topic_name(t)):  # fitted topics
+        docs, docs_params = topic_docs_sql(named)
+        params.extend([size, *docs_params, size, size])
+        columns.append(
+            f"""coalesce((SELECT bitstring_agg(doc, 1, ?) FROM ({docs})
+                          WHERE doc BETWEEN 1 AND ?), bitstring('0', ?)) AS n"""
+        )
+        topic_bits.append("n")
     nothing = f"bitstring('0', {int(size)})"
     columns.append(f"{nothing} AS nothing")
     algebra = Algebra("&", "|")
@@ -237,8 +250,8 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
 
     restrict = [check_bits(i, c) for i, c in enumerate(p.required)]
     restrict += [f"~{check_bits(len(p.required) + i, c)}" for i, c in enumerate(p.excluded)]
-    if topics is not None:
-        restrict.append("t")
+    if topic_bits:
+        restrict.append(algebra.any_of(topic_bits))
     some = algebra.any_of(words) if words else f"~{nothing}"
     every = algebra.all_of(words) if words else some
     if restrict:
@@ -248,7 +261,7 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
     sql = f"""WITH {", ".join(ctes)}
               SELECT b, every, bit_count(b) AS matched, bit_count(every) AS with_every
               FROM (SELECT {some} AS b, {every} AS every FROM {", ".join(tables)})"""
-    return _make(con, search, "mask", sql, params)
+    return sql, params
 
 
 def mask(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:

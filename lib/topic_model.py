@@ -26,10 +26,8 @@ import pyarrow as pa
 from scipy import sparse
 
 from lib import topic_terms
+from lib.topic_names import LABEL_SEPARATOR, OUTLIER, OUTLIER_LABEL
 
-OUTLIER = -1
-OUTLIER_LABEL = "(outliers)"
-LABEL_SEPARATOR = " · "  # a ``topic=`` value holding it names a topic, not a keyword
 FIT_SAMPLE = 60_000  # posts the SVD and k-means learn from; the rest are only placed
 DIMENSIONS = 48
 MAX_TOPICS = 60
@@ -399,7 +397,7 @@ def _shown_forms(con: duckdb.DuckDBPyConnection, members: list) -> list[str]:
     """Each column as the blog writes it: its most frequent name in the casing seen most;
     with its other-language name beside it when that is common too (``LLM/大模型``)."""
     names = [sorted(m, key=lambda pair: (-pair[1], pair[0])) for m in members]
-    forms = topic_terms.written_forms(con, {n[0][0] for n in names if n})
+    forms = topic_terms.written_forms(con, {t for n in names for t, _ in n[:3]})
     shown = []
     for ranked in names:
         first, count = ranked[0]

@@ -282,3 +282,27 @@ def movers(
             (SELECT * FROM result WHERE change < 0 ORDER BY change, topic LIMIT ?)""",
         [*(p for _, ps in parts for p in ps), int(limit), int(limit)],
     ).df()
+
+
+# The fitted topics (lib.topic_model), for the pages' ``run("topics.…")``.
+from lib.topic_queries import (  # noqa: E402 - they use Periods, defined above
+    distinct_by_category,
+    filters_narrow,
+    map_points,
+    post_topic,
+    representatives,
+    topic_movers,
+    topic_table,
+    volume_by_topic,
+)
+
+__all__ = [
+    "distinct_by_category",
+    "filters_narrow",
+    "map_points",
+    "post_topic",
+    "representatives",
+    "topic_movers",
+    "topic_table",
+    "volume_by_topic",
+]

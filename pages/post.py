@@ -19,6 +19,7 @@ from lib.safe_text import (
 )
 from ui.active_filters import active_filters
 from ui.data import run
+from ui.filter_url import filter_params
 from ui.filters import current
 from ui.post_nav import POST_PAGE, back_link, keyword_links, post_params, previous_next
 from ui.shell import require_shell
@@ -75,6 +76,12 @@ if text:
     if not post["body"]:
         st.caption("Only the excerpt is known for this post.")
 
+topic = run("topics.post_topic", post["id"])
+if topic:  # its main topic, a link to Browse filtered by it (the other filters kept)
+    kept = {k: v for k, v in filter_params(filters).items() if k != "topic"}
+    st.page_link(
+        "pages/posts.py", label=f"Topic: {clip(topic, 120)}", query_params={**kept, "topic": topic}
+    )
 keywords = run("keywords", post["id"])
 if keywords:
     keyword_links(keywords, filters)

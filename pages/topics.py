@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.charts import compare_chart, label, movers_chart, topic_totals_chart, topics_chart
+from lib import topics
+from lib.charts import compare_chart, label, movers_chart, topic_totals_chart
 from lib.periods import auto_interval
-from lib.safe_text import escape_markdown
+from lib.safe_text import clip, escape_markdown
+from lib.safe_text import shown as shown_text
 from lib.search import topic_term
+from lib.topic_charts import topic_map, topics_over_time
 from lib.topics import MAX_COMPARED, Periods
 from ui.active_filters import active_filters
 from ui.data import run
+from ui.filter_url import filter_params
 from ui.filters import EARLIEST, current
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
@@ -18,6 +22,8 @@ from ui.shell import require_shell
 require_shell()
 
 LEADING = 20
+LISTED = 30  # topics in the table
+REPRESENTED = 12  # topics shown with their most typical posts
 PICK_KEY = "_topic_pick"
 
 filters = current()
@@ -25,12 +31,13 @@ st.session_state[LIST_PAGE_KEY] = "pages/topics.py"  # where the post page's Bac
 st.title("Topics")
 active_filters(filters)
 st.caption(
-    "Topics are the words that lead posts (each post's top keywords by TF-IDF, found at import)."
-    " Click one to filter every page by it."
+    "A topic is a group of posts about one subject, found at import from the words they"
+    " use, and named by its most distinctive terms. Pick one to filter every page by it."
 )
 
-leading = run("topics.leading", filters, LEADING)
-if leading.empty:
+table = run("topics.topic_table", filters, LISTED)
+leading = run("topics.leading", filters, LEADING)  # keywords: what Compare offers to type
+if table.empty and leading.empty:
     st.info("No topics under these filters: no post matches, or the store has no index yet.")
     st.stop()
 
@@ -45,41 +52,132 @@ def _add_topic() -> None:
         st.session_state[PICK_KEY] = None
 
 
-SECTIONS = ("Leading", "Compare", "Rising and falling", "By category")
+SECTIONS = ("Topics", "Over time", "Rising and falling", "By category", "Map", "Compare words")
 # Only the open tab runs (its state is tracked, and bound to the URL so a view can be
 # shared): each section asks its own questions of the store, and under a search a
-# reader should not wait for the three sections out of sight.
-leading_tab, compare_tab, movers_tab, class_tab = st.tabs(
+# reader should not wait for the sections out of sight.
+topics_tab, time_tab, movers_tab, class_tab, map_tab, compare_tab = st.tabs(
     SECTIONS, key="section", bind="query-params"
 )
 
-if leading_tab.open:
-    with leading_tab:
-        left, right = st.columns([1, 1])
-        with left:
-            st.plotly_chart(topics_chart(leading), key="leading_topics")
-        with right:
-            st.pills(
-                "Filter the posts by a topic",
-                options=list(leading["topic"]),
-                key=PICK_KEY,
-                on_change=_add_topic,
-                format_func=escape_markdown,  # option labels are Markdown; topics come from posts
-                wrap=True,  # several lines inside the column rather than one row cut off
+
+def _topic_list() -> None:
+    if table.empty:
+        st.info("No fitted topics yet: they are fitted at the next import.")
+        return
+    st.pills(
+        "Filter the posts by a topic",
+        options=list(table["topic"]),
+        key=PICK_KEY,
+        on_change=_add_topic,
+        format_func=escape_markdown,  # option labels are Markdown; topic names come from posts
+        wrap=True,
+    )
+    shown = table.assign(share=(table["share"] * 100).round(1), lift=table["lift"].round(2))
+    narrowed = topics.filters_narrow(filters)
+    lift_help = (
+        "How much more often the topic is among these posts than among all posts"
+        if narrowed
+        else "How much more often the topic is in its most typical category than overall"
+    )
+    st.dataframe(
+        shown[["topic", "posts", "share", "lift", "most_in"]],
+        hide_index=True,
+        column_config={
+            "topic": st.column_config.TextColumn("topic", help="Its most distinctive terms"),
+            "share": st.column_config.NumberColumn("share %", format="%.1f"),
+            "lift": st.column_config.NumberColumn("lift", help=lift_help, format="%.2f"),
+            "most_in": st.column_config.TextColumn("most typical of"),
+        },
+        key="topic_table",
+    )
+    named = table[~table["outlier"]].head(REPRESENTED)
+    examples = run("topics.representatives", filters, tuple(int(t) for t in named["topic_id"]))
+    kept = filter_params(filters)
+    kept.pop("topic", None)
+    for row in named.itertuples():
+        with st.container(border=True):
+            st.page_link(
+                "pages/posts.py",
+                label=f"{clip(row.topic, 120)} — {row.posts:,} posts",
+                query_params={**kept, "topic": row.topic},
             )
-            shown = leading.assign(
-                share=(leading["share"] * 100).round(1), lift=leading["lift"].round(2)
-            )
-            st.dataframe(
-                shown[["topic", "posts", "share", "lift"]],
-                hide_index=True,
-                column_config={
-                    "share": st.column_config.NumberColumn("share %", format="%.1f"),
-                    "lift": st.column_config.NumberColumn(
-                        "lift", help="How much more often it leads these posts than all posts"
-                    ),
-                },
-            )
+            for post in examples[examples["topic_id"] == row.topic_id].itertuples():
+                st.page_link("pages/post.py", label=shown_text(post.title, 90),
+                             query_params={"id": post.id})  # fmt: skip
+
+
+def _over_time() -> None:
+    measure = st.segmented_control(
+        "Measure", options=["count", "share"], default="count", key="topic_measure",
+        label_visibility="collapsed",
+    )  # fmt: skip
+    frame, interval = run("topics.volume_by_topic", filters)
+    if frame.empty:
+        st.info("No dated posts under these filters.")
+        return
+    st.plotly_chart(topics_over_time(frame, interval, measure or "count"), key="topic_time")
+    undated = int(table["posts"].sum()) - int(frame["posts"].sum())
+    if undated > 0:
+        st.caption(f"{undated:,} undated posts are counted in the topics' sizes, not here.")
+
+
+def _topic_movers() -> None:
+    periods = run("topics.default_periods", filters)
+    if periods is None:
+        st.info(
+            "All filtered posts share one date, so there is nothing to compare over time."
+            " Import more snapshots or feeds with dates to see topics rise and fall."
+        )
+        return
+    cols = st.columns(2)
+    before = cols[0].date_input(
+        "Earlier period", value=periods.before, min_value=EARLIEST, format="YYYY-MM-DD"
+    )
+    after = cols[1].date_input(
+        "Later period", value=periods.after, min_value=EARLIEST, format="YYYY-MM-DD"
+    )
+    if len(before) != 2 or len(after) != 2:
+        st.caption("Pick a start and an end for both periods.")
+        return
+    movers = run("topics.topic_movers", filters, Periods(tuple(before), tuple(after)))
+    if movers.empty:
+        st.info("No topic has at least two posts in either period.")
+    else:
+        st.plotly_chart(movers_chart(movers), key="movers")
+
+
+def _by_category() -> None:
+    st.caption(
+        "The topics each category has most, compared with all posts (lift: a topic every"
+        " category has alike sets none apart)."
+    )
+    by_class = run("topics.distinct_by_category", filters)
+    if by_class.empty:
+        st.info("No topic is more typical of one category than of the others.")
+        return
+    table_shown = (
+        by_class.assign(
+            category=[label(c) for c in by_class["class"]],
+            topic=[
+                f"{t} (×{lift:.1f})"
+                for t, lift in zip(by_class["topic"], by_class["lift"], strict=True)
+            ],
+        )
+        .groupby("category", sort=False)["topic"]
+        .agg(lambda s: " | ".join(s))
+        .reset_index()
+    )
+    st.dataframe(table_shown, hide_index=True, column_config={"topic": "distinctive topics"})
+
+
+def _map() -> None:
+    points = run("topics.map_points", filters)
+    if points.empty:
+        st.info("No fitted topics yet: they are fitted at the next import.")
+        return
+    st.plotly_chart(topic_map(points, list(table["topic"])), key="topic_map")
+    st.caption(f"{len(points):,} posts drawn (a fixed sample of the filtered posts).")
 
 
 def _compare() -> None:
@@ -127,46 +225,14 @@ def _compare() -> None:
         )
 
 
-def _movers() -> None:
-    periods = run("topics.default_periods", filters)
-    if periods is None:
-        st.info(
-            "All filtered posts share one date, so there is nothing to compare over time."
-            " Import more snapshots or feeds with dates to see topics rise and fall."
-        )
-        return
-    cols = st.columns(2)
-    before = cols[0].date_input(
-        "Earlier period", value=periods.before, min_value=EARLIEST, format="YYYY-MM-DD"
-    )
-    after = cols[1].date_input(
-        "Later period", value=periods.after, min_value=EARLIEST, format="YYYY-MM-DD"
-    )
-    if len(before) != 2 or len(after) != 2:
-        st.caption("Pick a start and an end for both periods.")
-        return
-    movers = run("topics.movers", filters, Periods(tuple(before), tuple(after)))
-    if movers.empty:
-        st.info("No topic leads at least two posts in either period.")
-    else:
-        st.plotly_chart(movers_chart(movers), key="movers")
-
-
-def _by_category() -> None:
-    st.caption("The topics that set each category apart from the others (class-based TF-IDF).")
-    by_class = run("topics.by_class", filters, "category")
-    if by_class.empty:
-        return
-    table = (
-        by_class.assign(category=[label(c) for c in by_class["class"]])
-        .groupby("category", sort=False)["topic"]
-        .agg(lambda s: " · ".join(s))
-        .reset_index()
-    )
-    st.dataframe(table, hide_index=True, column_config={"topic": "distinctive topics"})
-
-
-for tab, section in ((compare_tab, _compare), (movers_tab, _movers), (class_tab, _by_category)):
+for tab, section in (
+    (topics_tab, _topic_list),
+    (time_tab, _over_time),
+    (movers_tab, _topic_movers),
+    (class_tab, _by_category),
+    (map_tab, _map),
+    (compare_tab, _compare),
+):
     if tab.open:
         with tab:
             section()

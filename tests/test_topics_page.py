@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
+from bench.topic_corpus import blog_posts
 from lib import queries, topics
 from lib.filters import Filters
+from lib.safe_text import escape_markdown
 from lib.store import connect_read_only
 from tests.conftest import query
 from tests.test_app_pages import (
@@ -24,41 +27,94 @@ def leading_topics(db: str) -> list[str]:
         con.close()
 
 
-def test_topics_page_lists_the_leading_topics(
-    monkeypatch: pytest.MonkeyPatch, seeded_db: str
+def fitted(db: str, filters: Filters) -> pd.DataFrame:
+    con = connect_read_only(db)
+    try:
+        return topics.topic_table(con, filters, 30)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def blog_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A blog of 240 posts in three categories, about seven subjects, over three years."""
+    rows = [{k: v for k, v in r.items() if k != "subject"} for r in blog_posts("zh-llm-notes", 240)]
+    for i, row in enumerate(rows):
+        row["category"] = ("Large Model", "Infra", "笔记")[i % 3]
+    for row in rows[:6]:
+        del row["published"]  # undated posts: in the topics' sizes, not on time charts
+    return build_store(tmp_path_factory.mktemp("blog") / "posts.duckdb", rows)
+
+
+def test_topics_page_lists_topics_with_their_posts(
+    monkeypatch: pytest.MonkeyPatch, blog_db: str
 ) -> None:
-    at = open_app(monkeypatch, seeded_db, "pages/topics.py")
+    at = open_app(monkeypatch, blog_db, "pages/topics.py")
     assert at.title[0].value == "Topics"
-    figure = charts(at)["Leading topics"]
-    (trace,) = figure["data"]
-    assert list(reversed(trace["y"])) == leading_topics(seeded_db)
-    assert at.get("pills")[0].proto.options  # the same topics, clickable
-    assert [t.label for t in at.tabs] == ["Leading", "Compare", "Rising and falling", "By category"]
-    # Only the open tab runs: the comparison is not drawn until it is opened.
-    assert "Posts mentioning each topic" not in charts(at)
-    at.session_state["section"] = "Compare"
+    assert [t.label for t in at.tabs] == [
+        "Topics", "Over time", "Rising and falling", "By category", "Map", "Compare words"
+    ]  # fmt: skip
+    expected = fitted(blog_db, Filters())
+    shown = at.dataframe[0].value
+    assert list(shown["topic"]) == list(expected["topic"])
+    assert list(shown["posts"]) == list(expected["posts"])
+    # Without filters the lift is the topic's lift in its most typical category, not 1.
+    assert (shown["lift"] > 1).all()
+    options = [o.content for o in at.get("pills")[0].proto.options]
+    assert options == [escape_markdown(t) for t in expected["topic"]]
+    links = [(el.proto.label, el.proto.query_string) for el in at.get("page_link")]
+    first = expected["topic"].iloc[0]
+    assert any(label.startswith(first) and "topic=" in query for label, query in links)
+    assert sum("id=" in query for _, query in links) >= 3 * 5  # representative posts
+    # Only the open tab runs: no chart until another is opened.
+    assert not charts(at)
+    at.session_state["section"] = "Over time"
     at.run()
-    # All bundled posts share one date: topics are compared as totals, not as a line.
-    assert "Posts mentioning each topic" in charts(at)
-    assert "Leading topics" not in charts(at)
-    at.session_state["section"] = "Rising and falling"
+    (title,) = charts(at)
+    figure = charts(at)[title]
+    assert title.startswith("Posts per")
+    drawn = sum(sum(plotly_values(t["y"])) for t in figure["data"])
+    assert drawn == expected["posts"].sum() - 6
+    assert any("6 undated posts" in c.value for c in at.caption)
+    at.query_params["section"] = "Rising and falling"  # the URL names the open tab
     at.run()
-    assert any("nothing to compare over time" in i.value for i in at.info)
-    at.session_state["section"] = "By category"
+    movers = charts(at)["Rising and falling topics (change in share of posts)"]
+    assert set(movers["data"][0]["y"]) <= set(expected["topic"])
+    at.query_params["section"] = "Map"
+    at.run()
+    points = charts(at)["Map of posts (nearby posts share words)"]
+    assert sum(len(t["x"]) for t in points["data"]) == 240
+    assert {t["name"] for t in points["data"]} <= set(expected["topic"])
+    at.query_params["section"] = "By category"
     at.run()
     table = at.dataframe[-1].value
-    assert {"Large Model", "NLP", "Python"} <= set(table["category"])
+    assert set(table["category"]) <= {"Large Model", "Infra", "笔记"}
+    assert all("×" in cell for cell in table["topic"])
 
 
-def test_clicking_a_topic_filters_every_page(
-    monkeypatch: pytest.MonkeyPatch, seeded_db: str
+def test_topic_counts_agree_on_overview_topics_and_browse(
+    monkeypatch: pytest.MonkeyPatch, blog_db: str
 ) -> None:
-    at = open_app(monkeypatch, seeded_db, "pages/topics.py")
-    topic = leading_topics(seeded_db)[0]
+    params = {"category": "Infra"}
+    at = open_app(monkeypatch, blog_db, None, params)
+    overview_posts = int(at.metric[0].value.replace(",", ""))
+    at.switch_page("pages/topics.py").run()
+    table = at.dataframe[0].value
+    assert int(table["posts"].sum()) == overview_posts  # every post in one topic or outliers
+    topic, posts = table["topic"].iloc[0], int(table["posts"].iloc[0])
     at.get("pills")[0].set_value(topic).run()
     assert at.multiselect(key="topic").value == [topic]
-    assert at.query_params["topic"] in (topic, [topic])
     at.switch_page("pages/posts.py").run()
+    assert at.markdown[0].value == f"**{posts:,}** posts match"
+    at.switch_page("pages/overview.py").run()
+    assert int(at.metric[0].value.replace(",", "")) == posts
+
+
+def test_an_old_keyword_link_still_filters_by_the_word(
+    monkeypatch: pytest.MonkeyPatch, seeded_db: str
+) -> None:
+    topic = leading_topics(seeded_db)[0]
+    at = open_app(monkeypatch, seeded_db, "pages/posts.py", {"topic": topic})
     expected = query(
         seeded_db,
         "SELECT count(*) FROM posts WHERE doc IN"
@@ -66,6 +122,18 @@ def test_clicking_a_topic_filters_every_page(
         [topic],
     )[0][0]
     assert at.markdown[0].value == f"**{expected:,}** posts match"
+
+
+def test_post_page_links_its_topic(monkeypatch: pytest.MonkeyPatch, blog_db: str) -> None:
+    post_id, label = query(
+        blog_db,
+        """SELECT p.id, t.label FROM posts p JOIN post_topics USING (doc)
+           JOIN topics t USING (topic_id) WHERE t.topic_id >= 0 LIMIT 1""",
+    )[0]
+    at = open_app(monkeypatch, blog_db, "pages/post.py", {"id": post_id})
+    (link,) = [el for el in at.get("page_link") if el.proto.label.startswith("Topic: ")]
+    assert link.proto.label == f"Topic: {label}"
+    assert "topic=" in link.proto.query_string
 
 
 def test_a_shared_topics_url_reopens_the_comparison(
@@ -79,7 +147,7 @@ def test_a_shared_topics_url_reopens_the_comparison(
         monkeypatch,
         db,
         "pages/topics.py",
-        {"section": "Compare", "compare": ["LoRA", "显存"], "measure": "share"},
+        {"section": "Compare words", "compare": ["LoRA", "显存"], "measure": "share"},
     )
     figure = charts(at)["Posts mentioning each topic, per month"]
     assert {t["name"] for t in figure["data"]} == {"lora", "显存"}
@@ -93,9 +161,6 @@ def test_a_shared_topics_url_reopens_the_comparison(
     shares = expected[expected["topic"] == "lora"]["share"]
     assert plotly_values(lora["y"]) == pytest.approx(list(shares))
     assert expected[expected["topic"] == "lora"]["posts"].sum() == 20
-    at.query_params["section"] = "Rising and falling"  # the URL names the open tab
-    at.run()
-    assert "Rising and falling topics (change in share of posts)" in charts(at)
 
 
 def test_browse_ranks_search_results_by_relevance(
@@ -125,7 +190,10 @@ def test_a_typed_topic_from_the_url_stays_inert(
 ) -> None:
     hostile = "[x](javascript:alert(1)) `code`"
     at = open_app(
-        monkeypatch, seeded_db, "pages/topics.py", {"section": "Compare", "compare": [hostile]}
+        monkeypatch,
+        seeded_db,
+        "pages/topics.py",
+        {"section": "Compare words", "compare": [hostile]},
     )
     (caption,) = [c.value for c in at.caption if c.value.startswith("Not mentioned")]
     assert "](javascript" not in caption and "`" not in caption.replace("\\`", "")

@@ -1,0 +1,220 @@
+"""The fitted topics under the filters: how many posts each has, which posts show it best,
+how it moves over time, which category it sets apart, and where its posts lie on the map.
+
+Every count is of posts in ``post_topics`` (one main topic per post, outliers included)
+under the same ``WHERE`` clause as every other page (``lib.selection.clause``), so a
+topic's count here is what Browse lists under ``topic=<its name>`` with the same filters,
+and the topics' counts add up to the Overview's total. Undated posts count in totals;
+charts over time leave them out and the page says how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+
+from lib import queries, selection
+from lib.filters import Filters
+
+if TYPE_CHECKING:  # lib.topics re-exports this module
+    from lib.topics import Periods
+
+MAP_POINTS = 4_000  # posts drawn on the map: a sample of the filtered ones, quick at 1M
+OTHER = "other"
+
+
+def _has_topics(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('topics', 'post_topics')"
+    ).fetchall()[0][0]
+    return found == 2
+
+
+def _filtered(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[object]]:
+    """The filtered posts' rows of ``post_topics`` (as ``pt``), as a subquery."""
+    clause, params = selection.clause(con, filters, "pt")
+    return f"(SELECT * FROM post_topics pt WHERE {clause})", params
+
+
+def topic_table(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 30) -> pd.DataFrame:
+    """Topics under the filters, most posts first: ``topic`` (its name, what ``topic=``
+    takes), ``terms``, ``posts``, ``share`` of the filtered posts, ``lift`` and ``most_in``.
+
+    ``lift`` is how much more often the topic is among the filtered posts than among all
+    posts; without filters that is 1 everywhere, so then it is the lift in the category
+    where the topic is most over-represented (``most_in``), which says what a topic is
+    distinctive of.
+    """
+    columns = ["topic_id", "topic", "terms", "posts", "share", "lift", "most_in", "outlier"]
+    if not _has_topics(con):
+        return pd.DataFrame(columns=columns)
+    rows, params = _filtered(con, filters)
+    frame = con.execute(
+        f"""WITH here AS (SELECT topic_id, count(*) AS n FROM {rows} GROUP BY topic_id),
+                 total AS (SELECT sum(n) AS n FROM here),
+                 everywhere AS (SELECT topic_id, count(*) AS n, sum(count(*)) OVER () AS all_n
+                                FROM post_topics GROUP BY topic_id),
+                 per_class AS (
+                     SELECT topic_id, category,
+                            count(*) / sum(count(*)) OVER (PARTITION BY category) AS share
+                     FROM post_topics GROUP BY topic_id, category),
+                 peak AS (SELECT p.topic_id, arg_max(p.category, p.share / (e.n / e.all_n))
+                                     AS category, max(p.share / (e.n / e.all_n)) AS lift
+                          FROM per_class p JOIN everywhere e USING (topic_id)
+                          GROUP BY p.topic_id)
+            SELECT t.topic_id, t.label AS topic, t.terms, h.n AS posts, h.n / s.n AS share,
+                   (h.n / s.n) / (e.n / e.all_n) AS lift, k.category AS most_in,
+                   k.lift AS peak_lift, t.topic_id < 0 AS outlier
+            FROM here h JOIN topics t USING (topic_id) JOIN everywhere e USING (topic_id)
+                 LEFT JOIN peak k USING (topic_id), total s
+            ORDER BY outlier, posts DESC, topic LIMIT ?""",
+        [*params, int(limit)],
+    ).df()
+    if not filters_narrow(filters):
+        frame["lift"] = frame["peak_lift"]
+    return frame[columns]
+
+
+def filters_narrow(filters: Filters) -> bool:
+    """Whether the filters keep fewer than all posts (else a lift against all is 1)."""
+    return bool(filters.categories or filters.start or filters.end or filters.q or filters.topics)
+
+
+def representatives(
+    con: duckdb.DuckDBPyConnection, filters: Filters, topic_ids: tuple[int, ...], per: int = 3
+) -> pd.DataFrame:
+    """The filtered posts closest to each topic's centre: ``topic_id, id, title``."""
+    if not topic_ids or not _has_topics(con):
+        return pd.DataFrame(columns=["topic_id", "id", "title"])
+    rows, params = _filtered(con, filters)
+    marks = ", ".join("?" for _ in topic_ids)
+    return con.execute(
+        f"""WITH ranked AS (
+                SELECT doc, topic_id, row_number() OVER (
+                    PARTITION BY topic_id ORDER BY weight DESC, doc) AS place
+                FROM {rows} WHERE topic_id IN ({marks}))
+            SELECT r.topic_id, p.id, coalesce(p.title, p.id) AS title
+            FROM ranked r JOIN posts p USING (doc) WHERE r.place <= ?
+            ORDER BY r.topic_id, r.place""",
+        [*params, *map(int, topic_ids), int(per)],
+    ).df()
+
+
+def volume_by_topic(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    interval: str | None = None,
+    top: int = 8,
+) -> tuple[pd.DataFrame, str]:
+    """Posts per period and topic, the ``top`` topics under the filters and the rest as
+    ``other``: the shape of :func:`lib.queries.volume` with ``topic`` for ``category``
+    (columns ``period, topic, posts, partial, why``; periods and partial flags are the
+    same as that volume's, so the two splits of one chart agree)."""
+    by_category, interval = queries.volume(con, filters, interval)
+    empty = pd.DataFrame(columns=["period", "topic", "posts", "partial", "why"])
+    if by_category.empty or not _has_topics(con):
+        return empty, interval
+    leading = topic_table(con, filters, top)
+    named = [t for t, o in zip(leading["topic"], leading["outlier"], strict=True) if not o]
+    rows, params = _filtered(con, filters)
+    frame = con.execute(
+        f"""SELECT date_trunc(?, pt.published)::DATE AS period,
+                   CASE WHEN t.label IN (SELECT unnest(?::VARCHAR[])) THEN t.label
+                        ELSE ? END AS topic,
+                   count(*)::BIGINT AS posts
+            FROM {rows} pt JOIN topics t USING (topic_id)
+            WHERE pt.published IS NOT NULL GROUP BY ALL ORDER BY period, topic""",
+        [interval, named, OTHER, *params],
+    ).df()
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    flags = by_category.drop_duplicates("period").set_index("period")
+    frame["partial"] = frame["period"].map(flags["partial"]).fillna(False).astype(bool)
+    frame["why"] = frame["period"].map(flags["why"]).fillna("")
+    rank = {name: i for i, name in enumerate([*named, OTHER])}
+    frame = frame.assign(rank=frame["topic"].map(rank)).sort_values(["period", "rank"])
+    return frame.drop(columns="rank").reset_index(drop=True), interval
+
+
+def topic_movers(
+    con: duckdb.DuckDBPyConnection, filters: Filters, periods: Periods, limit: int = 8
+) -> pd.DataFrame:
+    """Topics whose share of the filtered posts changed most from ``before`` to ``after``
+    (shares, so a blog writing more does not make every topic rise)."""
+    (b0, b1), (a0, a1) = periods.before, periods.after
+    before, before_params = _filtered(con, replace(filters, start=b0, end=b1))
+    after, after_params = _filtered(con, replace(filters, start=a0, end=a1))
+    return con.execute(
+        f"""WITH b AS (SELECT topic_id, count(*) AS n FROM {before} GROUP BY topic_id),
+                 a AS (SELECT topic_id, count(*) AS n FROM {after} GROUP BY topic_id),
+                 sizes AS (SELECT (SELECT sum(n) FROM b) AS nb, (SELECT sum(n) FROM a) AS na),
+                 counts AS (SELECT topic_id, coalesce(b.n, 0) AS before,
+                                   coalesce(a.n, 0) AS after
+                            FROM b FULL JOIN a USING (topic_id)),
+                 result AS (
+                     SELECT t.label AS topic, c.before, c.after,
+                            c.before / s.nb AS share_before, c.after / s.na AS share_after,
+                            c.after / s.na - c.before / s.nb AS change
+                     FROM counts c JOIN topics t USING (topic_id), sizes s
+                     WHERE t.topic_id >= 0 AND greatest(c.before, c.after) >= 2)
+            (SELECT * FROM result WHERE change > 0 ORDER BY change DESC, topic LIMIT ?)
+            UNION ALL
+            (SELECT * FROM result WHERE change < 0 ORDER BY change, topic LIMIT ?)""",
+        [*before_params, *after_params, int(limit), int(limit)],
+    ).df()
+
+
+def distinct_by_category(
+    con: duckdb.DuckDBPyConnection, filters: Filters, per: int = 3
+) -> pd.DataFrame:
+    """For each category, the topics most over-represented in it (lift: share of the
+    category's posts ÷ share of all filtered posts); a topic every category has alike
+    has a lift near 1 everywhere and sets none apart. ``class, topic, posts, lift``."""
+    rows, params = _filtered(con, replace(filters, categories=()))
+    return con.execute(
+        f"""WITH counts AS (SELECT category, topic_id, count(*) AS n FROM {rows}
+                            WHERE topic_id >= 0 GROUP BY category, topic_id),
+                 lifted AS (
+                     SELECT category, topic_id, n,
+                            (n / sum(n) OVER (PARTITION BY category))
+                            / (sum(n) OVER (PARTITION BY topic_id) / sum(n) OVER ()) AS lift
+                     FROM counts),
+                 ranked AS (SELECT *, row_number() OVER (PARTITION BY category
+                                                         ORDER BY lift DESC, n DESC) AS place
+                            FROM lifted WHERE n >= 2 AND lift > 1)
+            SELECT r.category AS class, t.label AS topic, r.n AS posts, r.lift
+            FROM ranked r JOIN topics t USING (topic_id)
+            WHERE r.place <= ? AND (r.category IN (SELECT unnest(?::VARCHAR[]))
+                                    OR len(?::VARCHAR[]) = 0)
+            ORDER BY class NULLS LAST, r.place""",
+        [*params, int(per), list(filters.categories), list(filters.categories)],
+    ).df()
+
+
+def map_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    """Up to ``MAP_POINTS`` filtered posts with their 2-D places (fixed at the fit) and
+    topic: a sample spread by a hash of the post, the same posts on every rerun."""
+    if not _has_topics(con):
+        return pd.DataFrame(columns=["x", "y", "topic", "id", "title"])
+    rows, params = _filtered(con, filters)
+    return con.execute(
+        f"""WITH drawn AS (SELECT doc, x, y, topic_id FROM {rows}
+                           ORDER BY hash(doc) LIMIT ?)
+            SELECT d.x, d.y, t.label AS topic, p.id, coalesce(p.title, p.id) AS title
+            FROM drawn d JOIN topics t USING (topic_id) JOIN posts p USING (doc)""",
+        [*params, MAP_POINTS],
+    ).df()
+
+
+def post_topic(con: duckdb.DuckDBPyConnection, post_id: str) -> str | None:
+    """The name of a post's main topic (``(outliers)`` when it has none), if fitted."""
+    if not _has_topics(con):
+        return None
+    rows = con.execute(
+        """SELECT t.label FROM posts p JOIN post_topics pt USING (doc)
+           JOIN topics t USING (topic_id) WHERE p.id = ?""",
+        [post_id],
+    ).fetchall()
+    return rows[0][0] if rows else None
