@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page
 
 from lib.ingest import run_ingest
+from lib.periods import MAX_PERIODS
 from tests.e2e.conftest import (
+    MAIN,
     App,
     assert_no_exception,
     expect_metric,
+    main_text,
     open_page,
     store_rows,
     url_params,
     wait_idle,
 )
+from tests.helpers import build_store, decade_posts
 
 pytestmark = pytest.mark.e2e
 CATEGORIES = ("Large Model", "NLP", "Python")
@@ -74,3 +81,87 @@ def test_selecting_bars_on_the_time_chart_sets_the_date_filter(year_app: App, pa
     expect_metric(page, "Posts", f"{expected:,}")
     assert 0 < expected < 120
     assert_no_exception(page)
+
+
+# --- Colours, partial periods, bar counts and ticks as the browser draws them -------------------
+
+VOLUME_CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+
+
+@pytest.fixture(scope="module")
+def decade_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPathFactory) -> App:
+    """A post a week over ten years, five categories (every fifth post has none)."""
+    folder: Path = tmp_path_factory.mktemp("decade")
+    return launch_app(build_store(folder / "posts.duckdb", decade_posts()))
+
+
+def drawn_traces(page: Page) -> list[dict[str, Any]]:
+    """The volume chart's traces as Plotly holds them in the page: name, colour, pattern."""
+    page.wait_for_selector(f"{VOLUME_CHART} g.point path")
+    return page.locator(VOLUME_CHART).first.evaluate(
+        """gd => gd._fullData.map(t => ({
+             name: t.name, colour: t.marker.color, legend: t.showlegend,
+             hatched: !!(t.marker.pattern && t.marker.pattern.shape),
+             x: Array.from(t.x || []), why: Array.from(t.customdata || [])}))"""
+    )
+
+
+def colour_of(page: Page) -> dict[str, str]:
+    return {t["name"]: t["colour"] for t in drawn_traces(page) if t["name"] != "partial period"}
+
+
+def test_a_category_keeps_its_colour_across_intervals_and_a_search(
+    decade_app: App, page: Page
+) -> None:
+    open_page(page, decade_app("/"))
+    first = colour_of(page)
+    assert len(first) == 5 and len(set(first.values())) == 5
+    for interval in ("day", "week", "year"):
+        page.locator(f"{MAIN} [data-testid='stButtonGroup'] button", has_text=interval).click()
+        wait_idle(page)
+        assert colour_of(page) == first, interval
+    open_page(page, decade_app("/?q=FlashAttention"))
+    searched = colour_of(page)
+    assert set(searched) == {"Large Model", "Uncategorized"}
+    assert searched == {name: first[name] for name in searched}
+    bars = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").nth(1)
+    by_category = bars.evaluate(
+        "gd => [Array.from(gd._fullData[0].y), gd._fullData[0].marker.color]"
+    )
+    assert dict(zip(*by_category, strict=True)) == {name: first[name] for name in by_category[0]}
+
+
+def test_only_periods_cut_by_the_filter_are_hatched_and_say_why(
+    decade_app: App, page: Page
+) -> None:
+    open_page(page, decade_app("/?interval=year"))
+    assert not any(t["hatched"] for t in drawn_traces(page)), "data ending 28 Dec hatch a year"
+    open_page(page, decade_app("/?interval=year&from=2016-03-03"))
+    traces = drawn_traces(page)
+    in_legend = [t["name"] for t in traces if t["legend"] and t["hatched"]]
+    assert in_legend == ["partial period"], "a category's legend swatch is hatched"
+    hatched = [t for t in traces if t["hatched"] and t["name"] != "partial period"]
+    assert {x[:10] for t in hatched for x in t["x"]} == {"2016-01-01"}
+    assert {w for t in hatched for w in t["why"]} == {"partial period: filter starts 3 Mar 2016"}
+
+
+def test_a_decade_by_day_draws_months_and_says_why(decade_app: App, page: Page) -> None:
+    open_page(page, decade_app("/?interval=day"))
+    bars = page.locator(f"{VOLUME_CHART} g.point path").count()
+    assert 0 < bars <= 5 * MAX_PERIODS
+    assert "Shown by month: by day this span needs more than 400 bars" in main_text(page)
+
+
+def test_an_sql_month_column_has_date_ticks(decade_app: App, page: Page) -> None:
+    sql = (
+        "SELECT date_trunc('month', published) AS month, count(*) AS posts FROM posts"
+        " WHERE published >= DATE '2025-12-01' GROUP BY 1"
+    )
+    open_page(page, decade_app("/sql?" + urlencode({"sql": sql})))
+    page.locator(f"{MAIN} label", has_text="Chart").first.click()
+    wait_idle(page)
+    page.wait_for_selector(f"{MAIN} .js-plotly-plot .xtick text")
+    ticks = page.locator(f"{MAIN} .js-plotly-plot .xtick text").all_text_contents()
+    assert ticks and all(
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} \d{4}", t) for t in ticks
+    ), ticks
