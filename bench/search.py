@@ -1,6 +1,12 @@
 """Search latency and ingest time (segmentation and keywords included) on a synthetic corpus.
 
     python -m bench.search --posts 1000000 --db bench/out/posts-1m.duckdb
+    python -m bench.search --db posts-1m.duckdb --before 6748b7a
+
+With ``--before REV``, the code of that commit (``git archive``) and the current tree each
+answer every query in a process of its own (``bench/search_worker.py``), alternately,
+query by query, so that both meet the same load on a shared machine; medians and p95
+are printed side by side.
 
 Builds the store from the seeded corpus unless ``--db`` already holds one, then
 runs varied queries (English and Chinese terms, one-character words, two-word
@@ -13,8 +19,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 from datetime import date
@@ -86,10 +97,79 @@ def report(name: str, ms: list[float]) -> None:
     print(f"  {name:<14} n={len(ms):3}  median {statistics.median(ms):7.1f} ms  p95 {p95:7.1f} ms")
 
 
+class Worker:
+    """``bench/search_worker.py`` running over the code of the tree at ``root``."""
+
+    def __init__(self, root: Path, db: Path) -> None:
+        script = Path(__file__).with_name("search_worker.py")
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), str(db)],
+            cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def time(self, filters: Filters) -> float:
+        assert self.process.stdin and self.process.stdout
+        asked = {"q": filters.q, "categories": list(filters.categories)}
+        if filters.start:
+            asked["start"] = filters.start.isoformat()
+        self.process.stdin.write(json.dumps(asked) + "\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def _tree(rev: str, folder: Path) -> Path:
+    """The files of commit ``rev``, unpacked into ``folder``."""
+    root = Path(__file__).resolve().parent.parent
+    archive = folder / "tree.tar"
+    with archive.open("wb") as out:
+        subprocess.run(["git", "archive", rev], cwd=root, stdout=out, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / "tree", filter="data")
+    return folder / "tree"
+
+
+def compare(db: Path, rev: str, sets: dict[str, list[Filters]]) -> None:
+    """Each query asked of ``rev``'s code and of the current code in turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Worker(_tree(rev, Path(tmp)), db)
+        after = Worker(Path(__file__).resolve().parent.parent, db)
+        for worker in (before, after):
+            worker.time(Filters(q="warm up"))
+        print(f"search (count + first page by relevance), {rev} | now, per query:")
+        every: dict[str, list[float]] = {rev: [], "now": []}
+        for name, filters in sets.items():
+            times: dict[str, list[float]] = {rev: [], "now": []}
+            for index, f in enumerate(filters):
+                pair = [(rev, before), ("now", after)]
+                for label, worker in pair if index % 2 else pair[::-1]:
+                    times[label].append(worker.time(f))
+            for label, ms in times.items():
+                every[label] += ms
+            _side_by_side(name, times[rev], times["now"])
+        _side_by_side("all", every[rev], every["now"])
+        before.close()
+        after.close()
+
+
+def _side_by_side(name: str, old: list[float], new: list[float]) -> None:
+    def figures(ms: list[float]) -> str:
+        p95 = statistics.quantiles(ms, n=20)[-1]
+        return f"median {statistics.median(ms):7.1f} p95 {p95:7.1f}"
+
+    print(f"  {name:<14} n={len(new):3}  {figures(old)}  |  {figures(new)} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--db", type=Path, default=None, help="reuse (or create) this store")
+    parser.add_argument("--before", help="also time the code of this commit, alternately")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "posts.duckdb"
@@ -104,6 +184,10 @@ def main() -> None:
         print(f"store: {posts:,} posts, {terms:,} terms, {postings:,} postings, {db}")
         rng = random.Random(7)
         sets = query_set(rng)
+        if args.before:
+            con.close()
+            compare(db, args.before, sets)
+            return
         timed(con, Filters(q="warm up"))
         every: list[float] = []
         print("search (count + first page by relevance), per query:")

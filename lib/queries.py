@@ -66,9 +66,7 @@ def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
     if filters.q.strip() and filters.without_search() == Filters():
-        # A search alone is counted in its bitmap: no scan of the posts.
-        mask = selection.mask(con, filters)
-        return int(_rows(con, f"SELECT matched FROM {mask}", [])[0][0])
+        return selection.matched(con, filters)  # in its bitmap: no scan of the posts
     days = selection.days(con, filters)
     clause, params = where(filters.columns_only())
     sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"

@@ -153,8 +153,10 @@ class _Builder:
         """Each word of ``text`` as the segmenter groups it (a Latin word or dictionary
         term, or a run of Chinese, whose pieces are never split up: 量子纠缠 is not 量子
         alone), with its text."""
+        segmenter = default_segmenter()
+        self.ignored += [t for t in segmenter.raw_tokens(text) if t in segmenter.stopwords]
         out = []
-        for word in default_segmenter().words(text):
+        for word in segmenter.words(text):
             joined = "".join(word) if CJK.search(word[0]) else " ".join(word)
             if found := self.add(joined, MAX_TOKENS):
                 out.append((joined, found))
@@ -163,6 +165,11 @@ class _Builder:
     def variants(self, text: str) -> list[Alternative]:
         out = []
         for variant in synonyms().get(_normalise(text), ()):
+            pieces = default_segmenter().tokens(variant)
+            if len(pieces) != 1 or (CJK.search(pieces[0]) and len(pieces[0]) < 2):
+                # One index term only, as the topics count names: a name the segmenter
+                # cuts up (语言模型, 低秩适配) would search for common pieces, slowly.
+                continue
             if found := self.add(variant, MAX_ALL_TOKENS):
                 out.append(Alternative(found, VARIANT_WEIGHT))
         return out
@@ -226,6 +233,7 @@ def plan(q: str) -> Plan:
         literal = [w.lower() for w in q.split()][:MAX_TOKENS]
         words = [Word((Alternative((i,)),)) for i in range(len(literal))]
         return Plan(tuple(literal), tuple(words))
+    words = list(dict.fromkeys(words))  # LoRA lora is one word
     ignored = tuple(dict.fromkeys(builder.ignored))
     return Plan(tuple(builder.tokens), tuple(words), tuple(required), tuple(excluded), ignored)
 
@@ -290,7 +298,12 @@ def word_terms(token: str, compounds: bool = True) -> Group:
 
 def groups(q: str) -> list[Group]:
     """The term groups of every token of the query ``q``, in :attr:`Plan.tokens` order."""
-    return [word_terms(token) for token in plan(q).tokens]
+    p = plan(q)
+    # A token only a variant brings matches itself alone: variants are discounted already,
+    # and their compounds would widen the search past what the reader wrote.
+    typed = {i for w in p.words for a in w.alternatives if a.weight == 1 for i in a.tokens}
+    typed |= {i for c in (*p.required, *p.excluded) for i in c.tokens}
+    return [word_terms(token, compounds=i in typed) for i, token in enumerate(p.tokens)]
 
 
 # --- Which posts match: one algebra, over bitmaps (lib.selection) or doc sets (where) ---
@@ -444,9 +457,31 @@ def scores_sql(
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
-    # One aggregation per doc: each token's best exact and best compound part, and a bit
-    # per token present (a distinct count of tokens per post cost twice the search).
-    parts = ", ".join(f"coalesce(max(h.part) FILTER (WHERE h.grp = {i}), 0) AS t{i}" for i in used)
+    hits, relevance, per_doc = _judgement(words, used)
+    score = "hits + relevance / (relevance + 1)" if soft else "relevance"
+    sql = f"""
+        WITH m AS ({unions}),
+        n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
+        hits AS (SELECT m.grp, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
+                 FROM postings s JOIN m USING (term_id), n),
+        tok AS (SELECT * FROM hits h {filtered}),
+        {per_doc},
+        judged AS (SELECT doc, {hits} AS hits, {relevance} AS relevance FROM per_doc)
+        SELECT doc, {score} AS score FROM judged WHERE hits > 0"""
+    return sql, params
+
+
+def _judgement(words: tuple[Word, ...], used: list[int]) -> tuple[str, str, str]:
+    """(words a post has, its relevance, the ``per_doc`` CTE they read) over ``tok``, the
+    postings hit, in one aggregation per post: each token's best term (its family counted
+    once); one per token and word stays one plain ``max``, as cheap as a sum."""
+    if len(used) == 1 and len(words) == 1:
+        per_doc = "per_doc AS (SELECT doc, max(part) AS t FROM tok GROUP BY doc)"
+        weight = max(a.weight for a in words[0].alternatives)
+        return "1", f"{weight} * t", per_doc
+    # A bit per token present (a distinct count of tokens per post cost twice the search).
+    parts = ", ".join(f"coalesce(max(part) FILTER (WHERE grp = {i}), 0) AS t{i}" for i in used)
+    per_doc = f"per_doc AS (SELECT doc, bit_or(1 << grp) AS matched, {parts} FROM tok GROUP BY doc)"
 
     def alternative(a: Alternative) -> tuple[str, str]:
         mask = sum(1 << i for i in a.tokens)
@@ -460,19 +495,7 @@ def scores_sql(
         has_word.append("(" + " OR ".join(h for h, _ in found) + ")::INTEGER")
         scored = [s for _, s in found]
         word_score.append(f"greatest({', '.join(scored)})" if len(scored) > 1 else scored[0])
-    hits = " + ".join(has_word) or "0"
-    relevance = " + ".join(word_score) or "0"
-    score = "hits + relevance / (relevance + 1)" if soft else "relevance"
-    sql = f"""
-        WITH m AS ({unions}),
-        n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
-        hits AS (SELECT m.grp, m.w, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
-                 FROM postings s JOIN m USING (term_id), n),
-        per_doc AS (SELECT h.doc, bit_or(1 << h.grp) AS matched, {parts}
-                    FROM hits h {filtered} GROUP BY h.doc),
-        judged AS (SELECT doc, {hits} AS hits, {relevance} AS relevance FROM per_doc)
-        SELECT doc, {score} AS score FROM judged WHERE hits > 0"""
-    return sql, params
+    return " + ".join(has_word) or "0", " + ".join(word_score) or "0", per_doc
 
 
 def every_word_clause(p: Plan) -> str:

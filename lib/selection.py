@@ -197,6 +197,22 @@ def _mask(con: duckdb.DuckDBPyConnection, search: Search) -> str:
     ``lib.search``), and ``every``, those with every word; and their counts."""
     if table := _found(con, search, "mask"):
         return table
+    return _make(con, search, "mask", *_mask_sql(con, search))
+
+
+def matched(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
+    """How many posts the filters' search matches (all posts when there is none): read from
+    its bitmap when resolved, else counted by the same SQL without keeping a table (a
+    search alone is often counted once and never sliced)."""
+    search = Search.of(filters)
+    if table := _found(con, search, "mask"):
+        return int(con.execute(f"SELECT matched FROM {table}").fetchall()[0][0])
+    sql, params = _mask_sql(con, search)
+    return int(con.execute(f"SELECT matched FROM ({sql})", params).fetchall()[0][0])
+
+
+def _mask_sql(con: duckdb.DuckDBPyConnection, search: Search) -> tuple[str, list[object]]:
+    """The query of the search's bitmaps (see :func:`_mask`)."""
     # One bitmap per token over the dense doc numbers (all zeros when it matches nothing),
     # combined into words by the plan; the checks (phrases, fields, exclusions) as bitmaps
     # of the posts whose stored text passes, among those their tokens narrow to. The union

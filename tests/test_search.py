@@ -307,3 +307,90 @@ def test_a_word_written_apart_is_found_written_as_one_and_the_other_way_round(
             assert found == {"One", "Two"}, q
     finally:
         con.close()
+
+
+# --- Ranking as a reader expects (issue 18) ------------------------------------------------
+
+COMPOUND_POSTS = [
+    {
+        "title": "识别与检测的区别",
+        "body": "识别回答这是什么。识别的输出是类别。很多人把识别和检测混为一谈。" * 3,
+        "url": "https://blog.example/recog",
+    },
+    {
+        "title": "视觉任务全景",
+        "body": (
+            "人脸识别、字符识别、车牌识别、手势识别、行人重识别、动作识别都很常见。"
+            "人脸识别用于门禁,字符识别用于票据,车牌识别用于停车场。下面的示意图总结了它们。"
+        )
+        * 3,
+        "url": "https://blog.example/overview",
+    },
+    {
+        "title": "对话系统的意图识别",
+        "body": "意图识别判断用户想做什么。意图的类别要和业务对齐。" * 3,
+        "url": "https://blog.example/intent",
+    },
+    {
+        "title": "画一张网络结构示意图",
+        "body": "一张好的示意图只表达一个意思。示意图的配色不超过三种。" * 3,
+        "url": "https://blog.example/diagram",
+    },
+    {
+        "title": "Mixture of Experts explained",
+        "body": "A MoE layer routes each token to a few experts. MoE grows parameters cheaply.",
+        "url": "https://blog.example/moe",
+    },
+    {
+        "title": "稀疏模型笔记",
+        "body": "稠密模型每个参数都参与计算。本文不讨论路由。",
+        "url": "https://blog.example/dense",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def compounds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    db = build_store(tmp_path_factory.mktemp("compounds") / "posts.duckdb", COMPOUND_POSTS)
+    connection = connect_read_only(db)
+    yield connection
+    connection.close()
+
+
+def listed(con: duckdb.DuckDBPyConnection, q: str) -> list[str]:
+    cards = queries.cards(con, Filters(q=q), queries.RELEVANCE, 20)
+    return [card["url"].rsplit("/", 1)[-1] for card in cards]
+
+
+def test_the_word_itself_outranks_many_compounds_built_on_it(
+    compounds: duckdb.DuckDBPyConnection,
+) -> None:
+    # The overview has eight compounds of 识别; the post about 识别 says the word itself.
+    found = listed(compounds, "识别")
+    assert found[0] == "recog"
+    assert set(found) == {"recog", "overview", "intent"}  # compounds still count
+    assert listed(compounds, "人脸识别") == ["overview"]
+
+
+def test_a_word_inside_a_longer_word_ranks_after_the_word(
+    compounds: duckdb.DuckDBPyConnection,
+) -> None:
+    # 意图 is inside 示意图 (diagram): the post about 意图 comes first.
+    found = listed(compounds, "意图")
+    assert found[0] == "intent"
+    assert found.index("intent") < found.index("diagram")
+    assert listed(compounds, "示意图")[0] == "diagram"
+
+
+def test_a_name_in_the_other_language_finds_the_post(
+    compounds: duckdb.DuckDBPyConnection,
+) -> None:
+    # The dictionary says 混合专家 is MoE (data/dictionary): the English post is found.
+    assert listed(compounds, "混合专家")[0] == "moe"
+    assert listed(compounds, "mixture of experts")[0] == "moe"
+
+
+def test_stop_words_left_out_are_named(compounds: duckdb.DuckDBPyConnection) -> None:
+    note = queries.search_note(compounds, Filters(q="识别的区别"))
+    assert "的" in note.ignored
+    assert listed(compounds, "识别的区别")[0] == "recog"
