@@ -26,20 +26,19 @@ import pyarrow as pa
 from scipy import sparse
 
 from lib import topic_terms
-from lib.topic_names import LABEL_SEPARATOR, OUTLIER, OUTLIER_LABEL
+from lib.topic_labels import name_topics
+from lib.topic_names import OUTLIER, OUTLIER_LABEL
 
 FIT_SAMPLE = 60_000  # posts the SVD and k-means learn from; the rest are only placed
 DIMENSIONS = 48
 MAX_TOPICS = 60
 SILHOUETTE_SAMPLE = 3_000  # posts the number of topics is judged on
+CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitted on
 REFIT_GROWTH = 2  # refit at import once the store holds this many times the fitted posts
 MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
 OUTLIER_SIMILARITY = 0.2  # cosine to the nearest centre below which a post is an outlier
 MIN_DF_SHARE = 0.0005  # a term in fewer posts than this share says little about groups
 MAX_DF_SHARE = 0.4  # nor does one in more
-LABEL_TERMS = (3, 5)
-MIN_LIFT = 2.0  # a topic's term is used at least this many times more in it than overall
-TOP_TERMS = 10  # kept per topic: the label, then the terms that describe it further
 PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
 
 SCHEMA = """
@@ -224,34 +223,42 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
     places, axes = _layout(centres, embedded)
     model = Model(term_ids, columns, idf, basis, centres, places, axes, posts)
     say("placing posts")
-    assign(con, model, docs_sql)
+    topic, counts = _assign(con, model, docs_sql)
     say("naming topics")
-    _name_topics(con, model, members)
+    placed = topic >= 0
+    by_topic = sparse.csr_matrix(
+        (np.ones(int(placed.sum())), (topic[placed], np.flatnonzero(placed))),
+        shape=(len(centres), len(topic)),
+    )
+    name_topics(con, (by_topic @ counts).toarray(), model.places, members)
+    _refresh_sizes(con)
     con.execute("INSERT INTO topic_model VALUES ('model', ?)", [model.dump()])
     return int(con.execute("SELECT count(*) FROM topics WHERE topic_id >= 0").fetchall()[0][0])
 
 
 def _cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
     """Group centres by k-means, for the number of groups around ``guess`` whose groups
-    are best separated (silhouette on a subsample): a blog has as many subjects as it has,
-    not as many as its size suggests."""
+    are best separated (silhouette, judged on subsamples): a blog has as many subjects
+    as it has, not as many as its size suggests."""
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.metrics import silhouette_score
 
     most = max(1, min(MAX_TOPICS, 2 * guess, len(embedded) // 2))
-    candidates = sorted(set(np.linspace(max(2, guess // 2), most, 8).round().astype(int)))
-    rng = np.random.default_rng(0)
-    probe = embedded[rng.permutation(len(embedded))[:SILHOUETTE_SAMPLE]]
-    best, best_score = None, -2.0
-    for k in (c for c in candidates if 2 <= c < len(embedded)):
-        kmeans = MiniBatchKMeans(k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
-        labels = kmeans.predict(probe)
-        score = silhouette_score(probe, labels) if len(set(labels)) > 1 else -1.0
+    candidates = sorted(set(np.linspace(max(2, guess // 2), most, 6).round().astype(int)))
+    order = np.random.default_rng(0).permutation(len(embedded))
+    trial = embedded[order[:CHOICE_SAMPLE]]
+    probe = embedded[order[:SILHOUETTE_SAMPLE]]
+    best_k, best_score = 0, -2.0
+    for k in (c for c in candidates if 2 <= c < len(trial)):
+        labels = MiniBatchKMeans(k, n_init=1, batch_size=4096, random_state=0).fit(trial)
+        found = labels.predict(probe)
+        score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
         if score > best_score:
-            best, best_score = kmeans.cluster_centers_, score
-    if best is None:
+            best_k, best_score = k, score
+    if not best_k:
         return embedded.mean(axis=0, keepdims=True)
-    return _merge_close(best)
+    kmeans = MiniBatchKMeans(best_k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
+    return _merge_close(kmeans.cluster_centers_)
 
 
 def _merge_close(centres: np.ndarray) -> np.ndarray:
@@ -290,11 +297,18 @@ def _layout(centres: np.ndarray, embedded: np.ndarray) -> tuple[np.ndarray, np.n
 
 def assign(con: duckdb.DuckDBPyConnection, model: Model, docs: str) -> int:
     """Place the posts of ``docs`` (a query of ``doc``) in the fitted topics; returns how many."""
+    return len(_assign(con, model, docs)[0])
+
+
+def _assign(
+    con: duckdb.DuckDBPyConnection, model: Model, docs: str
+) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """:func:`assign`, returning each post's topic and its term counts (for naming)."""
     doc_list, counts = _counts(con, model.term_ids, model.columns, docs)
-    if len(doc_list) == 0:
-        return 0
     if counts.shape[1] < len(model.idf):
         counts.resize((counts.shape[0], len(model.idf)))
+    if len(doc_list) == 0:
+        return np.zeros(0, dtype=np.int32), counts
     topic, weight, xy = _place(model, _embed(_weigh(counts, model.idf), model.basis))
     placed = pa.table(
         {
@@ -306,7 +320,7 @@ def assign(con: duckdb.DuckDBPyConnection, model: Model, docs: str) -> int:
         }
     )
     _store_places(con, placed)
-    return len(doc_list)
+    return topic, counts
 
 
 def _store_places(con: duckdb.DuckDBPyConnection, placed: pa.Table) -> None:
@@ -347,67 +361,6 @@ def _refresh_sizes(con: duckdb.DuckDBPyConnection) -> None:
            HAVING count(*) > 0""",
         [OUTLIER, OUTLIER_LABEL, OUTLIER, OUTLIER],
     )
-
-
-def _name_topics(con: duckdb.DuckDBPyConnection, model: Model, members: list) -> None:
-    """Name each topic by its most distinctive terms, by class-based TF-IDF:
-    ``W = tf(t, c) / |c| · log(1 + A / f(t))``, ``A`` the average words per topic."""
-    con.register("_topic_terms", pa.table({"term_id": model.term_ids, "col": model.columns}))
-    try:
-        rows = con.sql(
-            """SELECT p.topic_id, t.col, sum(s.tf)::DOUBLE AS n
-               FROM postings s JOIN _topic_terms t USING (term_id)
-               JOIN post_topics p USING (doc) WHERE p.topic_id >= 0 GROUP BY ALL"""
-        ).fetchnumpy()
-    finally:
-        con.unregister("_topic_terms")
-    k, width = len(model.centres), len(model.idf)
-    tf = sparse.csr_matrix((rows["n"], (rows["topic_id"], rows["col"])), shape=(k, width)).toarray()
-    words = np.maximum(tf.sum(axis=1, keepdims=True), 1)
-    average = tf.sum() / max(1, (tf.sum(axis=1) > 0).sum())
-    score = tf / words * np.log(1 + average / np.maximum(tf.sum(axis=0), 1))
-    # How much more often a term is used in the topic than in all posts: a word of the
-    # blog's boilerplate, used everywhere alike, describes no topic.
-    lift = (tf / words) / np.maximum(tf.sum(axis=0) / max(tf.sum(), 1), 1e-12)
-    shown = _shown_forms(con, members)
-    labels: set[str] = set()
-    records = []
-    for topic in range(k):
-        order = [c for c in np.argsort(-score[topic]) if score[topic, c] > 0]
-        order = [c for c in order if lift[topic, c] >= MIN_LIFT] or order
-        low, high = LABEL_TERMS
-        top = score[topic, order[0]] if order else 0
-        chosen = [c for i, c in enumerate(order[:high]) if i < low or score[topic, c] >= top / 2]
-        named = [shown[c] for c in chosen]
-        label = LABEL_SEPARATOR.join(named)
-        for extra in order[high:]:  # two topics with one name: the next term tells them apart
-            if label not in labels:
-                break
-            named.append(shown[extra])
-            label = LABEL_SEPARATOR.join(named)
-        labels.add(label)
-        terms = [shown[c] for c in order[:TOP_TERMS]]
-        records.append((topic, label, terms, 0, *map(float, model.places[topic])))
-    if records:
-        con.executemany("INSERT INTO topics VALUES (?, ?, ?, ?, ?, ?)", records)
-    _refresh_sizes(con)
-
-
-def _shown_forms(con: duckdb.DuckDBPyConnection, members: list) -> list[str]:
-    """Each column as the blog writes it: its most frequent name in the casing seen most;
-    with its other-language name beside it when that is common too (``LLM/大模型``)."""
-    names = [sorted(m, key=lambda pair: (-pair[1], pair[0])) for m in members]
-    forms = topic_terms.written_forms(con, {t for n in names for t, _ in n[:3]})
-    shown = []
-    for ranked in names:
-        first, count = ranked[0]
-        text = forms.get(first, first)
-        is_cjk = bool(topic_terms.CJK.search(first))
-        other = [(t, n) for t, n in ranked[1:] if bool(topic_terms.CJK.search(t)) != is_cjk]
-        if other and other[0][1] * 4 >= count:
-            text += "/" + forms.get(other[0][0], other[0][0])
-        shown.append(text)
-    return shown
 
 
 def stored_model(con: duckdb.DuckDBPyConnection) -> Model | None:
