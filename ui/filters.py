@@ -115,10 +115,10 @@ def search_note(filters: Filters, total: int) -> bool:
             f":material/info: Left out of the search as too common: {_quoted(note.ignored)}."
         )
     if total == 0:
-        others = filters.without_search() != Filters()
-        where = " under the other filters (remove one to see more)" if others else ""
+        if filters.without_search() != Filters():
+            return False  # the page's own line names the filters to try removing
         what = "any of these words" if note.every is not None else "this word"
-        st.info(f"No post has {what}{where}.", icon=":material/search_off:")
+        st.info(f"No post has {what}.", icon=":material/search_off:")
         return True
     if note.every is not None and note.every < total:
         rest = total - note.every
