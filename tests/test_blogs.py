@@ -246,3 +246,31 @@ def test_an_export_keeps_each_body_cell_as_written(exported: str) -> None:
     cells.update({item["link"]: item["content"] for item in items})
     kept = dict(query(exported, "SELECT url, body_source FROM posts"))
     assert kept == cells
+
+
+DOC_TERMS = {
+    "postings": "SELECT t.term FROM postings x JOIN terms t USING (term_id) JOIN posts p"
+    " ON p.doc = x.doc WHERE p.title = ?",
+    "post_keywords": "SELECT k.term FROM post_keywords k JOIN posts p USING (doc)"
+    " WHERE p.title = ?",
+}
+
+
+def _doc_terms(db: str, table: str, title: str) -> set[str]:
+    return {term for (term,) in query(db, DOC_TERMS[table], [title])}
+
+
+def test_names_in_code_blocks_are_search_terms_but_never_keywords(exported: str) -> None:
+    """Code reads as [代码] in the text, so a post's names in code are not its words; the
+    index still holds them (from the stored source), so searching ``d_model`` finds it."""
+    title = "LayerNorm 放在哪里：Pre-LN 与 Post-LN"
+    (body,) = query(exported, "SELECT body FROM posts WHERE title = ?", [title])[0]
+    assert "d_model" not in body and "[代码]" in body
+    searchable = _doc_terms(exported, "postings", title)
+    assert {"d_model", "__init__", "prelnblock", "ln_attn"} <= searchable
+    keywords = _doc_terms(exported, "post_keywords", title)
+    assert keywords and not keywords & {"d_model", "__init__", "prelnblock", "ln_attn", "self"}
+    # Indented code and a name only in code: the same.
+    accum = _doc_terms(exported, "postings", "梯度累积的三个坑")
+    assert "accum_steps" in accum
+    assert "accum_steps" not in _doc_terms(exported, "post_keywords", "梯度累积的三个坑")

@@ -167,3 +167,36 @@ class _TextExtractor(HTMLParser):
 
     def text(self) -> str:
         return tidy_paragraphs("".join(self._parts))
+
+
+def html_code(fragment: str | None) -> list[str]:
+    """The text of each ``<pre>`` block of an HTML fragment: its code, as written."""
+    if not fragment or "<pre" not in fragment.lower():
+        return []
+    reader = _CodeReader()
+    reader.feed(fragment)
+    reader.close()
+    return reader.blocks
+
+
+class _CodeReader(HTMLParser):
+    """Collects the text inside ``<pre>`` elements, one string per outermost block."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = []
+        self._depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "pre":
+            if not self._depth:
+                self.blocks.append("")
+            self._depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self._depth:
+            self._depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._depth:
+            self.blocks[-1] += data

@@ -35,6 +35,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from lib.ingest.sourcetext import code_names
 from lib.parent_watch import exit_with_parent
 from lib.search import K1, B, idf_sql
 from lib.segment import default_segmenter
@@ -45,6 +46,8 @@ TITLE_WEIGHT = 2  # a word in the title counts as much as two in the text
 KEYWORDS_PER_POST = 8
 CHUNK = 4_000  # posts per batch: bounds memory and feeds the worker processes
 PARALLEL_FROM = 20_000  # below this, starting worker processes costs more than it saves
+# Only sources that can hold code blocks are sent to the segmenting workers.
+CODE_SOURCE_SQL = "CASE WHEN p.source_format IN ('markdown', 'html') THEN p.body_source END"
 
 Progress = Callable[[int, int], None]
 
@@ -86,6 +89,9 @@ class _Chunk:
     tfs: np.ndarray
     batch_docs: np.ndarray  # every doc of the batch, with its length in tokens
     doc_lens: np.ndarray
+    # tf of each posting in the prose alone (0 for a name only the post's code has), for
+    # keywords; None when the batch has no code names, and then it is ``tfs``.
+    prose_tfs: np.ndarray | None = None
 
 
 def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
@@ -99,15 +105,27 @@ def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
     columns = batch.to_pydict()
     tokens: list[str] = []
     lengths: list[int] = []
-    for title, tags, excerpt, body in zip(
-        columns["title"], columns["tags"], columns["excerpt"], columns["body"], strict=True
-    ):
+    sources = columns.get("code_source") or [None] * batch.num_rows  # fast-lane batches
+    formats = columns.get("code_format") or [None] * batch.num_rows
+    code: list[str] = []  # names only a post's code has, once per post (see code_names)
+    code_lengths: list[int] = []
+    for title, tags, excerpt, body, source, fmt in zip(
+        columns["title"], columns["tags"], columns["excerpt"], columns["body"], sources, formats,
+        strict=True,
+    ):  # fmt: skip
         head, text = document_text(title, tags, excerpt, body)
         before = len(tokens)
         tokens += segmenter.raw_tokens(text)
         tokens += segmenter.raw_tokens(head) * TITLE_WEIGHT
         lengths.append(len(tokens) - before)
+        names = code_names(source, fmt)
+        prose = set(tokens[before:]) if names else ()
+        fresh = dict.fromkeys(t for t in segmenter.raw_tokens(" ".join(names)) if t not in prose)
+        code += fresh
+        code_lengths.append(len(fresh))
     posts = len(lengths)
+    from_code = len(tokens)  # the tokens past this one are code names
+    tokens += code
     # Number each distinct token in order of first sight, in C (map over a defaultdict
     # whose default is its own size), then drop the unwanted words once per word.
     numbers: defaultdict[str, int] = defaultdict()
@@ -116,9 +134,15 @@ def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
     words = list(numbers)
     keep = np.array([segmenter.indexable(word) for word in words], dtype=bool)
     post = np.repeat(np.arange(posts, dtype=np.int64), lengths)
+    if code:
+        post = np.concatenate([post, np.repeat(np.arange(posts, dtype=np.int64), code_lengths)])
     counted = keep[index]
     # One sort of (term, post) keys both counts each pair and orders the postings.
     pairs, tfs = np.unique(index[counted] * posts + post[counted], return_counts=True)
+    prose_tfs = None
+    if code:  # a code name's pair is no pair of the prose: its keyword tf is 0
+        code_pairs = index[from_code:] * posts + post[from_code:]
+        prose_tfs = np.where(np.isin(pairs, code_pairs), 0, tfs).astype(np.int32)
     term_of, post_of = np.divmod(pairs, posts) if posts else (pairs, pairs)
     per_term = np.bincount(term_of, minlength=len(words))
     used = per_term > 0
@@ -131,6 +155,7 @@ def _segment_chunk(batch: pa.RecordBatch) -> _Chunk:
         tfs=tfs.astype(np.int32),
         batch_docs=batch_docs,
         doc_lens=doc_lens,
+        prose_tfs=prose_tfs,
     )
 
 
@@ -165,30 +190,38 @@ class _Postings:
             }
         )
 
-    def assemble(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(term_id, doc, tf) of every posting, sorted by term_id, then doc;
-        ``term_ids`` gives each provisional number's term_id."""
+    def assemble(
+        self, term_ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(term_id, doc, tf, prose tf) of every posting, sorted by term_id, then doc;
+        ``term_ids`` gives each provisional number's term_id. The prose tf is the tf
+        itself unless a batch had code names (``_Chunk.prose_tfs``)."""
         order = np.argsort(term_ids, kind="stable")
         starts = np.zeros(len(order), dtype=np.int64)
         starts[order] = np.cumsum(self.totals[order]) - self.totals[order]
         size = int(self.totals.sum())
         docs = np.empty(size, dtype=np.int32)
         tfs = np.empty(size, dtype=np.int32)
+        coded = any(chunk.prose_tfs is not None for chunk, _, _ in self.chunks)
+        prose = np.empty(size, dtype=np.int32) if coded else tfs
         for chunk, numbers, before in self.chunks:
             run_starts = np.cumsum(chunk.per_term) - chunk.per_term
             base = starts[numbers] + before - run_starts
             place = np.repeat(base, chunk.per_term) + np.arange(len(chunk.docs))
             docs[place] = chunk.docs
             tfs[place] = chunk.tfs
+            if coded:
+                prose[place] = chunk.tfs if chunk.prose_tfs is None else chunk.prose_tfs
         terms = np.repeat(term_ids[order].astype(np.int32), self.totals[order])
-        return terms, docs, tfs
+        return terms, docs, tfs, prose
 
 
 def _batches(con: duckdb.DuckDBPyConnection, ids: str) -> Iterator[pa.RecordBatch]:
     """The posts to index, streamed in batches of ``CHUNK``; nothing else may run on
     ``con`` until the stream is exhausted."""
     reader = con.sql(
-        f"""SELECT p.doc, p.title, p.tags, p.excerpt, p.body
+        f"""SELECT p.doc, p.title, p.tags, p.excerpt, p.body,
+                   {CODE_SOURCE_SQL} AS code_source, p.source_format AS code_format
             FROM posts p JOIN {ids} c ON c.id = p.id ORDER BY p.doc"""
     ).to_arrow_reader(CHUNK)
     yield from reader
@@ -383,7 +416,7 @@ def update_index(
         )
     finally:
         con.unregister("_lengths")
-    terms, docs, tfs = segmented.assemble(term_ids)
+    terms, docs, tfs, prose_tfs = segmented.assemble(term_ids)
     del segmented
     by_doc = np.zeros(int(lengths["doc"].to_numpy().max()) + 1, dtype=np.int32)
     by_doc[lengths["doc"].to_numpy()] = lengths["doc_len"].to_numpy()
@@ -398,7 +431,7 @@ def update_index(
              USING (term_id)
            WHERE terms.term_id = t.term_id"""
     )
-    _store_keywords(con, terms, docs, tfs)
+    _store_keywords(con, terms, docs, prose_tfs)
     refresh_topic_months(con)
     update_topics(con)
     return total
@@ -484,7 +517,7 @@ def _store_keywords(
     rank = np.zeros(size, dtype=np.int64)  # the term's place in term order
     for place, (term_id, _, is_topical, value) in enumerate(sorted(rows, key=lambda r: r[1])):
         topical[term_id], idf[term_id], rank[term_id] = is_topical, value, place
-    chosen = topical[terms]
+    chosen = topical[terms] & (tfs > 0)  # a name only in the post's code is no keyword
     terms, docs, tfs = terms[chosen], docs[chosen], tfs[chosen]
     top = _top_per_doc(docs, terms, tfs, idf, rank, KEYWORDS_PER_POST)
     (old,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]

@@ -75,6 +75,19 @@ def markup_found(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_MATH_FENCES = frozenset({"math", "latex", "katex", "tex"})
+
+
+def markdown_code(markdown: str) -> list[str]:
+    """The code blocks of a Markdown post (fenced or indented; not formulas), as written."""
+    return [
+        token.content
+        for token in _parser.parse(markdown)
+        if token.type in ("fence", "code_block")
+        and (token.info or "").strip().lower() not in _MATH_FENCES
+    ]
+
+
 def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
     paragraphs = list(_blocks(_parser.parse(_template_tags(markdown))))
@@ -165,7 +178,7 @@ def _blocks(tokens: list[Token]) -> Iterator[str]:
                 yield text
         elif kind in ("fence", "code_block"):
             info = (token.info or "").strip().lower()
-            yield MATH_MARK if info in ("math", "latex", "katex", "tex") else CODE_MARK
+            yield MATH_MARK if info in _MATH_FENCES else CODE_MARK
         elif kind in ("math_block", "math_block_label"):
             yield MATH_MARK
         elif kind == "html_block":
