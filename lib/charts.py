@@ -26,6 +26,14 @@ PARTIAL_KEY = "partial period"
 # For st.plotly_chart: Plotly's toolbar covers a chart's title on a phone, and zooming
 # and selecting need no toolbar (drag to select, double-click to reset).
 CHART_CONFIG = {"displayModeBar": False}
+# How a period reads in a hover: "Jan 2017" for a whole year would mislead.
+PERIOD_FORMATS = {
+    "day": "%Y-%m-%d",
+    "week": "week of %Y-%m-%d",
+    "month": "%b %Y",
+    "quarter": "Q%q %Y",
+    "year": "%Y",
+}
 # Below the plot: on a phone a legend at the side takes 40 % of the width.
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": {"text": ""}}
 
@@ -135,7 +143,7 @@ def volume_chart(
             "barmode": "stack",
             **_title(f"Posts per {interval}"),
             "yaxis": _title("posts"),
-            "xaxis": {"type": "date"},
+            "xaxis": {"type": "date", "hoverformat": PERIOD_FORMATS[interval]},
             "legend": LEGEND_BELOW,
             "dragmode": "select",
             "margin": {"t": 40, "b": 10, "l": 10, "r": 20},

@@ -113,6 +113,7 @@ def test_the_last_year_is_whole_when_the_data_end_on_28_december(
     at = open_app(monkeypatch, decade_db, params={"interval": "year"})
     figure = time_chart(at)
     assert hatched(figure) == {}
+    assert figure["layout"]["xaxis"]["hoverformat"] == "%Y"  # a year reads "2025", not "Jan 2025"
     assert PARTIAL_KEY not in [t["name"] for t in figure["data"]]
     assert not any(c.value.startswith("Hatched bars") for c in at.caption)
 
