@@ -27,8 +27,10 @@ OTHER = "other"
 
 
 def _has_topics(con: duckdb.DuckDBPyConnection) -> bool:
+    # Tables in a store, views over Parquet files in a dataset.
     found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('topics', 'post_topics')"
+        """SELECT count(DISTINCT table_name) FROM information_schema.tables
+           WHERE table_name IN ('topics', 'post_topics')"""
     ).fetchall()[0][0]
     return found == 2
 
