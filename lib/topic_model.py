@@ -206,6 +206,9 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
     _, counts = _counts(con, term_ids, columns, sample_sql)
     counts.resize((counts.shape[0], len(members)))
     term_ids, columns, members, counts = _drop_common(term_ids, columns, members, counts)
+    if len(members) < 2 or counts.shape[0] < 2:
+        _place_all_outliers(con)
+        return 0
     df = np.bincount(counts.indices, minlength=counts.shape[1])
     idf = np.log((1 + counts.shape[0]) / (1 + df)) + 1
     weighted = _weigh(counts, idf)
