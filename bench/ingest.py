@@ -1,6 +1,9 @@
 """Ingest time for a synthetic corpus: prints posts, seconds and posts per second.
 
 python -m bench.ingest --posts 1000000
+
+Then the time to re-derive every stored post from its kept source
+(``python -m lib.ingest --rederive``), where the store keeps sources.
 """
 
 from __future__ import annotations
@@ -32,9 +35,23 @@ def main() -> None:
         started = time.perf_counter()
         again = run_ingest(db, [str(source)])
         second = time.perf_counter() - started
+        rederived = _rederive(db)
     print(f"corpus: {args.posts:,} posts generated in {generated:.1f} s")
     print(f"ingest: {summary.added:,} added in {first:.1f} s ({args.posts / first:,.0f} posts/s)")
     print(f"re-ingest (all unchanged: {again.unchanged:,}): {second:.1f} s")
+    if rederived is not None:
+        print(rederived)
+
+
+def _rederive(db: str) -> str | None:
+    """The re-derive's summary and time, or None before sources were kept."""
+    try:
+        from lib.ingest.rederive import rederive
+    except ImportError:
+        return None
+    started = time.perf_counter()
+    summary = rederive(db)
+    return f"rederive: {summary.describe()} in {time.perf_counter() - started:.1f} s"
 
 
 if __name__ == "__main__":

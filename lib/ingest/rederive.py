@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from lib.ingest.bulk import derives_itself_sql
 from lib.ingest.fields import clean_line, match_text
 from lib.ingest.index import update_index
 from lib.ingest.markdown import more_excerpt
@@ -46,13 +47,11 @@ class RederiveSummary:
 def rederive(db_path: str) -> RederiveSummary:
     """Derive every post's text again from its stored source; re-index those that changed."""
     with write_transaction(db_path) as con:
-        (without,) = con.execute("SELECT count(*) FROM posts WHERE body_source IS NULL").fetchall()[
-            0
-        ]
-        posts = 0
+        (posts, without) = con.execute(
+            "SELECT count(body_source), count(*) - count(body_source) FROM posts"
+        ).fetchall()[0]
         changed: list[dict[str, Any]] = []
-        for row in _posts_with_source(con):
-            posts += 1
+        for row in _posts_to_read(con):
             fresh = derived_again(row)
             if any(fresh[name] != row[name] for name in DERIVED):
                 changed.append(fresh)
@@ -62,21 +61,16 @@ def rederive(db_path: str) -> RederiveSummary:
     return RederiveSummary(posts, len(changed), int(without))
 
 
-def _posts_with_source(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
-    """Every post with a stored source, in id order, a batch at a time."""
-    after = ""
-    while True:
-        cur = con.execute(
-            f"""SELECT {_COLUMNS} FROM posts WHERE body_source IS NOT NULL AND id > ?
-                ORDER BY id LIMIT ?""",
-            [after, BATCH],
-        )
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-        if not rows:
-            return
-        yield from (dict(zip(names, row, strict=True)) for row in rows)
-        after = rows[-1][0]
+def _posts_to_read(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
+    """Every post with a stored source but those of plain text that reads as itself (most
+    of a large export's: SQL tells them, as the fast lane does), a batch at a time; nothing
+    else may run on ``con`` until the stream is exhausted."""
+    reader = con.sql(
+        f"""SELECT {_COLUMNS} FROM posts
+            WHERE body_source IS NOT NULL AND NOT coalesce({derives_itself_sql()}, FALSE)"""
+    ).to_arrow_reader(BATCH)
+    for batch in reader:
+        yield from batch.to_pylist()
 
 
 def derived_again(post: dict[str, Any]) -> dict[str, Any]:
