@@ -325,12 +325,24 @@ EXPORT_LIMIT = 50_000
 
 
 def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT_LIMIT) -> pa.Table:
-    """The newest ``limit`` filtered posts for download, as Arrow (never via pandas masks)."""
+    """The newest ``limit`` filtered posts for download, as Arrow (never via pandas masks),
+    with each post's kept source where the store keeps sources."""
     clause, params = selection.clause(con, filters)
+    columns = EXPORT_COLUMNS + _source_columns(con)
     return con.sql(
-        f"SELECT {EXPORT_COLUMNS} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
+        f"SELECT {columns} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
         params=[*params, int(limit)],
     ).to_arrow_table()
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The posts' source columns (lib.ingest.records), or none for a store from before
+    schema 8 (a Parquet dataset or MotherDuck, or a file not yet written since)."""
+    try:
+        con.execute("SELECT body_source, source_format FROM posts LIMIT 0")
+    except duckdb.BinderException:
+        return ""
+    return ", body_source, source_format"
 
 
 def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

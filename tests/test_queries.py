@@ -307,7 +307,8 @@ def test_export_is_an_arrow_table_of_every_matching_row(
     table = queries.export(con, Filters())
     assert isinstance(table, pa.Table)
     assert table.num_rows == 33
-    assert table.column_names == [c.strip() for c in queries.EXPORT_COLUMNS.split(",")]
+    columns = [c.strip() for c in queries.EXPORT_COLUMNS.split(",")]
+    assert table.column_names == [*columns, "body_source", "source_format"]
     assert table.column("id").to_pylist() == [
         r[0]
         for r in query(seeded_db, "SELECT id FROM posts ORDER BY published DESC NULLS LAST, id")
