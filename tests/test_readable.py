@@ -11,7 +11,8 @@ import time
 import pytest
 
 from lib.ingest.htmltext import html_to_text
-from lib.ingest.readable import markdown_text
+from lib.ingest.readable import markdown_code, markdown_text, markup_found
+from lib.ingest.sourcetext import code_names
 from lib.text import CODE_MARK, MATH_MARK
 
 
@@ -224,3 +225,35 @@ def test_html_reads_as_its_prose(html: str, reads: list[str], not_there: list[st
         assert expected in text, (expected, text)
     for leaked in not_there:
         assert leaked not in text, (leaked, text)
+
+
+@pytest.mark.parametrize(
+    ("value", "markup"),
+    [
+        ("显存不够时拆小 batch。\n第二行接着写。\n\n第二段。", False),
+        ("价格从 $5 涨到 $10，[代码] 和 snake_case 都是原文。", False),
+        ("**加粗**", True),
+        ("# 标题", True),
+        ("见 [论文](https://a.example/p)", True),
+        ("用 `d_model`", True),
+        ("方差约为 $\\sqrt{L}$", True),
+        ("- 列表项", True),
+        ("正文[^1]\n\n[^1]: 脚注", True),
+    ],
+)
+def test_markup_is_what_the_parser_finds_beyond_paragraphs_of_text(
+    value: str, markup: bool
+) -> None:
+    assert bool(markup_found(value)) is markup
+
+
+def test_a_posts_code_is_its_fenced_and_indented_blocks_not_its_formulas() -> None:
+    post = (
+        "正文用 `inline_name`。\n\n```python\ndef f(d_model):\n    pass\n```\n\n"
+        "```math\nx^2\n```\n\n    accum_steps = 4\n"
+    )
+    assert markdown_code(post) == ["def f(d_model):\n    pass\n", "accum_steps = 4\n"]
+    assert code_names(post, "markdown") == ["def", "d_model", "pass", "accum_steps"]
+    html = "<p>见 <code>inline_name</code></p><pre><code>torch.nn.LayerNorm(d)</code></pre>"
+    assert code_names(html, "html") == ["torch.nn.LayerNorm", "torch", "nn", "LayerNorm"]
+    assert code_names(post, "text") == []

@@ -26,7 +26,7 @@ from lib.locator import StoreReadOnly, locate, refuse_writes
 
 def _parse_map(items: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
     mapping: dict[str, str] = {}
-    allowed = {*POST_FIELDS, "guid"} - {"title_derived"}
+    allowed = {*POST_FIELDS, "guid", "format"} - {"title_derived"}
     for item in items:
         target, sep, column = item.partition("=")
         if not sep or not column or target not in allowed:

@@ -80,7 +80,7 @@ def code_names(source: str | None, fmt: str | None) -> list[str]:
     for block in blocks:
         for found in _IDENTIFIER.finditer(block):
             # A dotted name, and each of its parts: ``LayerNorm`` finds ``nn.LayerNorm``.
-            for name in (found.group(), *found.group().split(".")[1:]):
+            for name in dict.fromkeys((found.group(), *found.group().split("."))):
                 if len(name) > 1:
                     names.setdefault(name, None)
             if len(names) >= MAX_CODE_NAMES:
