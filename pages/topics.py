@@ -190,9 +190,10 @@ def _compare() -> None:
         accept_new_options=True,
         placeholder="The three leading topics",
     )
-    compared = tuple(dict.fromkeys(topic_term(t) for t in typed if t.strip())) or tuple(
-        leading["topic"].head(3)
-    )
+    # Each word as the reader typed it (the first way, if typed twice), in their order.
+    as_typed = {topic_term(t): t for t in reversed(typed) if t.strip()}
+    compared = tuple(topic_term(t) for t in typed if t.strip() and as_typed[topic_term(t)] == t)
+    compared = compared or tuple(leading["topic"].head(3))
     measure = st.segmented_control(
         "Measure",
         options=["count", "share"],
@@ -208,6 +209,10 @@ def _compare() -> None:
         else "month"
     )
     frame = run("topics.volume", filters, compared, interval)
+    if not frame.empty:
+        place = {term: i for i, term in enumerate(compared)}
+        frame = frame.assign(place=frame["topic"].map(place)).sort_values(["period", "place"])
+        frame = frame.assign(topic=[as_typed.get(t, t) for t in frame["topic"]])
     if frame.empty:
         st.info("No dated posts under these filters.")
     elif frame["period"].nunique() < 2:
@@ -215,8 +220,11 @@ def _compare() -> None:
         st.plotly_chart(topic_totals_chart(frame), key="compare_totals")
     else:
         st.plotly_chart(compare_chart(frame, measure or "count", interval), key="compare_chart")
+    if not frame.empty:
+        st.caption("Counted over dated posts only: undated posts have no place on a timeline.")
+    shown = [as_typed.get(t, t) for t in compared]
     missing = [
-        t for t in compared if frame.empty or frame.loc[frame["topic"] == t, "posts"].sum() == 0
+        t for t in shown if frame.empty or frame.loc[frame["topic"] == t, "posts"].sum() == 0
     ]
     if missing:
         # Typed topics come from the URL: escaped like any other untrusted text.

@@ -147,17 +147,18 @@ def test_a_shared_topics_url_reopens_the_comparison(
         monkeypatch,
         db,
         "pages/topics.py",
-        {"section": "Compare words", "compare": ["LoRA", "显存"], "measure": "share"},
+        {"section": "Compare words", "compare": ["显存", "LoRA"], "measure": "share"},
     )
     figure = charts(at)["Posts mentioning each topic, per month"]
-    assert {t["name"] for t in figure["data"]} == {"lora", "显存"}
+    # As typed, in the order typed: not lower-cased, not re-sorted.
+    assert [t["name"] for t in figure["data"]] == ["显存", "LoRA"]
     assert figure["layout"]["yaxis"]["title"]["text"] == "share of posts"
     con = connect_read_only(db)
     try:
         expected = topics.volume(con, Filters(), ("lora", "显存"), "month")
     finally:
         con.close()
-    lora = next(t for t in figure["data"] if t["name"] == "lora")
+    lora = next(t for t in figure["data"] if t["name"] == "LoRA")
     shares = expected[expected["topic"] == "lora"]["share"]
     assert plotly_values(lora["y"]) == pytest.approx(list(shares))
     assert expected[expected["topic"] == "lora"]["posts"].sum() == 20
