@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from lib.ingest import run_ingest
-from lib.ingest.assemble import MAX_TAGS_PER_POST
-from lib.ingest.records import IngestError
+from lib.ingest.assemble import MAX_TAGS_PER_POST, build_record
+from lib.ingest.bulk import fast_rows
+from lib.ingest.records import MAX_SOURCE_CHARS, IngestError
 from tests.helpers import build_store, query, table_state
 
 
@@ -70,3 +71,32 @@ def test_a_million_tags_are_refused_within_seconds(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="1,000,000 tags"):
         run_ingest(str(tmp_path / "posts.duckdb"), [str(source)])
     assert time.process_time() - started < 30
+
+
+def test_a_source_beyond_the_limit_is_not_kept_but_its_text_is() -> None:
+    """Cut, a source would re-derive another post; whole, it would double a huge row. The
+    fast lane's rows and the record path's rule, each applied alone (parsing and indexing
+    10 MB of text takes minutes)."""
+    sentence = "显存优化的基本原理与一个能运行的例子。"
+    long = sentence * (MAX_SOURCE_CHARS // len(sentence) + 1)
+    within = sentence * 10
+    table = pa.table(
+        {
+            "title": ["很长的一篇", "短的一篇"],
+            "body": [long, within],
+            "url": ["https://a.example/long/", "https://a.example/short/"],
+        }
+    )
+    mapping = {"title": "title", "body": "body", "url": "url"}
+    fast, slow = fast_rows(table, mapping, ["x row 1", "x row 2"])
+    assert slow == [] and fast.column("body_source").to_pylist() == [None, within]
+    assert fast.column("source_format").to_pylist() == [None, "text"]
+    kept = [
+        build_record(source="x", locator="x row 1", title="t", body=within, body_source=text,
+                     source_format="markdown")
+        for text in (long, within)
+    ]  # fmt: skip
+    assert [(r.body, r.body_source, r.source_format) for r in kept] == [
+        (within, None, None),
+        (within, within, "markdown"),
+    ]
