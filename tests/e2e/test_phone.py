@@ -47,11 +47,24 @@ VISIBLE = ", ".join(
         ".main-svg",
     )
 )
+# An element past the edge inside a box that scrolls sideways (a tab bar, a grid) and itself
+# fits the screen is reached by scrolling that box; one clipped by a box that does not
+# scroll is cut off, and counts.
 OVERFLOWING_JS = """(selector) => {
+  const onScreen = r => r.left >= -1 && r.right <= innerWidth + 1;
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const clipped = el => {
+    for (let up = el.parentElement; up; up = up.parentElement) {
+      if (scrolls(up) && onScreen(up.getBoundingClientRect())) {
+        return true;
+      }
+    }
+    return false;
+  };
   const out = [];
   for (const el of document.querySelectorAll(selector)) {
     const r = el.getBoundingClientRect();
-    if (r.width > 0 && (r.left < -1 || r.right > innerWidth + 1)) {
+    if (r.width > 0 && !onScreen(r) && !clipped(el)) {
       out.push(`${el.tagName}[${el.getAttribute('data-testid') || el.className.baseVal ||
         el.className}] ${Math.round(r.left)}–${Math.round(r.right)}: ` +
         (el.textContent || '').trim().slice(0, 40));
