@@ -254,13 +254,10 @@ def _mask_sql(con: duckdb.DuckDBPyConnection, search: Search) -> tuple[str, list
         narrow = algebra.all_of([token[i] for i in check.tokens]) if check.tokens else ""
         if check.kind == "words":
             return narrow or nothing
-        cond, cond_params = check_condition(check)
-        params.extend([size, size, size, *cond_params])
-        near = f"AND get_bit({narrow}, doc - 1) = 1" if narrow else ""
-        ctes.append(
-            f"""c{index} AS (SELECT coalesce(bitstring_agg(doc, 1, ?), bitstring('0', ?))
-                AS c{index} FROM posts, bits WHERE doc BETWEEN 1 AND ? {near} AND {cond})"""
-        )
+        # Resolved here, with the narrowing bitmap bound as a constant: the bit test then
+        # runs inside the scan, and the text is read only for the posts it keeps.
+        ctes.append(f"c{index} AS (SELECT ?::BIT AS c{index})")
+        params.append(_checked(con, search, check, size))
         tables.append(f"c{index}")
         return f"c{index}"
 
@@ -278,6 +275,30 @@ def _mask_sql(con: duckdb.DuckDBPyConnection, search: Search) -> tuple[str, list
               SELECT b, every, bit_count(b) AS matched, bit_count(every) AS with_every
               FROM (SELECT {some} AS b, {every} AS every FROM {", ".join(tables)})"""
     return sql, params
+
+
+def _checked(con: duckdb.DuckDBPyConnection, search: Search, check: Check, size: int) -> str:
+    """The bitmap (as text) of the posts that pass ``check``: among those with all its
+    tokens, those whose stored text or category says it."""
+    cond, cond_params = check_condition(check)
+    near, near_params = "", []
+    if check.tokens:
+        lists = search.word_lists()
+        parts = [
+            f"""coalesce((SELECT bitstring_agg(doc, 1, ?) FROM postings
+                          WHERE term_id IN ({lists[i][0]}) AND doc BETWEEN 1 AND ?),
+                         bitstring('0', ?))"""
+            for i in check.tokens
+        ]
+        bits_params = [v for i in check.tokens for v in (size, *lists[i][1], size, size)]
+        (bits,) = con.execute(f"SELECT ({' & '.join(parts)})::VARCHAR", bits_params).fetchall()[0]
+        near, near_params = "AND get_bit(?::BIT, doc - 1) = 1", [bits]
+    (found,) = con.execute(
+        f"""SELECT coalesce(bitstring_agg(doc, 1, ?), bitstring('0', ?))::VARCHAR
+            FROM posts WHERE doc BETWEEN 1 AND ? {near} AND {cond}""",
+        [size, size, size, *near_params, *cond_params],
+    ).fetchall()[0]
+    return str(found)
 
 
 def mask(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:
