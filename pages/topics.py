@@ -23,7 +23,7 @@ require_shell()
 
 LEADING = 20
 LISTED = 30  # topics in the table
-REPRESENTED = 12  # topics shown with their most typical posts
+REPRESENTED = 8  # topics shown with their most typical posts
 PICK_KEY = "_topic_pick"
 
 filters = current()
@@ -36,10 +36,11 @@ st.caption(
 )
 
 table = run("topics.topic_table", filters, LISTED)
-leading = run("topics.leading", filters, LEADING)  # keywords: what Compare offers to type
-if table.empty and leading.empty:
-    st.info("No topics under these filters: no post matches, or the store has no index yet.")
-    st.stop()
+if table.empty:
+    st.info(
+        "No topics under these filters: no post matches, or the store has no topics yet"
+        " (they are fitted at import, or by `python -m lib.topic_model refit`)."
+    )
 
 
 def _add_topic() -> None:
@@ -62,8 +63,7 @@ topics_tab, time_tab, movers_tab, class_tab, map_tab, compare_tab = st.tabs(
 
 
 def _topic_list() -> None:
-    if table.empty:
-        st.info("No fitted topics yet: they are fitted at the next import.")
+    if table.empty:  # said above
         return
     st.pills(
         "Filter the posts by a topic",
@@ -181,6 +181,7 @@ def _map() -> None:
 
 
 def _compare() -> None:
+    leading = run("topics.leading", filters, LEADING)  # keywords: what a reader may type
     typed = st.multiselect(
         f"Topics to compare (up to {MAX_COMPARED}; type any word)",
         options=list(dict.fromkeys([*(st.session_state.get("compare") or []), *leading["topic"]])),
