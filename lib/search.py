@@ -455,19 +455,30 @@ def scores_sql(
     with every word first, then those with most; without (similar posts), plain BM25.
     """
     used = sorted({i for w in words for a in w.alternatives for i in a.tokens})
+    # Each token's word and weight, when every alternative is one token of one word (most
+    # searches, dictionary variants included): then a word's score is the best of its
+    # tokens' weighted parts, one plain aggregate per word.
+    of_word = {a.tokens[0]: (k, a.weight) for k, w in enumerate(words) for a in w.alternatives}
+    simple = all(len(a.tokens) == 1 for w in words for a in w.alternatives) and sum(
+        len(w.alternatives) for w in words
+    ) == len(of_word)
     unions = " UNION ALL ".join(
-        f"SELECT {i} AS grp, term_id, df, w FROM ({term_groups[i].sql})" for i in used
+        f"SELECT {i} AS grp, {of_word.get(i, (0, 1.0))[0]} AS word,"
+        f" {of_word.get(i, (0, 1.0))[1]} AS wt, term_id, df, w FROM ({term_groups[i].sql})"
+        for i in used
     )
     params: list[object] = [p for i in used for p in term_groups[i].params]
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
-    hits, relevance, per_doc = _judgement(words, used)
+    hits, relevance, per_doc = _by_word(len(words)) if simple else _judgement(words, used)
     score = "hits + relevance / (relevance + 1)" if soft else "relevance"
     sql = f"""
         WITH m AS ({unions}),
         n AS (SELECT count(*)::DOUBLE AS n FROM posts WHERE doc IS NOT NULL),
-        hits AS (SELECT m.grp, s.doc, m.w * {idf_sql("n.n", "m.df")} * s.impact AS part
+        hits AS (SELECT m.grp, m.word, s.doc,
+                        m.w * {idf_sql("n.n", "m.df")} * s.impact AS part,
+                        m.wt * m.w * {idf_sql("n.n", "m.df")} * s.impact AS weighted
                  FROM postings s JOIN m USING (term_id), n),
         tok AS (SELECT * FROM hits h {filtered}),
         {per_doc},
@@ -476,14 +487,21 @@ def scores_sql(
     return sql, params
 
 
+def _by_word(size: int) -> tuple[str, str, str]:
+    """Like :func:`_judgement`, when each alternative is one token of one word."""
+    if size == 1:
+        return "1", "t", "per_doc AS (SELECT doc, max(weighted) AS t FROM tok GROUP BY doc)"
+    parts = ", ".join(
+        f"coalesce(max(weighted) FILTER (WHERE word = {k}), 0) AS t{k}" for k in range(size)
+    )
+    per_doc = f"per_doc AS (SELECT doc, bit_or(1 << word) AS found, {parts} FROM tok GROUP BY doc)"
+    return "bit_count(found)", " + ".join(f"t{k}" for k in range(size)), per_doc
+
+
 def _judgement(words: tuple[Word, ...], used: list[int]) -> tuple[str, str, str]:
     """(words a post has, its relevance, the ``per_doc`` CTE they read) over ``tok``, the
     postings hit, in one aggregation per post: each token's best term (its family counted
     once); one per token and word stays one plain ``max``, as cheap as a sum."""
-    if len(used) == 1 and len(words) == 1:
-        per_doc = "per_doc AS (SELECT doc, max(part) AS t FROM tok GROUP BY doc)"
-        weight = max(a.weight for a in words[0].alternatives)
-        return "1", f"{weight} * t", per_doc
     # A bit per token present (a distinct count of tokens per post cost twice the search).
     parts = ", ".join(f"coalesce(max(part) FILTER (WHERE grp = {i}), 0) AS t{i}" for i in used)
     per_doc = f"per_doc AS (SELECT doc, bit_or(1 << grp) AS matched, {parts} FROM tok GROUP BY doc)"
