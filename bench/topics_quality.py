@@ -35,7 +35,7 @@ from scipy import sparse
 from bench.topic_corpus import BLOGS, blog_posts
 from lib.ingest import run_ingest
 from lib.search import compact
-from lib.topic_model import LABEL_SEPARATOR, OUTLIER
+from lib.topic_names import LABEL_SEPARATOR, OUTLIER
 from lib.topic_terms import term_keys
 
 TOP = 10

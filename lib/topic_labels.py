@@ -34,7 +34,9 @@ def name_topics(
         ranked = [c for c in np.argsort(-score[topic]) if score[topic, c] > 0]
         order = [c for c in ranked if lift[topic, c] >= MIN_LIFT]
         # Fewer than three telling terms: the next most distinctive, if above average.
-        order += [c for c in ranked if 1 < lift[topic, c] < MIN_LIFT][: LABEL_TERMS[0] - len(order)]
+        order += [c for c in ranked if 1 < lift[topic, c] < MIN_LIFT][
+            : max(0, LABEL_TERMS[0] - len(order))
+        ]
         order = order or ranked
         low, high = LABEL_TERMS
         top = score[topic, order[0]] if order else 0

@@ -33,6 +33,7 @@ FIT_SAMPLE = 60_000  # posts the SVD and k-means learn from; the rest are only p
 DIMENSIONS = 48
 MAX_TOPICS = 60
 SILHOUETTE_SAMPLE = 3_000  # posts the number of topics is judged on
+SMALL_TRIAL = 5_000
 CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitted on
 REFIT_GROWTH = 2  # refit at import once the store holds this many times the fitted posts
 MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
@@ -153,6 +154,24 @@ def _drop_common(
     )
 
 
+def _merge_companions(
+    term_ids: np.ndarray, columns: np.ndarray, members: list, counts: sparse.csr_matrix
+) -> tuple[np.ndarray, np.ndarray, list, sparse.csr_matrix]:
+    """One column for a Chinese and a Latin name that go together (``topic_terms.companions``)."""
+    target = topic_terms.companions(members, counts)
+    roots, number = np.unique(target, return_inverse=True)
+    if len(roots) == len(target):
+        return term_ids, columns, members, counts
+    merged: list[list] = [[] for _ in roots]
+    for column, names in enumerate(members):
+        merged[number[column]] += names
+    fold = sparse.csr_matrix(
+        (np.ones(len(target), dtype=np.float32), (np.arange(len(target)), number)),
+        shape=(len(target), len(roots)),
+    )
+    return term_ids, number[columns].astype(np.int32), merged, (counts @ fold).tocsr()
+
+
 def _weigh(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
     """Sublinear TF-IDF, rows of unit length."""
     from sklearn.preprocessing import normalize
@@ -205,6 +224,7 @@ def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int
         sample_sql += f" AND doc % {int(np.ceil(posts / FIT_SAMPLE))} = 0"
     _, counts = _counts(con, term_ids, columns, sample_sql)
     counts.resize((counts.shape[0], len(members)))
+    term_ids, columns, members, counts = _merge_companions(term_ids, columns, members, counts)
     term_ids, columns, members, counts = _drop_common(term_ids, columns, members, counts)
     if len(members) < 2 or counts.shape[0] < 2:
         _place_all_outliers(con)
@@ -252,8 +272,9 @@ def _cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
     trial = embedded[order[:CHOICE_SAMPLE]]
     probe = embedded[order[:SILHOUETTE_SAMPLE]]
     best_k, best_score = 0, -2.0
+    tries = 3 if len(trial) <= SMALL_TRIAL else 1  # one init is noisy, and cheap when small
     for k in (c for c in candidates if 2 <= c < len(trial)):
-        labels = MiniBatchKMeans(k, n_init=1, batch_size=4096, random_state=0).fit(trial)
+        labels = MiniBatchKMeans(k, n_init=tries, batch_size=4096, random_state=0).fit(trial)
         found = labels.predict(probe)
         score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
         if score > best_score:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import duckdb
+import numpy as np
+from scipy import sparse
 
 from lib.search import compact
 from lib.segment import DICTIONARY_DIR, default_segmenter
@@ -23,6 +25,9 @@ from lib.text import CJK
 
 BILINGUAL_FILE = "bilingual.txt"
 NOT_LABELS_FILE = "not_labels.txt"
+COMPANION_SHARE = 0.9  # names together in this share of each one's posts are one term
+COMPANION_MIN_DF = 10  # posts a name needs before its company says anything
+COMPANION_COLUMNS = 3_000  # the most frequent terms checked for company, pairwise
 CASING_SAMPLE = 200_000  # posts whose titles, tags and excerpts show how terms are written
 # Identifiers and remnants: snake_case, dotted paths with digits, hex, a digit first.
 _CODE_LIKE = re.compile(r"_|^\d|^[0-9a-f]{6,}$|\.\w*\d|^\W|\W$")
@@ -124,3 +129,32 @@ def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[
     for form, n in rows:
         seen[form.lower()][form] += n
     return {t: seen[t].most_common(1)[0][0] for t in latin if seen.get(t)}
+
+
+def companions(members: list, counts: sparse.csr_matrix) -> np.ndarray:
+    """Each column's column after merging names that go together: a Chinese and a Latin
+    name found in the same posts (each in at least ``COMPANION_SHARE`` of the other's
+    posts, as ``剪枝（pruning）`` writes them) are one term the dictionary does not know."""
+    width = counts.shape[1]
+    target = np.arange(width)
+    df = np.bincount(counts.indices, minlength=width)
+    cjk = np.array([bool(m) and bool(CJK.search(max(m, key=lambda p: p[1])[0])) for m in members])
+    often = np.flatnonzero(df >= COMPANION_MIN_DF)
+    often = often[np.argsort(-df[often], kind="stable")][:COMPANION_COLUMNS]
+    if len(often) < 2:
+        return target
+    present = counts[:, often].tocsc()
+    present.data[:] = 1
+    together = (present.T @ present).tocoo()
+    for a, b, n in zip(together.row, together.col, together.data, strict=True):
+        i, j = often[a], often[b]
+        if i < j and cjk[i] != cjk[j] and n >= COMPANION_SHARE * max(df[i], df[j]):
+            root_i, root_j = _root(target, i), _root(target, j)
+            target[max(root_i, root_j)] = min(root_i, root_j)
+    return np.array([_root(target, i) for i in range(width)])
+
+
+def _root(target: np.ndarray, i: int) -> int:
+    while target[i] != i:
+        i = target[i]
+    return int(i)

@@ -165,3 +165,26 @@ def test_topic_filter_names_topics_and_keeps_keyword_links(zh_store: str) -> Non
         assert queries.count(con, Filters(topics=("lora",))) < total
     finally:
         con.close()
+
+
+def test_names_always_written_together_are_one_term(tmp_path: Path) -> None:
+    """A blog that writes 剪枝（pruning）: a pair the bilingual dictionary does not know."""
+    subjects = {
+        "pruning": (
+            "模型剪枝（pruning）实践",
+            "剪枝（pruning）减少参数，稀疏权重，结构化剪枝与 pruning 的裁剪率。",
+        ),
+        "recsys": (
+            "推荐系统的召回",
+            "召回和排序是推荐系统的两步，特征交叉决定排序的质量，冷启动另说。",
+        ),
+        "speech": ("语音识别笔记", "声学模型把音素解码成文字，语音识别的端点检测和解码器很关键。"),
+    }  # fmt: skip
+    rows = [
+        {"title": f"{title} {i}", "excerpt": f"{body} 第{i}篇。", "url": f"https://b.example/{key}/{i}"}
+        for key, (title, body) in subjects.items()
+        for i in range(30)
+    ]  # fmt: skip
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    labels = [label for topic_id, label, _, _ in _topics(db) if topic_id >= 0]
+    assert any("剪枝/pruning" in label or "pruning/剪枝" in label for label in labels), labels
