@@ -42,9 +42,6 @@ def read_lines(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-_read_lines = read_lines  # the name lib.topic_terms imports
-
-
 def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
