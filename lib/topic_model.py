@@ -17,6 +17,7 @@ topics there are. ``python -m lib.topic_model refit [--db PATH]`` refits by hand
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -205,6 +206,14 @@ def _place(model: Model, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def fit(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> int:
     """Fit topics on the whole store, replacing any there were; returns how many."""
+    # On a handful of posts scikit-learn warns (no variance left, fewer distinct groups
+    # than asked); the fit copes, and an import's output is no place for it.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.filterwarnings("ignore", module=r"sklearn\.")
+        return _fit(con, progress)
+
+
+def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     from sklearn.decomposition import TruncatedSVD
 
     say = progress or (lambda _: None)
