@@ -82,6 +82,7 @@ class SearchNote:
     ignored: tuple[str, ...]
     error: str | None
     every: int | None
+    unchecked: tuple[str, ...] = ()  # phrases too common to check: matched as their words
 
 
 def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
@@ -90,7 +91,10 @@ def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
     every = None
     if len(p.words) > 1 and not p.error:
         every = selection.every_count(con, filters)
-    return SearchNote(p.ignored, p.error, every)
+    unchecked = ()
+    if not p.error and any(c.kind == "phrase" for c in p.required):
+        unchecked = selection.unchecked_phrases(con, filters)
+    return SearchNote(p.ignored, p.error, every, unchecked)
 
 
 def category_counts(

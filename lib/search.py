@@ -54,6 +54,10 @@ __all__ = [
 MAX_EXPANSION = 64  # terms per query token, most frequent first
 PARTIAL_WEIGHT = 0.35  # a term that only contains the query token (a compound)
 K1, B = 1.2, 0.75  # BM25's usual constants
+# A phrase is checked against the stored text of the posts with all its words; past this
+# many such posts that read takes seconds at a million posts, so the phrase is matched as
+# its words and the page says so.
+PHRASE_TEXT_LIMIT = 50_000
 
 
 @dataclass(frozen=True)

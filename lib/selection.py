@@ -34,6 +34,7 @@ import duckdb
 
 from lib.filters import Filters, where
 from lib.search import (
+    PHRASE_TEXT_LIMIT,
     Algebra,
     Check,
     Plan,
@@ -278,21 +279,34 @@ def _mask_sql(con: duckdb.DuckDBPyConnection, search: Search) -> tuple[str, list
     return sql, params
 
 
+def _narrowed(
+    con: duckdb.DuckDBPyConnection, search: Search, check: Check, size: int
+) -> tuple[str, int]:
+    """The bitmap (as text) and count of the posts with every token of ``check``."""
+    lists = search.word_lists()
+    parts = [
+        f"""coalesce((SELECT bitstring_agg(doc, 1, ?) FROM postings
+                      WHERE term_id IN ({lists[i][0]}) AND doc BETWEEN 1 AND ?),
+                     bitstring('0', ?))"""
+        for i in check.tokens
+    ]
+    bits_params = [v for i in check.tokens for v in (size, *lists[i][1], size, size)]
+    bits, count = con.execute(
+        f"SELECT narrow::VARCHAR, bit_count(narrow) FROM (SELECT {' & '.join(parts)} AS narrow)",
+        bits_params,
+    ).fetchall()[0]
+    return str(bits), int(count)
+
+
 def _checked(con: duckdb.DuckDBPyConnection, search: Search, check: Check, size: int) -> str:
     """The bitmap (as text) of the posts that pass ``check``: among those with all its
     tokens, those whose stored text or category says it."""
     cond, cond_params = check_condition(check)
     near, near_params = "", []
     if check.tokens:
-        lists = search.word_lists()
-        parts = [
-            f"""coalesce((SELECT bitstring_agg(doc, 1, ?) FROM postings
-                          WHERE term_id IN ({lists[i][0]}) AND doc BETWEEN 1 AND ?),
-                         bitstring('0', ?))"""
-            for i in check.tokens
-        ]
-        bits_params = [v for i in check.tokens for v in (size, *lists[i][1], size, size)]
-        (bits,) = con.execute(f"SELECT ({' & '.join(parts)})::VARCHAR", bits_params).fetchall()[0]
+        bits, count = _narrowed(con, search, check, size)
+        if check.kind == "phrase" and count > PHRASE_TEXT_LIMIT:
+            return bits  # matched as its words, which the page says (unchecked_phrases)
         near, near_params = "AND get_bit(?::BIT, doc - 1) = 1", [bits]
     (found,) = con.execute(
         f"""SELECT coalesce(bitstring_agg(doc, 1, ?), bitstring('0', ?))::VARCHAR
@@ -300,6 +314,20 @@ def _checked(con: duckdb.DuckDBPyConnection, search: Search, check: Check, size:
         [size, size, size, *near_params, *cond_params],
     ).fetchall()[0]
     return str(found)
+
+
+def unchecked_phrases(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, ...]:
+    """The search's phrases whose words are together in too many posts for their text to
+    be read (see ``PHRASE_TEXT_LIMIT``): matched as their words."""
+    search = Search.of(filters)
+    size = _doc_bound(con)
+    return tuple(
+        check.text
+        for check in search.words.required
+        if check.kind == "phrase"
+        and check.tokens
+        and _narrowed(con, search, check, size)[1] > PHRASE_TEXT_LIMIT
+    )
 
 
 def mask(con: duckdb.DuckDBPyConnection, filters: Filters) -> str:

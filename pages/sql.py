@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import console
-from lib.charts import result_chart
+from lib.charts import CHART_CONFIG, result_chart
 from lib.safe_text import escape_markdown
 from ui.data import Store, signature
 from ui.shell import require_shell
@@ -150,7 +150,7 @@ def _result(store: Store, sql: str) -> None:
         if figure is None:
             st.info("The result has no rows to chart.")
         else:
-            st.plotly_chart(figure, theme="streamlit", key="sql_result_chart")
+            st.plotly_chart(figure, theme="streamlit", key="sql_result_chart", config=CHART_CONFIG)
     st.dataframe(outcome.frame, hide_index=True)
 
 

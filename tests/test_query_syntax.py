@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lib import queries
+from lib import queries, selection
 from lib.filters import Filters
 from lib.query_syntax import Term, parse
 from lib.store import connect_read_only
@@ -126,6 +126,20 @@ def test_a_phrase_finds_the_words_side_by_side_only(con: duckdb.DuckDBPyConnecti
     assert set(listed(con, "旋转 位置 编码")) == {"rope", "encoder"}
     assert listed(con, '"旋转位置编码"') == ["rope"]
     assert listed(con, '"flash attention"') == ["flash"]
+
+
+def test_a_phrase_too_common_to_read_is_matched_as_its_words_and_said(
+    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the text of every post with a phrase's words takes seconds at a million
+    posts: past the limit the phrase is its words, and the page is told."""
+    # The rope post has both words, never in this order.
+    assert listed(con, '"位置 旋转"') == []
+    assert queries.search_note(con, Filters(q='"位置 旋转"')).unchecked == ()
+    monkeypatch.setattr(selection, "PHRASE_TEXT_LIMIT", 1)
+    selection.forget(con)  # searches resolved under the real limit
+    assert "rope" in listed(con, '"位置 旋转"')
+    assert queries.search_note(con, Filters(q='"位置 旋转"')).unchecked == ("位置 旋转",)
 
 
 def test_a_minus_leaves_out_the_posts_with_the_word(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import selection
 from tests.helpers import build_store, open_app
 
 POSTS = [
@@ -116,3 +117,12 @@ def test_the_search_box_explains_the_syntax(monkeypatch: pytest.MonkeyPatch, sto
     (box,) = at.sidebar.text_input
     for example in ('"', "-", "OR", "title:", "tag:", "category:"):
         assert example in box.help
+
+
+def test_a_phrase_too_common_to_check_is_said(monkeypatch: pytest.MonkeyPatch, store: str) -> None:
+    """Past the limit a phrase is matched as its words; the page must not hide that."""
+    monkeypatch.setattr(selection, "PHRASE_TEXT_LIMIT", 0)
+    at = open_app(monkeypatch, store, "pages/posts.py", {"q": '"显存 LoRA"'})
+    said = "“显存 lora”: its words are together in over"
+    assert any(line.startswith(f":material/info: {said}") for line in lines(at)), lines(at)
+    assert len(card_titles(at)) == 1  # LoRA 与显存: both words, in the other order

@@ -14,6 +14,7 @@ from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
 from lib.safe_text import escape_markdown
+from lib.search import PHRASE_TEXT_LIMIT
 from ui.active_filters import reset_page
 from ui.bad_params import check_filter_params
 from ui.data import run
@@ -113,6 +114,11 @@ def search_note(filters: Filters, total: int) -> bool:
     if note.ignored:
         st.caption(
             f":material/info: Left out of the search as too common: {_quoted(note.ignored)}."
+        )
+    if note.unchecked:
+        st.caption(
+            f":material/info: {_quoted(note.unchecked)}: its words are together in over"
+            f" {PHRASE_TEXT_LIMIT:,} posts, too many to check their order; matched as the words."
         )
     if total == 0:
         if filters.without_search() != Filters():
