@@ -15,7 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from lib.query_syntax import Term, parse
-from lib.segment import DICTIONARY_DIR, SYNONYMS_FILE, default_segmenter, read_lines
+from lib.segment import (
+    BILINGUAL_FILE,
+    DICTIONARY_DIR,
+    SYNONYMS_FILE,
+    default_segmenter,
+    read_lines,
+)
 from lib.text import CJK
 
 MAX_QUERY_CHARS = 200
@@ -80,9 +86,6 @@ class Plan:
 
 def _normalise(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
-BILINGUAL_FILE = "bilingual.txt"  # the topics' dictionary: names separated by spaces
 
 
 def _groups_in(path: Path, separator: str | None) -> list[list[str]]:

@@ -24,6 +24,10 @@ DICTIONARY_DIR = DATA_DIR / "dictionary"
 STOPWORDS_FILE = "stopwords.txt"
 NOT_TOPICS_FILE = "not_topics.txt"
 SYNONYMS_FILE = "synonyms.txt"  # groups of variants for search (lib.search), not terms
+BILINGUAL_FILE = "bilingual.txt"  # one subject's names a line (topics and search), not terms
+NOT_LABELS_FILE = "not_labels.txt"  # words no topic label may hold (lib.topic_terms)
+# The folder's other *.txt files are term dictionaries: a user extends it by adding one.
+WORD_LISTS = (STOPWORDS_FILE, NOT_TOPICS_FILE, SYNONYMS_FILE, BILINGUAL_FILE, NOT_LABELS_FILE)
 # jieba parts of speech that can name a topic: nouns, verbal nouns, idioms of the trade,
 # abbreviations, foreign words, and words it does not know (often new technical terms).
 _TOPIC_POS = ("n", "vn", "nz", "j", "eng", "x")
@@ -177,7 +181,7 @@ def default_segmenter() -> Segmenter:
     """The segmenter with every dictionary file in ``data/dictionary`` (word lists apart)."""
     terms: list[str] = []
     for path in sorted(DICTIONARY_DIR.glob("*.txt")):
-        if path.name not in (STOPWORDS_FILE, NOT_TOPICS_FILE, SYNONYMS_FILE):
+        if path.name not in WORD_LISTS:
             terms.extend(read_lines(path))
     return Segmenter(
         terms,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from lib.segment import Segmenter, default_segmenter, tokens
+from lib.segment import (
+    BILINGUAL_FILE,
+    DICTIONARY_DIR,
+    NOT_LABELS_FILE,
+    Segmenter,
+    default_segmenter,
+    read_lines,
+    tokens,
+)
 
 
 def test_english_terms_stay_whole_and_lower_case() -> None:
@@ -56,3 +64,11 @@ def test_empty_text_has_no_tokens() -> None:
 def test_accented_words_and_domain_terms_stay_whole(text: str, expected: list[str]) -> None:
     """Bézier was cut into b + zier, and 条件随机场 into 条 / 随 / 机场 ("airport")."""
     assert default_segmenter().tokens(text) == expected
+
+
+def test_word_lists_in_the_dictionary_folder_are_not_terms() -> None:
+    """A line of bilingual.txt or not_labels.txt lists several words; were it read as one
+    dictionary term, text repeating the line would be one token."""
+    for name in (BILINGUAL_FILE, NOT_LABELS_FILE):
+        line = next(line for line in read_lines(DICTIONARY_DIR / name) if len(line.split()) > 2)
+        assert len(tokens(line)) > 1, (name, line)
