@@ -69,7 +69,10 @@ def filter_panel() -> Filters:
             key="topic",
             accept_new_options=True,
             placeholder="Any topic: type one, or pick on Topics",
-            help="Posts that mention any of these topics. The Topics page lists the leading ones.",
+            help=(
+                "Posts in any of these topics (pick them on the Topics page, where each is"
+                " named by its terms), or, for a word typed here, posts that mention it."
+            ),
         )
         for title, key in (("From", "from"), ("To", "to")):
             st.date_input(
