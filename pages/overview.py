@@ -15,7 +15,7 @@ from ui.data import run
 from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
-from ui.timechart import time_chart
+from ui.timechart import SPLITS, time_chart
 
 require_shell()
 
@@ -25,6 +25,7 @@ st.title("Overview")
 active_filters(filters)
 # Checked here, not by the chart: a bad value is named even when no chart is drawn.
 bad_params.check_choice("interval", ["auto", *INTERVALS])
+bad_params.check_choice("split", list(SPLITS))
 figures = run("figures", filters)
 said_nothing = search_note(filters, figures.posts)
 

@@ -198,3 +198,28 @@ def test_a_typed_topic_from_the_url_stays_inert(
     )
     (caption,) = [c.value for c in at.caption if c.value.startswith("Not mentioned")]
     assert "](javascript" not in caption and "`" not in caption.replace("\\`", "")
+
+
+def test_overview_splits_the_volume_by_topic(monkeypatch: pytest.MonkeyPatch, blog_db: str) -> None:
+    """The largest topics by name, the rest as other, and the same posts as by category."""
+    import json
+
+    def volume(at: object) -> dict[str, int]:
+        (figure,) = [
+            f
+            for f in (json.loads(el.proto.spec) for el in at.get("plotly_chart"))
+            if f["layout"]["title"]["text"].startswith("Posts per")
+        ]
+        totals: dict[str, int] = {}
+        for trace in figure["data"]:
+            if trace.get("name") and trace.get("type") == "bar":
+                totals[trace["name"]] = totals.get(trace["name"], 0) + sum(
+                    plotly_values(trace["y"])
+                )
+        return totals
+
+    by_category = volume(open_app(monkeypatch, blog_db, None, {"interval": "year"}))
+    by_topic = volume(open_app(monkeypatch, blog_db, None, {"interval": "year", "split": "topic"}))
+    named = [t for t in fitted(blog_db, Filters())["topic"] if t != "(outliers)"]
+    assert set(by_topic) - {"other"} <= set(named) and len(set(by_topic) - {"other"}) >= 3
+    assert sum(by_topic.values()) == sum(by_category.values())  # dated posts, split two ways

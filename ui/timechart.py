@@ -1,4 +1,5 @@
-"""The topic-volume chart: interval picker, partial periods, and select-to-filter.
+"""The topic-volume chart: interval picker, split by category or topic, partial periods,
+and select-to-filter.
 
 Selecting bars (box or click) sets the ``from``/``to`` filter to the periods
 selected. That happens in the chart's ``on_select`` callback, which runs before
@@ -12,13 +13,17 @@ from datetime import date
 
 import streamlit as st
 
-from lib.charts import CHART_CONFIG, volume_chart
+from lib.charts import CHART_CONFIG, UNCATEGORIZED_COLOUR, category_colours, volume_chart
 from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
+from lib.topic_queries import OTHER
 from ui.active_filters import reset_page
 from ui.data import run
 
 CHART_KEY = "volume_chart"
+# Shown as written: a bound widget puts its label, not its option, in the URL (split=topic).
+SPLITS = ("category", "topic")
+TOP_TOPICS = 8  # the chart's topics: the largest under the filters, the rest as "other"
 
 
 def _apply_selection() -> None:
@@ -46,11 +51,30 @@ def time_chart(
         wrap=True,  # on a phone the six buttons take two rows rather than run off the edge
     )
     asked = None if choice in (None, "auto") else choice
-    frame, interval = run("volume", filters, asked)
+    split = st.segmented_control(
+        "Split by",
+        options=SPLITS,
+        default="category",
+        key="split",
+        bind="query-params",
+        help="Posts per period split by category, or by topic (the largest, the rest as other)",
+    )
+    if split == "topic":
+        frame, interval = run("topics.volume_by_topic", filters, asked, TOP_TOPICS)
+        frame = frame.rename(columns={"topic": "category"})
+        colours = category_colours(frame["category"].unique())
+        colours[OTHER] = UNCATEGORIZED_COLOUR
+    else:
+        frame, interval = run("volume", filters, asked)
     st.session_state["_shown_interval"] = interval
     if frame.empty:
         st.info("No dated posts under these filters.")
         return
+    if split == "topic":
+        st.caption(
+            f"The {TOP_TOPICS} largest topics under these filters; the rest, and posts in no"
+            f" topic, as “{OTHER}”. The Topics page names and lists them."
+        )
     if asked and interval != asked:
         st.caption(
             f":material/info: Shown by {interval}: by {asked} this span needs more than"
