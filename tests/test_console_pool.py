@@ -180,7 +180,7 @@ def test_one_session_runs_one_query_at_a_time(console_store: str) -> None:
     try:
         started = time.monotonic()
         assert run_console(console_store, "SELECT 1", session="theirs").rows == 1
-        assert time.monotonic() - started < 1
+        assert thread.is_alive(), "the other session's query waited for the runaway"
         assert run_console(console_store, "SELECT 2", session="mine", on_wait=heard.append).rows
         assert time.monotonic() - started > 1.5  # it waited for the runaway's deadline
         assert heard[0] == "Waiting for your previous query to finish."

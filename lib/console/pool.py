@@ -238,7 +238,8 @@ class Pool:
             env=env,
         )
         with contextlib.suppress(OSError):  # already gone: its first read says so
-            os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)
+            own = os.getpriority(os.PRIO_PROCESS, 0)  # below the server, whatever its own
+            os.setpriority(os.PRIO_PROCESS, process.pid, min(own + NICENESS, 19))
         return Worker(process)
 
     def _drop_stale(self) -> list[Worker]:
