@@ -73,7 +73,11 @@ def _topic_list() -> None:
         format_func=escape_markdown,  # option labels are Markdown; topic names come from posts
         wrap=True,
     )
-    shown = table.assign(share=(table["share"] * 100).round(1), lift=table["lift"].round(2))
+    shown = table.assign(
+        share=(table["share"] * 100).round(1),
+        lift=table["lift"].round(2),
+        most_in=[label(c) for c in table["most_in"]],  # a NULL category is Uncategorized
+    )
     narrowed = topics.filters_narrow(filters)
     lift_help = (
         "How much more often the topic is among these posts than among all posts"
