@@ -10,12 +10,19 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-st.set_page_config(page_title="Floor", layout="wide")
-st.title("Overview")
-cols = st.columns(3)
-cols[0].metric("Posts", "3")
-cols[1].metric("Categories", "2")
-cols[2].metric("Date span", "2024-01 → 03")
-left, right = st.columns([2, 1])
-left.plotly_chart(go.Figure(go.Bar(x=["2024-01", "2024-02", "2024-03"], y=[1, 2, 3])))
-right.plotly_chart(go.Figure(go.Bar(x=[2, 1], y=["NLP", "Python"], orientation="h")))
+
+def overview() -> None:
+    """The Overview's elements, made of constants (``floor_tour`` shows it too)."""
+    st.title("Overview")
+    cols = st.columns(3)
+    cols[0].metric("Posts", "3")
+    cols[1].metric("Categories", "2")
+    cols[2].metric("Date span", "2024-01 → 03")
+    left, right = st.columns([2, 1])
+    left.plotly_chart(go.Figure(go.Bar(x=["2024-01", "2024-02", "2024-03"], y=[1, 2, 3])))
+    right.plotly_chart(go.Figure(go.Bar(x=[2, 1], y=["NLP", "Python"], orientation="h")))
+
+
+if __name__ == "__main__":  # as Streamlit runs it; floor_tour imports overview
+    st.set_page_config(page_title="Floor", layout="wide")
+    overview()

@@ -10,19 +10,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
+from floor import overview  # this folder is on sys.path when Streamlit runs the app
 
 CATEGORIES = ["Large Model", "NLP", "Python", "Generative Model", "杂七杂八"]
-
-
-def overview() -> None:
-    st.title("Overview")
-    cols = st.columns(3)
-    cols[0].metric("Posts", "3")
-    cols[1].metric("Categories", "2")
-    cols[2].metric("Date span", "2024-01 → 03")
-    left, right = st.columns([2, 1])
-    left.plotly_chart(go.Figure(go.Bar(x=["2024-01", "2024-02", "2024-03"], y=[1, 2, 3])))
-    right.plotly_chart(go.Figure(go.Bar(x=[2, 1], y=["NLP", "Python"], orientation="h")))
 
 
 def browse() -> None:
