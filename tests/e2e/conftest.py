@@ -54,6 +54,7 @@ IDLE = "[data-test-script-state='notRunning']"
 SPINNER = "[data-testid='stSpinner']"
 EXCEPTION = "[data-testid='stException']"
 MAIN = "[data-testid='stMain']"
+WORDS_BOX = "Words in the post"  # the sidebar's search box (a textbox: its help is a button)
 # The sidebar's page links: the app's own, which keep the filters (Streamlit's would not).
 SIDEBAR_LINK = "[data-testid='stSidebar'] [data-testid='stPageLink']"
 

@@ -17,6 +17,7 @@ from playwright.sync_api import Page
 from tests.e2e.conftest import (
     MAIN,
     SIDEBAR_LINK,
+    WORDS_BOX,
     App,
     assert_no_exception,
     expect_match_count,
@@ -37,7 +38,6 @@ pytestmark = pytest.mark.e2e
 # What the search box matches: the words anywhere in the post (NULL-safe: bodies are NULL).
 HAYSTACK = "lower(concat_ws(' ', title, excerpt, body, array_to_string(tags, ' ')))"
 CATEGORY_BOX = "[data-testid='stSidebar'] [data-testid='stMultiSelect']"
-WORDS_BOX = "Words in the post"
 CHART = "[data-testid='stPlotlyChart']"
 COUNT_SUFFIX = re.compile(r" \(\d[\d,]*\)$")
 META = re.compile(r"^(.+?) · (\d{4}-\d{2}-\d{2}|no date)")
@@ -74,7 +74,7 @@ def selected_categories(page: Page) -> list[str]:
 
 
 def search(page: Page, words: str) -> None:
-    box = page.get_by_label(WORDS_BOX)
+    box = page.get_by_role("textbox", name=WORDS_BOX)
     box.fill(words)
     box.press("Enter")
 
@@ -240,7 +240,7 @@ def test_shared_url_reopens_the_same_view(page: Page, app: App) -> None:
     expected = store_count(app.db, category="NLP", word="Attention")
     open_page(page, app("/posts?category=NLP&q=Attention"))
     assert_no_exception(page)
-    assert page.get_by_label(WORDS_BOX).input_value() == "Attention"
+    assert page.get_by_role("textbox", name=WORDS_BOX).input_value() == "Attention"
     assert selected_categories(page) == ["NLP"], f"category not taken from the URL ({page.url})"
     expect_match_count(page, expected)
     assert card_categories(page) == ["NLP"] * expected
@@ -261,7 +261,7 @@ def test_url_the_app_wrote_reopens_the_same_view(
     other = page_factory()
     open_page(other, shared)
     assert_no_exception(other)
-    assert other.get_by_label(WORDS_BOX).input_value() == "Attention"
+    assert other.get_by_role("textbox", name=WORDS_BOX).input_value() == "Attention"
     assert selected_categories(other) == ["NLP"], f"category lost when reopening {shared}"
     expect_match_count(other, expected)
 

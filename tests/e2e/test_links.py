@@ -14,6 +14,7 @@ from lib import queries
 from lib.store import connect_read_only
 from tests.e2e.conftest import (
     MAIN,
+    WORDS_BOX,
     App,
     assert_no_exception,
     main_text,
@@ -24,8 +25,6 @@ from tests.e2e.conftest import (
 )
 
 pytestmark = pytest.mark.e2e
-
-WORDS_BOX = "Words in the post"
 
 
 def wait_until(page: Page, done: Callable[[], bool], what: str, timeout: float = 10) -> None:
@@ -126,7 +125,7 @@ def test_back_undoes_removing_a_filter_by_its_chip(page: Page, app: App) -> None
     )
     wait_until(
         page,
-        lambda: page.get_by_label(WORDS_BOX).input_value() == "Attention",
+        lambda: page.get_by_role("textbox", name=WORDS_BOX).input_value() == "Attention",
         "the search box did not follow the URL",
     )
     assert page.locator(MAIN).get_by_role("button", name="q: Attention ✕").count() == 1
@@ -143,7 +142,7 @@ def test_back_undoes_each_filter_change_in_the_sidebar(page: Page, app: App) -> 
     page.get_by_role("option", name="NLP").click()
     page.keyboard.press("Escape")
     wait_until(page, lambda: url_params(page).get("category") == ["NLP"], "NLP not in the URL")
-    box = page.get_by_label(WORDS_BOX)
+    box = page.get_by_role("textbox", name=WORDS_BOX)
     box.fill("Attention")
     box.press("Enter")
     wait_until(page, lambda: url_params(page).get("q") == ["Attention"], "q not in the URL")
