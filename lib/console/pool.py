@@ -39,7 +39,7 @@ READ_CHUNK = 1024 * 1024
 JANITOR_S = 30.0  # how often idle workers are looked at
 # Below the server from its first instruction (its imports included), so a worker starting
 # or running slows queries, not pages.
-NICENESS = 5
+NICENESS = 10
 WaitReport = Callable[[str], None]
 
 

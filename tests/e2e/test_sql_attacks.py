@@ -10,8 +10,10 @@ checks what people would notice:
   result) within the time limit plus 1 s of the page's script run starting (or, on a
   slower machine, plus 0.5 s over what an instant error message takes there);
 * the other visitor gets a correct answer within 2 s while the attack is in flight (or, on
-  a slower machine, within 0.5 s of its slowest answer while the attacker's tab loads a
-  harmless page: the browser shares the CPU here);
+  a machine where that is tight even without an attack, within twice its slowest answer
+  while the attacker's tab loads a harmless page: the browsers share the CPU here); an
+  answer that comes while the attack still runs was not queued behind it, and is held to
+  the attack's own bound, since the attack's worker may use a core until its time limit;
 * the server is still alive, answers ``/_stcore/health``, and its own memory (the
   streamlit process's RSS, not its workers') stays near its warmed-up baseline;
 * once the deadline (plus a grace second) has passed, no worker process of the server is
@@ -72,9 +74,11 @@ ENV = {
 }
 MESSAGE_SLACK_S = 1.0  # the script's own work and a worker's start, on top of the time limit
 OTHER_VISITOR_S = 2.0  # an ordinary query in another session, while an attack runs
-# ... or, on a slower machine, no more than this over its answer while the attacker's tab
-# loads a harmless page (the browser's rendering shares the CPU with the server here).
+# An instant error's message on a slower machine: no more than this over the control's.
 CONTROL_SLACK_S = 0.5
+# The visitor's answer during an attack: at most twice its answer during a harmless page
+# load, on a machine where 2 s is not reached even then (the attack's worker shares the CPU).
+CONTROL_FACTOR = 2.0
 CONTROL_ASKS = 3
 GRACE_S = 1.0  # after the deadline, before the workers are looked at
 BUSY_WINDOW_S = 0.5
@@ -454,7 +458,11 @@ def test_an_attack_gets_a_message_and_harms_no_one_else(
     assert seen.visitor_answer == str(visitor.posts), (
         f"the other visitor was told {seen.visitor_answer!r}, the store has {visitor.posts}"
     )
-    allowed_s = max(OTHER_VISITOR_S, warm.visitor_s + CONTROL_SLACK_S)
+    allowed_s = max(OTHER_VISITOR_S, warm.visitor_s * CONTROL_FACTOR)
+    if not seen.attack_done_before_visitor:
+        # Answered while the attack still ran: not queued behind it. The attack's worker
+        # may use a core up to the time limit, so the answer is bounded by the attack's.
+        allowed_s = max(allowed_s, TIMEOUT_S + message_slack_s(warm))
     assert seen.visitor_s <= allowed_s, (
         f"the other visitor waited {seen.visitor_s:.2f} s for an ordinary query during the attack"
         f" (allowed {allowed_s:.2f} s; {warm.visitor_s:.2f} s during a harmless page load)"
