@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.console import cache as console_cache
 from tests.helpers import (
+    HOSTILE_EXCERPT,
+    HOSTILE_TITLE,
     SECRET,
     FeedServer,
+    build_store,
     folder_listing,
+    multi_month_posts,
     query,
     seeded_store,
     snapshot,
-    table_state,
 )
-
-# Builders that many tests still import from here; they live in tests/helpers.py.
-__all__ = ["FIXTURES", "query", "seeded_store", "table_state"]
-
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -34,6 +34,47 @@ def db_path(tmp_path: Path) -> str:
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data, imported once; tests that write must use ``db_path`` instead."""
     return seeded_store(tmp_path_factory.mktemp("seeded"))
+
+
+@pytest.fixture(scope="module")
+def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Twenty months of posts (``multi_month_posts``), built once per test module."""
+    return build_store(tmp_path_factory.mktemp("multi") / "posts.duckdb", multi_month_posts())
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One post whose every field tries Markdown, HTML or a ``javascript:`` link."""
+    db = build_store(
+        tmp_path_factory.mktemp("hostile") / "posts.duckdb",
+        [
+            {
+                "title": HOSTILE_TITLE,
+                "excerpt": HOSTILE_EXCERPT,
+                "category": ":red[x]",
+                "tags": ["<b>t</b>", "[y](javascript:alert(2))"],
+                "date": "2025-01-01",
+                "url": "javascript:alert(1)",
+            }
+        ],
+    )
+    assert query(db, "SELECT title, url FROM posts") == [(HOSTILE_TITLE, None)]
+    return db
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The callables behind ``st.download_button(data=callable)``, by file name, to "click" them."""
+    found: dict[str, Callable[[], Any]] = {}
+    original = MediaFileManager.add_deferred
+
+    def spy(self: MediaFileManager, data_callable: Any, *args: Any, **kwargs: Any) -> str:
+        name = kwargs.get("file_name", args[2] if len(args) > 2 else None)
+        found[name] = data_callable
+        return original(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
+    return found
 
 
 @pytest.fixture

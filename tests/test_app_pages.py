@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Callable
 from datetime import date
@@ -18,51 +17,28 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from lib.charts import label
 from lib.safe_text import escape_markdown
 from lib.store import write_transaction
-from tests.conftest import query
-from tests.helpers import assert_no_exception, open_app
-from tests.test_queries import build_store, multi_month_posts, plotly_values
+from tests.helpers import (
+    HOSTILE_RAW,
+    HOSTILE_TITLE,
+    SEEDED_FIGURES,
+    assert_no_exception,
+    card_titles,
+    charts,
+    metrics,
+    open_app,
+    plotly_values,
+    query,
+)
 
 NEWEST = "ORDER BY published DESC NULLS LAST, id"
 OLDEST = "ORDER BY published ASC NULLS LAST, id"
 NO_MATCH = "No posts match these filters."
 META = re.compile(r"^(?P<category>.*) · (?:\d{4}-\d{2}-\d{2}|no date)(?: · .*)?$")
-
-HOSTILE_TITLE = "<script>alert(1)</script> [x](javascript:alert(1)) :red[x] $x$"
-HOSTILE_EXCERPT = "Read [x](javascript:alert(1)) then :red[x] and $x$ <script>alert(1)</script>"
-# Raw forms that must never reach Streamlit's Markdown unescaped.
-HOSTILE_RAW = ("<script>", "</script>", "[x](", "](javascript", ":red[", "$x$", "<b>")
-
-# --- Stores and caches --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return build_store(tmp_path_factory.mktemp("pages_multi") / "posts.duckdb", multi_month_posts())
-
-
-@pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    db = build_store(
-        tmp_path_factory.mktemp("pages_hostile") / "posts.duckdb",
-        [
-            {
-                "title": HOSTILE_TITLE,
-                "excerpt": HOSTILE_EXCERPT,
-                "category": ":red[x]",
-                "tags": ["<b>t</b>", "[y](javascript:alert(2))"],
-                "date": "2025-01-01",
-                "url": "javascript:alert(1)",
-            }
-        ],
-    )
-    assert query(db, "SELECT title, url FROM posts") == [(HOSTILE_TITLE, None)]
-    return db
 
 
 @pytest.fixture(scope="module")
@@ -74,39 +50,11 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return db
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
-    """The callables behind ``st.download_button(data=callable)``, by file name, to "click" them."""
-    found: dict[str, Callable[[], Any]] = {}
-    original = MediaFileManager.add_deferred
-
-    def spy(self: MediaFileManager, data_callable: Any, *args: Any, **kwargs: Any) -> str:
-        name = kwargs.get("file_name", args[2] if len(args) > 2 else None)
-        found[name] = data_callable
-        return original(self, data_callable, *args, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
-    return found
-
-
 # --- Driving the app -----------------------------------------------------------------------
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def card_titles(at: AppTest) -> list[str]:
-    return [m.value.removeprefix("#### ") for m in at.markdown if m.value.startswith("#### ")]
 
 
 def card_categories(at: AppTest) -> list[str]:
     return [m["category"] for c in at.caption if (m := META.match(c.value))]
-
-
-def charts(at: AppTest) -> dict[str, dict[str, Any]]:
-    figures = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-    return {f["layout"]["title"]["text"]: f for f in figures}
 
 
 def time_chart(at: AppTest) -> dict[str, Any]:
@@ -141,14 +89,6 @@ def newest_titles(db: str, limit: int, offset: int = 0) -> list[str]:
 
 
 # --- Overview ------------------------------------------------------------------------------
-
-# The bundled snapshots' key figures, as the Overview shows them (a store or a dataset).
-SEEDED_FIGURES = {
-    "Posts": "33",
-    "Categories": "5",
-    "Date span": "2026-01-11",
-    "Without category / date": "33% / 33%",
-}
 
 
 def test_overview_key_figures(monkeypatch: pytest.MonkeyPatch, seeded_db: str) -> None:

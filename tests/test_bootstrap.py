@@ -14,7 +14,7 @@ from lib.bootstrap import ensure_seeded, needs_seeding, schema_version
 from lib.config import DEFAULT_DB, SEED_DIR
 from lib.ingest import run_ingest
 from lib.store import SCHEMA_VERSION, write_transaction
-from tests.conftest import query, table_state
+from tests.helpers import query, table_state
 
 
 def test_missing_default_store_is_built_from_the_bundled_seed(db_path: str) -> None:

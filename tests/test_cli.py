@@ -11,7 +11,7 @@ from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest.index import update_index
 from lib.store import write_transaction
 from lib.text import plain_excerpt
-from tests.conftest import FIXTURES, query, table_state
+from tests.helpers import FIXTURES, query, table_state
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from lib.console import (
 from lib.console.pool import Pool
 from lib.filters import NO_CATEGORY, Filters
 from lib.store import connect_read_only
-from tests.helpers import RUNAWAY, busy_workers, cpu_ticks, query
+from tests.helpers import RUNAWAY, build_store, busy_workers, cpu_ticks, query
 
 
 def test_a_query_returns_the_rows_the_store_holds(console_store: str) -> None:
@@ -78,8 +78,6 @@ def test_summarize_and_information_schema_run(console_store: str) -> None:
 
 def test_post_text_comes_back_as_data(tmp_path: Path) -> None:
     """Hostile text in a post is a value in a cell: nothing in the console interprets it."""
-    from tests.test_queries import build_store
-
     payload = "<script>alert(1)</script> [x](javascript:alert(1)) :red[x] $x$ '; DROP TABLE posts"
     db = build_store(tmp_path / "posts.duckdb", [{"title": payload, "excerpt": payload}])
     frame = run_console(db, "SELECT title FROM posts").frame

@@ -10,8 +10,7 @@ import pytest
 
 from lib.ingest import ParseOptions, run_ingest
 from lib.store import write_transaction
-from tests.conftest import FIXTURES, query, table_state
-from tests.helpers import open_app
+from tests.helpers import FIXTURES, open_app, query, table_state
 
 HEXO = FIXTURES / "blogs" / "hexo"
 # The Hexo site's posts whose feed entries are dated a day earlier: the feed writes UTC.

@@ -23,7 +23,7 @@ from lib.config import SEED_DIR
 from lib.ingest import IngestError, ParseOptions, run_ingest
 from lib.ingest.detect import EXTENSIONS, PARSERS
 from lib.ingest.records import PostRecord
-from tests.conftest import FIXTURES, table_state
+from tests.helpers import FIXTURES, table_state
 
 SUFFIX = {fmt: ext for ext, fmt in reversed(list(EXTENSIONS.items()))}
 TOKENS = [

@@ -17,8 +17,7 @@ import pytest
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
 from lib.ingest.naming import redact_url
-from tests.conftest import FIXTURES, query
-from tests.helpers import open_app
+from tests.helpers import FIXTURES, open_app, query
 
 TOKEN = "SECRET123"
 LOGIN = "user:pw"

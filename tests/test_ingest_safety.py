@@ -19,8 +19,7 @@ from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
 from lib.ingest.index import PARALLEL_FROM
 from lib.store import connect_read_only
-from tests.conftest import query, table_state
-from tests.helpers import cpu_ticks, open_app
+from tests.helpers import cpu_ticks, open_app, query, table_state
 
 
 def _big_snapshots(folder: Path, files: int = 6, cards: int = 2500) -> Path:

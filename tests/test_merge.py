@@ -9,7 +9,7 @@ import pytest
 
 from lib.config import SEED_DIR
 from lib.ingest import IngestError, run_ingest
-from tests.conftest import query, table_state
+from tests.helpers import query, table_state
 
 EXCERPT = (
     "引言与背景 FlashAttention的关键创新在于使用类似于在线Softmax的思想来对自注意力计算进行分块"

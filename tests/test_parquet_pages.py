@@ -11,16 +11,18 @@ from streamlit.testing.v1 import AppTest
 
 from lib.export import export_parquet
 from lib.safe_text import escape_markdown
-from tests.conftest import query
-from tests.helpers import APP
-from tests.test_app_pages import (
+from tests.helpers import (
+    APP,
+    BY_CATEGORY,
     SEEDED_FIGURES,
     card_titles,
     charts,
     metrics,
     open_app,
+    open_sql,
+    query,
+    result_frame,
 )
-from tests.test_sql_page import BY_CATEGORY, open_sql, result_frame
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,7 @@ from lib.export import ExportError, export_parquet
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.locator import StoreMissing, StoreReadOnly, StoreUnavailable, locate
-from tests.conftest import query, seeded_store
-from tests.helpers import ESCAPES, SECRET
+from tests.helpers import ESCAPES, SECRET, query, seeded_store
 
 SEARCHES = ("显存", "FlashAttention", "attention", "LoRA 微调")
 

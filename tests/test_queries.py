@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -23,41 +23,9 @@ from lib.charts import UNCATEGORIZED, category_chart, label, topics_chart, volum
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
 from lib.search import MAX_TOKENS
 from lib.store import connect_read_only
-from tests.conftest import query
-from tests.helpers import build_store, plotly_values
+from tests.helpers import plotly_values, query
 
 SEED_DAY = date(2026, 1, 11)
-CATEGORIES = ("Large Model", "NLP", None)
-FIRST_DAY = date(2024, 1, 1)
-
-# ---------------------------------------------------------------------------
-# Store builders, shared with tests/test_app_pages.py
-# ---------------------------------------------------------------------------
-
-
-def multi_month_posts() -> list[dict[str, Any]]:
-    """45 posts: 40 dated every 16 days from 2024-01-01 to 2025-09-16 (categories cycling
-    Large Model / NLP / none), two more NLP posts on the day of post 10, and three undated."""
-    rows: list[dict[str, Any]] = [
-        {
-            "title": f"Post {i:02d}",
-            "excerpt": f"Excerpt number {i} about topic",
-            "category": CATEGORIES[i % 3],
-            "tags": ["t"],
-            "date": (FIRST_DAY + timedelta(days=16 * i)).isoformat(),
-            "url": f"https://example.com/p/{i}",
-        }
-        for i in range(40)
-    ]
-    same_day = rows[10]["date"]
-    rows += [
-        {"title": f"Twin {x}", "excerpt": f"twin {x}", "category": "NLP", "date": same_day}
-        for x in ("A", "B")
-    ]
-    rows += [
-        {"title": f"Undated {i}", "excerpt": f"undated {i}", "category": "NLP"} for i in range(3)
-    ]
-    return rows
 
 
 def figure_json(fig: Any) -> dict[str, Any]:
@@ -74,13 +42,6 @@ def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect_read_only(seeded_db)
     yield connection
     connection.close()
-
-
-@pytest.fixture(scope="module")
-def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return build_store(
-        tmp_path_factory.mktemp("queries_multi") / "posts.duckdb", multi_month_posts()
-    )
 
 
 @pytest.fixture(scope="module")

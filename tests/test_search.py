@@ -17,8 +17,7 @@ from lib.bootstrap import schema_version, upgrade
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
-from tests.conftest import query
-from tests.test_queries import build_store, multi_month_posts
+from tests.helpers import build_store, multi_month_posts, query
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from lib import queries, selection, topics
 from lib.filters import Filters, where
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
-from tests.test_app_pages import metrics, open_app
-from tests.test_queries import build_store, multi_month_posts
+from tests.helpers import build_store, metrics, multi_month_posts, open_app
 
 # "lora zzyzx": no post has both words, so the posts with either match.
 WORDS = ("显存", "LoRA", "lora 显存", "topic", "nowhere-to-be-found", "的", "lora zzyzx")

@@ -6,7 +6,7 @@ from datetime import date
 
 from lib.config import SEED_DIR
 from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
-from tests.conftest import query
+from tests.helpers import query
 
 BUNDLED_POSTS = 33
 BUNDLED_WITH_CATEGORY = 22

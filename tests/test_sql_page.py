@@ -18,30 +18,16 @@ from streamlit.testing.v1 import AppTest
 
 from lib import console
 from lib.safe_text import escape_markdown
-from tests.conftest import query, table_state
-from tests.helpers import APP
-from tests.test_app_pages import (
+from tests.helpers import (
+    BY_CATEGORY,
     HOSTILE_RAW,
     HOSTILE_TITLE,
-    downloads,  # noqa: F401  (fixture)
-    hostile_db,  # noqa: F401  (fixture)
+    open_sql,
+    plotly_values,
+    query,
+    result_frame,
+    table_state,
 )
-from tests.test_queries import plotly_values
-
-PAGE = "pages/sql.py"
-BY_CATEGORY = "SELECT category, count(*) AS posts FROM posts GROUP BY ALL ORDER BY posts DESC, 1"
-
-
-def open_sql(monkeypatch: pytest.MonkeyPatch, db: str, sql: str | None = None) -> AppTest:
-    """``/sql`` (with ``?sql=…`` when given), the way a shared link opens it."""
-    monkeypatch.setenv("POSTS_DB", db)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if sql is not None:
-        at.query_params["sql"] = sql
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def schema_tables(db: str) -> list[str]:
@@ -51,13 +37,6 @@ def schema_tables(db: str) -> list[str]:
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
     )
     return [r[0] for r in query(db, sql)]
-
-
-def result_frame(at: AppTest) -> pd.DataFrame:
-    """The result table: the one dataframe under the box (the schema panel is beside it)."""
-    assert len(at.columns) == 2, "the page is not laid out as box and schema"
-    (frame,) = at.columns[0].dataframe
-    return frame.value
 
 
 def no_result(at: AppTest) -> bool:
@@ -208,7 +187,7 @@ def test_one_click_charts_the_result(monkeypatch: pytest.MonkeyPatch, seeded_db:
 def test_the_result_downloads_as_csv(
     monkeypatch: pytest.MonkeyPatch,
     seeded_db: str,
-    downloads: dict[str, Callable[[], Any]],  # noqa: F811
+    downloads: dict[str, Callable[[], Any]],
 ) -> None:
     at = open_sql(monkeypatch, seeded_db, BY_CATEGORY)
     assert [b.label for b in at.get("download_button")] == ["Download CSV"]
@@ -228,7 +207,7 @@ def test_a_truncated_result_says_so(monkeypatch: pytest.MonkeyPatch, seeded_db: 
 
 def test_post_text_in_a_result_stays_inert(
     monkeypatch: pytest.MonkeyPatch,
-    hostile_db: str,  # noqa: F811
+    hostile_db: str,
 ) -> None:
     at = open_sql(monkeypatch, hostile_db, "SELECT title, category, tags FROM posts")
     assert errors(at) == []

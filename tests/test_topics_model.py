@@ -11,12 +11,13 @@ import pytest
 
 from bench.topic_corpus import blog_posts
 from lib import queries
+from lib.config import REPO_ROOT
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
 from lib.topic_names import LABEL_SEPARATOR, OUTLIER_LABEL
 from lib.topic_terms import bilingual_groups, not_labels
-from tests.helpers import REPO_ROOT, build_store, query
+from tests.helpers import build_store, query
 
 POSTS = 240
 

@@ -10,13 +10,15 @@ from lib import queries, topics
 from lib.filters import Filters
 from lib.safe_text import escape_markdown
 from lib.store import connect_read_only
-from tests.conftest import query
-from tests.test_app_pages import (
+from tests.helpers import (
+    build_store,
     card_titles,
     charts,
+    multi_month_posts,
     open_app,
+    plotly_values,
+    query,
 )
-from tests.test_queries import build_store, multi_month_posts, plotly_values
 
 
 def leading_topics(db: str) -> list[str]:

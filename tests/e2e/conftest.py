@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_pla
 from playwright.sync_api import Error as PlaywrightError
 
 from lib.config import REPO_ROOT
-from tests.conftest import query, seeded_store
+from tests.helpers import query, seeded_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
