@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     MAIN,
     SIDEBAR_LINK,
     WORDS_BOX,
@@ -29,9 +29,9 @@ from tests.e2e.conftest import (
     open_page,
     publish_screenshot,
     screenshot,
-    store_rows,
     wait_idle,
 )
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -55,9 +55,7 @@ def store_count(db: str, category: str | None = None, word: str | None = None) -
     if word is not None:
         clauses.append(f"contains({HAYSTACK}, ?)")
         params.append(word.lower())
-    return int(
-        store_rows(db, f"SELECT count(*) FROM posts WHERE {' AND '.join(clauses)}", params)[0][0]
-    )
+    return int(query(db, f"SELECT count(*) FROM posts WHERE {' AND '.join(clauses)}", params)[0][0])
 
 
 def choose_category(page: Page, name: str) -> None:
@@ -124,7 +122,7 @@ def test_overview_opens_with_figures_and_chart(page: Page, app: App) -> None:
     assert total == 33, "the bundled data should hold 33 posts"
     categories = {
         category or "Uncategorized"
-        for (category,) in store_rows(app.db, "SELECT DISTINCT category FROM posts")
+        for (category,) in query(app.db, "SELECT DISTINCT category FROM posts")
     }
     open_page(page, app("/"))
     assert_no_exception(page)
@@ -161,7 +159,7 @@ def test_browse_opens_with_cards(page: Page, app: App) -> None:
 
 def test_data_page_opens_with_metrics_and_ingest_runs(page: Page, app: App) -> None:
     total = store_count(app.db)
-    runs = store_rows(
+    runs = query(
         app.db,
         "SELECT run_id::VARCHAR, array_to_string(sources, ', '), records::VARCHAR,"
         " added::VARCHAR FROM ingest_runs ORDER BY run_id DESC",
@@ -191,7 +189,7 @@ def test_data_page_opens_with_metrics_and_ingest_runs(page: Page, app: App) -> N
 
 
 def test_post_page_shows_the_post(page: Page, app: App) -> None:
-    rows = store_rows(
+    rows = query(
         app.db, "SELECT id, title, category FROM posts WHERE category IS NOT NULL ORDER BY id"
     )
     post_id, title, category = next(r for r in rows if CJK.search(r[1]))  # Chinese on screen

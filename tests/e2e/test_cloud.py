@@ -28,15 +28,14 @@ import pytest
 from playwright.sync_api import Page
 
 from lib.config import REPO_ROOT
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     STARTUP_SECONDS,
     assert_no_exception,
     main_text,
     metric_value,
     open_page,
-    store_rows,
 )
-from tests.helpers import FeedServer, rss
+from tests.helpers import FeedServer, query, rss
 
 pytestmark = pytest.mark.e2e
 
@@ -153,7 +152,7 @@ def test_a_fresh_clone_boots_with_the_bundled_posts_and_the_teams_feed(
     secrets.write_text(f'[[sources]]\nurl = "{feed}"\nrefresh_minutes = 60\n', "utf-8")
     store = deployment.clone / "data" / "posts.duckdb"
     assert not store.exists(), "Cloud's disk starts empty"
-    bundled = store_rows(seeded_db, "SELECT count(*) FROM posts")[0][0]
+    bundled = query(seeded_db, "SELECT count(*) FROM posts")[0][0]
 
     started = time.monotonic()
     with _served(deployment, tmp_path / "streamlit.log") as (url, server):
@@ -162,7 +161,7 @@ def test_a_fresh_clone_boots_with_the_bundled_posts_and_the_teams_feed(
         assert_no_exception(page)
         assert metric_value(page, "Posts") == f"{bundled + len(FEED_POSTS):,}"
         assert FEED_POSTS[0][0] in main_text(page)  # the newest post, among the latest cards
-        assert store_rows(str(store), "SELECT count(*) FROM posts WHERE source = ?", [feed]) == [
+        assert query(str(store), "SELECT count(*) FROM posts WHERE source = ?", [feed]) == [
             (len(FEED_POSTS),)
         ]
         peak_mb = _peak_rss_mb(server.pid)

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Page
 
 from lib.ingest import run_ingest
-from tests.e2e.conftest import MAIN, App, assert_no_exception, main_text, open_page, store_rows
+from tests.e2e.helpers import MAIN, App, assert_no_exception, main_text, open_page
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +65,6 @@ def test_the_overview_opens_and_shows_titles_as_they_are(page: Page, deceptive_a
 def test_the_oldest_first_listing_and_a_post_page_open(page: Page, deceptive_app: App) -> None:
     text = _shown(page, "/posts?sort=oldest", deceptive_app)
     assert text.index("holidaygnp.exe") < text.index("A plain post") < text.index("Y0")
-    (post_id,) = store_rows(deceptive_app.db, "SELECT id FROM posts WHERE title = 'Y0'")[0]
+    (post_id,) = query(deceptive_app.db, "SELECT id FROM posts WHERE title = 'Y0'")[0]
     text = _shown(page, f"/post?id={post_id}", deceptive_app)
     assert "no date" in text

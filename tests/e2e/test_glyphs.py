@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import App, open_page
+from tests.e2e.helpers import App, open_page
 
 pytestmark = pytest.mark.e2e
 

@@ -17,14 +17,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from lib.ingest import run_ingest
-from tests.e2e.conftest import (
-    EXCEPTION,
-    MAIN,
-    App,
-    main_text,
-    open_page,
-    store_rows,
-)
+from tests.e2e.helpers import EXCEPTION, MAIN, App, main_text, open_page
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -111,7 +105,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     summary = run_ingest(db, [str(source)])
     assert summary.added == len(HOSTILE), summary.describe()
     # The payloads must reach the store, or the page checks below prove nothing.
-    stored = store_rows(db, "SELECT title, category, excerpt FROM posts")
+    stored = query(db, "SELECT title, category, excerpt FROM posts")
     assert {row[0] for row in stored} == {post["title"] for post in HOSTILE.values()}
     assert {row[1] for row in stored} == {post["category"] for post in HOSTILE.values()}
     assert [len(row[2]) for row in stored if row[1] == CHART_A] == [5000]
@@ -161,9 +155,9 @@ def hostile_view(
             path = where
             if where.startswith("post:"):
                 title = HOSTILE[where.removeprefix("post:")]["title"]
-                (post_id,) = store_rows(
-                    hostile_app.db, "SELECT id FROM posts WHERE title = ?", [title]
-                )[0]
+                (post_id,) = query(hostile_app.db, "SELECT id FROM posts WHERE title = ?", [title])[
+                    0
+                ]
                 path = f"/post?id={post_id}"
             page = browser_context.new_page()
             open_page(page, hostile_app(path))

@@ -16,7 +16,8 @@ from playwright.sync_api import Page
 
 from lib.ingest import run_ingest
 from lib.safe_text import TITLE_CHARS
-from tests.e2e.conftest import MAIN, App, assert_no_exception, open_page, store_rows
+from tests.e2e.helpers import MAIN, App, assert_no_exception, open_page
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +45,7 @@ def huge_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPath
 
 
 def test_the_post_page_of_a_huge_post_is_drawn_clipped(page: Page, huge_app: App) -> None:
-    ((post_id,),) = store_rows(huge_app.db, "SELECT id FROM posts")
+    ((post_id,),) = query(huge_app.db, "SELECT id FROM posts")
     started = time.monotonic()
     open_page(page, huge_app(f"/post?id={post_id}"))
     assert time.monotonic() - started < DRAW_SECONDS

@@ -12,17 +12,17 @@ from playwright.sync_api import Page
 
 from lib import queries
 from lib.store import connect_read_only
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     MAIN,
     WORDS_BOX,
     App,
     assert_no_exception,
     main_text,
     open_page,
-    store_rows,
     url_params,
     wait_idle,
 )
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -114,7 +114,7 @@ def test_a_bad_parameter_is_named_on_the_page(
 
 
 def test_back_undoes_removing_a_filter_by_its_chip(page: Page, app: App) -> None:
-    (matching,) = store_rows(app.db, "SELECT count(*) FROM posts WHERE category = 'NLP'")[0]
+    (matching,) = query(app.db, "SELECT count(*) FROM posts WHERE category = 'NLP'")[0]
     open_page(page, app("/posts?category=NLP&q=Attention"))
     page.locator(MAIN).get_by_role("button", name="q: Attention ✕").click()
     wait_until(page, lambda: "q" not in url_params(page), "the chip did not remove q")

@@ -13,18 +13,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     EXPECT_MS,
     MAIN,
     App,
     assert_no_exception,
     open_page,
     screenshot,
-    store_rows,
     url_params,
     wait_idle,
 )
-from tests.helpers import build_store, decade_posts
+from tests.helpers import build_store, decade_posts, query
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -100,7 +99,7 @@ def box(page: Page, selector: str) -> dict[str, Any]:
 
 
 def a_post_id(app: App) -> str:
-    return store_rows(app.db, "SELECT id FROM posts ORDER BY published DESC LIMIT 1")[0][0]
+    return query(app.db, "SELECT id FROM posts ORDER BY published DESC LIMIT 1")[0][0]
 
 
 @pytest.mark.parametrize("path", ["/", "/posts", "/post", "/topics", "/topics?section=By+category"])

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     RESULT,
     App,
     assert_no_exception,
@@ -19,8 +19,8 @@ from tests.e2e.conftest import (
     main_text,
     open_page,
     screenshot,
-    store_rows,
 )
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def sql_url(app: App, sql: str) -> str:
 
 
 def test_a_shared_sql_link_shows_the_result_table(page: Page, app: App) -> None:
-    expected = [(c, str(n)) for c, n in store_rows(app.db, BY_CATEGORY)]
+    expected = [(c, str(n)) for c, n in query(app.db, BY_CATEGORY)]
     open_page(page, sql_url(app, BY_CATEGORY))
     assert_no_exception(page)
     assert page.get_by_role("textbox", name="Query").input_value() == BY_CATEGORY
@@ -59,13 +59,13 @@ def test_a_shared_sql_link_shows_the_result_table(page: Page, app: App) -> None:
 def test_a_hostile_query_shows_a_message_not_a_traceback(
     page: Page, app: App, sql: str, message: str
 ) -> None:
-    before = store_rows(app.db, "SELECT count(*), max(id) FROM posts")
+    before = query(app.db, "SELECT count(*), max(id) FROM posts")
     open_page(page, sql_url(app, sql))
     assert_no_exception(page)
     alert = page.locator("[data-testid='stAlert']").filter(has_text=message)
     alert.first.wait_for()
     assert "root:" not in main_text(page)
-    assert store_rows(app.db, "SELECT count(*), max(id) FROM posts") == before
+    assert query(app.db, "SELECT count(*), max(id) FROM posts") == before
     assert not Path("/tmp/e2e-sql-escape.csv").exists()
 
 

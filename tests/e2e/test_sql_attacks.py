@@ -44,7 +44,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     EXCEPTION,
     MAIN,
     RESULT,
@@ -53,10 +53,9 @@ from tests.e2e.conftest import (
     assert_no_exception,
     grid_rows,
     open_page,
-    store_rows,
     wait_idle,
 )
-from tests.helpers import console_workers
+from tests.helpers import console_workers, query
 
 pytestmark = pytest.mark.e2e
 
@@ -285,7 +284,7 @@ class Visitor:
 
     def __init__(self, page: Page, app: App) -> None:
         self.page = page
-        self.posts = store_rows(app.db, "SELECT count(*) FROM posts")[0][0]
+        self.posts = query(app.db, "SELECT count(*) FROM posts")[0][0]
         self.asked = 0
 
     def ask(self) -> tuple[float, str]:

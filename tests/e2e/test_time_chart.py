@@ -15,18 +15,17 @@ from playwright.sync_api import Page
 
 from lib.ingest import run_ingest
 from lib.periods import MAX_PERIODS
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     MAIN,
     App,
     assert_no_exception,
     expect_metric,
     main_text,
     open_page,
-    store_rows,
     url_params,
     wait_idle,
 )
-from tests.helpers import build_store, decade_posts
+from tests.helpers import build_store, decade_posts, query
 
 pytestmark = pytest.mark.e2e
 CATEGORIES = ("Large Model", "NLP", "Python")
@@ -75,7 +74,7 @@ def test_selecting_bars_on_the_time_chart_sets_the_date_filter(year_app: App, pa
     assert "from" in params and "to" in params, f"no date filter in the URL: {page.url}"
     start, end = date.fromisoformat(params["from"][0]), date.fromisoformat(params["to"][0])
     assert date(2024, 1, 1) < start < end < date(2024, 12, 31)
-    expected = store_rows(
+    expected = query(
         year_app.db, "SELECT count(*) FROM posts WHERE published BETWEEN ? AND ?", [start, end]
     )[0][0]
     expect_metric(page, "Posts", f"{expected:,}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import (
+from tests.e2e.helpers import (
     MAIN,
     SIDEBAR_LINK,
     App,
@@ -14,9 +14,9 @@ from tests.e2e.conftest import (
     expect_url_param,
     open_page,
     screenshot,
-    store_rows,
     wait_idle,
 )
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 
@@ -29,11 +29,11 @@ def mentioning(db: str, term: str) -> int:
         "SELECT count(*) FROM posts WHERE doc IN"
         " (SELECT doc FROM postings JOIN terms USING (term_id) WHERE term = ?)"
     )
-    return int(store_rows(db, sql, [term])[0][0])
+    return int(query(db, sql, [term])[0][0])
 
 
 def topic_size(db: str, label: str) -> int:
-    return int(store_rows(db, "SELECT size FROM topics WHERE label = ?", [label])[0][0])
+    return int(query(db, "SELECT size FROM topics WHERE label = ?", [label])[0][0])
 
 
 def test_topics_page_draws_and_a_topic_click_filters_the_posts(page: Page, app: App) -> None:
