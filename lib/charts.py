@@ -1,6 +1,7 @@
-"""Plotly figures for topic volume; the app draws them with Streamlit's theme.
+"""Plotly figures for the Overview and the SQL page, and the look every chart shares.
 
-Figures are built from the small aggregated frames that ``lib.queries`` returns.
+Figures are built from the small aggregated frames that ``lib.queries`` returns, or from a
+console result; the Topics page's figures are ``lib.topic_charts``.
 Partial periods are drawn hatched and faded, with a legend entry saying so,
 because a half-covered month would otherwise read as a drop. A category keeps one
 colour in every chart (``category_colours``); legends sit below the plot, where a
@@ -9,7 +10,6 @@ phone's width does not squeeze the bars.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -55,12 +55,11 @@ def plain(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A figure from plain trace and layout dicts, not validated property by property.
 
-    Plotly validates every property it is given, which took 60 to 80 ms for a ten-year
-    volume chart, most of a page rerun; these specs are fixed by this module (and
-    checked by its tests), and Streamlit serialises the figure without validating it.
+    Plotly's validation of every property was most of a page rerun; these specs are fixed by
+    the chart modules (and checked by their tests), and Streamlit serialises without it.
     """
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
@@ -81,12 +80,8 @@ def _colour(colours: dict[str, str] | None, category: str) -> dict[str, Any]:
     return {"color": colours[category]} if colours and category in colours else {}
 
 
-def _title(text: str | None) -> dict[str, Any]:
+def title_spec(text: str | None) -> dict[str, Any]:
     return {"title": {"text": text}} if text else {}
-
-
-def _values(column: pd.Series) -> list[Any]:
-    return column.tolist()
 
 
 def volume_chart(
@@ -111,8 +106,8 @@ def volume_chart(
                 continue
             trace: dict[str, Any] = {
                 "type": "bar",
-                "x": _values(part["period"]),
-                "y": _values(part["posts"]),
+                "x": part["period"].tolist(),
+                "y": part["posts"].tolist(),
                 "name": name,
                 "legendgroup": name,
                 "marker": _colour(colours, category),
@@ -137,12 +132,12 @@ def volume_chart(
                 "hoverinfo": "skip",
             }
         )
-    return _figure(
+    return figure(
         traces,
         {
             "barmode": "stack",
-            **_title(f"Posts per {interval}"),
-            "yaxis": _title("posts"),
+            **title_spec(f"Posts per {interval}"),
+            "yaxis": title_spec("posts"),
             "xaxis": {"type": "date", "hoverformat": PERIOD_FORMATS[interval]},
             "legend": LEGEND_BELOW,
             "dragmode": "select",
@@ -152,7 +147,7 @@ def volume_chart(
     )
 
 
-def _count_bars(
+def count_bars(
     labels: list[str],
     counts: list[int],
     title: str,
@@ -185,14 +180,14 @@ def _count_bars(
     if marker:
         trace["marker"] = marker
     layout: dict[str, Any] = {
-        **_title(title),
-        f"{axis}axis": _title(count_title),
+        **title_spec(title),
+        f"{axis}axis": title_spec(count_title),
         "margin": {"t": 40, "b": 10},
     }
     if horizontal:
         least, per_bar, margins = sizing
         layout["height"] = max(least, per_bar * len(labels) + margins)
-    return _figure([trace], layout)
+    return figure([trace], layout)
 
 
 def category_chart(
@@ -213,7 +208,7 @@ def category_chart(
         marker["color"] = [colours.get(c, UNCATEGORIZED_COLOUR) for c in names]
     if picked:
         marker["opacity"] = [1.0 if c in picked else MUTED_OPACITY for c in names]
-    return _count_bars(
+    return count_bars(
         [plain(c) for c in names],
         [int(n) for n in data["posts"]],
         "Posts by category",
@@ -226,7 +221,7 @@ def category_chart(
 def topics_chart(frame: pd.DataFrame) -> go.Figure:
     """Leading topics as horizontal bars of posts, the most distinctive on top."""
     data = frame.iloc[::-1]
-    return _count_bars(
+    return count_bars(
         [plain(t) for t in data["topic"]],
         [int(n) for n in data["posts"]],
         "Leading topics",
@@ -234,85 +229,6 @@ def topics_chart(frame: pd.DataFrame) -> go.Figure:
         hover="%{label}: %{value} posts (%{customdata})",
         customdata=[f"{s:.1%}" for s in data["share"]],
     )
-
-
-def compare_chart(frame: pd.DataFrame, measure: str, interval: str) -> go.Figure:
-    """Topics over time on one chart, as post counts or as a share of each period's posts."""
-    share = measure == "share"
-    traces = [
-        {
-            "type": "scatter",
-            "x": _values(rows["period"]),
-            "y": _values(rows["share"] if share else rows["posts"]),
-            "name": plain(topic),
-            "mode": "lines+markers",
-            "customdata": rows[["posts", "total"]].values.tolist(),
-            "hovertemplate": "%{x}: %{customdata[0]} of %{customdata[1]} posts"
-            "<extra>%{fullData.name}</extra>",
-        }
-        for topic, rows in frame.groupby("topic", sort=False)
-    ]
-    return _figure(
-        traces,
-        {
-            **_title(f"Posts mentioning each topic, per {interval}"),
-            "yaxis": {
-                **_title("share of posts" if share else "posts"),
-                "tickformat": ".0%" if share else ",",
-            },
-            "legend": _title("topic"),
-            "margin": {"t": 40, "b": 10},
-        },
-    )
-
-
-def topic_totals_chart(frame: pd.DataFrame) -> go.Figure:
-    """Compared topics as bars, for when every post shares one date and a line says nothing."""
-    totals = frame.groupby("topic", sort=False)["posts"].sum()
-    return _count_bars(
-        [plain(t) for t in totals.index],
-        [int(n) for n in totals.values],
-        "Posts mentioning each topic",
-        "posts",
-        horizontal=False,
-    )
-
-
-def movers_chart(frame: pd.DataFrame) -> go.Figure:
-    """Change in each topic's share of posts between two periods: rising right, falling left."""
-    data = frame.sort_values("change")
-    trace = {
-        "type": "bar",
-        "x": _values(data["change"]),
-        "y": [plain(t) for t in data["topic"]],
-        "orientation": "h",
-        "marker": {"color": ["#2e9e6a" if c > 0 else "#d0543c" for c in data["change"]]},
-        "customdata": data[["share_before", "share_after"]].values.tolist(),
-        "hovertemplate": "%{y}: %{customdata[0]:.1%} → %{customdata[1]:.1%}<extra></extra>",
-    }
-    return _figure(
-        [trace],
-        {
-            **_title("Rising and falling topics (change in share of posts)"),
-            "xaxis": {**_title("change in share of posts"), **percent_ticks(data["change"])},
-            "margin": {"t": 40, "b": 10},
-            "height": max(260, 26 * len(data) + 90),
-        },
-    )
-
-
-def percent_ticks(values: Iterable[float], ticks: int = 5) -> dict[str, Any]:
-    """A step of 1, 2 or 5 × 10ⁿ for about ``ticks`` ticks, and as many decimals as it needs.
-
-    With a fixed ``+.0%`` a range of 2 % put ticks every 0.5 % and printed −1 %, −1 %, +0 %.
-    """
-    numbers = [float(v) for v in values] or [0.0]
-    span = max(max(numbers), 0.0) - min(min(numbers), 0.0) or 0.01
-    rough = span / ticks
-    power = 10 ** math.floor(math.log10(rough))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
-    decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))
-    return {"tickformat": f"+.{decimals}%", "dtick": step, "tick0": 0, "tickmode": "linear"}
 
 
 # --- A console result -------------------------------------------------------------------

@@ -5,12 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from lib import topics
-from lib.charts import compare_chart, label, movers_chart, topic_totals_chart
+from lib.charts import label
 from lib.periods import auto_interval
 from lib.safe_text import clip, escape_markdown
 from lib.safe_text import shown as shown_text
 from lib.search import topic_term
-from lib.topic_charts import topic_map, topics_over_time
+from lib.topic_charts import (
+    compare_chart,
+    movers_chart,
+    topic_map,
+    topic_totals_chart,
+    topics_over_time,
+)
 from lib.topics import MAX_COMPARED, Periods
 from ui.active_filters import active_filters
 from ui.data import run

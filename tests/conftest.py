@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from lib.console import cache as console_cache
+from lib.store import connect_read_only
 from tests.helpers import (
     HOSTILE_EXCERPT,
     HOSTILE_TITLE,
@@ -40,6 +42,21 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def multi_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Twenty months of posts (``multi_month_posts``), built once per test module."""
     return build_store(tmp_path_factory.mktemp("multi") / "posts.duckdb", multi_month_posts())
+
+
+@pytest.fixture(scope="module")
+def seeded_con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the bundled data, as the app opens one."""
+    connection = connect_read_only(seeded_db)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def multi_con(multi_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = connect_read_only(multi_db)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,36 +2,54 @@
 readable ticks and bar counts, and the category filter shown on "Posts by category".
 
 Figures are read the way the browser gets them (``json.loads(el.proto.spec)``) from the
-app run by ``AppTest`` over a decade of weekly posts.
+app run by ``AppTest`` over a decade of weekly posts, or built from frames directly (by hand,
+or from ``lib.queries`` over a store), with expected values from plain DuckDB.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
-import numpy as np
+import duckdb
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib import queries
 from lib.charts import (
     MUTED_OPACITY,
     PARTIAL_KEY,
     UNCATEGORIZED,
     UNCATEGORIZED_COLOUR,
+    category_chart,
     category_colours,
-    movers_chart,
-    percent_ticks,
-    result_chart,
+    label,
+    topics_chart,
+    volume_chart,
 )
+from lib.filters import Filters
 from lib.periods import INTERVALS, MAX_PERIODS
-from tests.helpers import DECADE_CATEGORIES, build_store, decade_posts, open_app, plotly_values
+from tests.helpers import (
+    DECADE_CATEGORIES,
+    build_store,
+    decade_posts,
+    open_app,
+    plotly_values,
+    query,
+    store_category_counts,
+)
 
 
 @pytest.fixture(scope="module")
 def decade_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return build_store(tmp_path_factory.mktemp("decade") / "posts.duckdb", decade_posts())
+
+
+def figure_json(fig: Any) -> dict[str, Any]:
+    """A figure as the browser gets it."""
+    return json.loads(fig.to_json())
 
 
 def figures(at: AppTest) -> dict[str, dict[str, Any]]:
@@ -166,57 +184,111 @@ def test_a_decade_by_day_is_drawn_by_month_and_says_so(
     assert not any("Shown by" in c.value for c in at.caption)
 
 
-def drawn_ticks(axis: dict[str, Any], low: float, high: float) -> list[str]:
-    """The tick labels Plotly draws for a linear axis spanning ``low`` to ``high``."""
-    step, decimals = axis["dtick"], int(axis["tickformat"][2:-1])
-    first = np.ceil((low - axis["tick0"]) / step)
-    values = [axis["tick0"] + (first + k) * step for k in range(int((high - low) / step) + 1)]
-    return [f"{v * 100:+.{decimals}f}%" for v in values if v <= high + 1e-12]
+# --- Figures from frames and from lib.queries ----------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        [-0.012, -0.004, 0.0, 0.003],  # a span of 1.5 %: the old "+.0%" printed −1 %, −1 %, +0 %
-        [-0.0004, 0.0002],
-        [0.05, 0.21, -0.08],
-        [0.0],
-    ],
-)
-def test_rising_and_falling_tick_labels_are_distinct(changes: list[float]) -> None:
+def test_label_names_missing_categories() -> None:
+    assert label(None) == label("") == UNCATEGORIZED == "Uncategorized"
+    assert label("NLP") == "NLP"
+
+
+def test_volume_chart_stacks_one_trace_per_category_and_hatches_partial_periods(
+    multi_con: duckdb.DuckDBPyConnection,
+) -> None:
+    frame, interval = queries.volume(
+        multi_con, Filters(start=date(2024, 2, 10), end=date(2025, 5, 20)), "month"
+    )
+    fig = figure_json(volume_chart(frame, interval))
+    assert fig["layout"]["title"]["text"] == "Posts per month"
+    assert fig["layout"]["barmode"] == "stack"
+    bars = [t for t in fig["data"] if t["name"] != "partial period"]
+    for trace in bars:
+        hatched = "pattern" in trace["marker"]
+        assert hatched is (trace.get("showlegend") is False), trace["name"]
+        for period in plotly_values(trace["x"]):
+            assert hatched is (period in ("2024-02-01", "2025-05-01")), (trace["name"], period)
+    legend = [t for t in fig["data"] if t["name"] == "partial period"]
+    assert len(legend) == 1 and legend[0]["marker"]["pattern"]["shape"] == "/"
+
+
+def test_volume_chart_has_no_partial_legend_when_nothing_is_partial() -> None:
     frame = pd.DataFrame(
         {
-            "topic": [f"t{i}" for i in range(len(changes))],
-            "change": changes,
-            "share_before": [0.1] * len(changes),
-            "share_after": [0.1] * len(changes),
+            "period": [date(2024, 3, 1), date(2024, 4, 1), date(2024, 4, 1)],
+            "category": ["NLP", "NLP", "Python"],
+            "posts": [2, 1, 5],
+            "partial": [False, False, False],
         }
     )
-    axis = movers_chart(frame).to_dict()["layout"]["xaxis"]
-    assert axis == {**axis, **percent_ticks(changes)}
-    labels = drawn_ticks(axis, min(*changes, 0.0), max(*changes, 0.0))
-    assert len(labels) >= 2 or changes == [0.0]
-    assert len(labels) == len(set(labels)), labels
+    fig = figure_json(volume_chart(frame, "month"))
+    assert [t["name"] for t in fig["data"]] == ["NLP", "Python"]
+    for trace in fig["data"]:
+        assert "pattern" not in trace["marker"]
+    assert sum(sum(plotly_values(t["y"])) for t in fig["data"]) == 8
 
 
-def test_an_sql_month_column_gets_date_ticks_not_times_of_day() -> None:
-    months = pd.DataFrame(
-        {"month": pd.to_datetime([None, "2026-01-01"]), "posts": [11, 22]}
-    )  # the bundled store: one month, and the undated posts
-    axis = result_chart(months).to_dict()["layout"]["xaxis"]
-    assert list(axis["ticktext"]) == ["2026-01-01"]
-    assert len(axis["tickvals"]) == 1
-    months = pd.DataFrame({"month": pd.date_range("2025-01-01", periods=5, freq="MS"), "n": 1})
-    ticks = result_chart(months).to_dict()["layout"]["xaxis"]["ticktext"]
-    assert list(ticks) == ["Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025", "May 2025"]
-    days = pd.DataFrame({"day": pd.date_range("2025-01-01", periods=40), "n": range(40)})
-    assert result_chart(days).to_dict()["layout"]["xaxis"]["tickformat"] == "%Y-%m-%d"
-    years = pd.DataFrame({"year": pd.to_datetime(["2024-01-01", "2025-01-01"]), "n": [1, 2]})
-    assert list(result_chart(years).to_dict()["layout"]["xaxis"]["ticktext"]) == ["2024", "2025"]
-    stamps = pd.DataFrame(
-        {"at": pd.to_datetime(["2025-01-01 10:30", "2025-01-01 11:00"]), "n": [1, 2]}
+def test_volume_chart_draws_posts_without_category_as_uncategorized(
+    multi_con: duckdb.DuckDBPyConnection, multi_db: str
+) -> None:
+    frame, interval = queries.volume(multi_con, Filters())
+    fig = figure_json(volume_chart(frame, interval))
+    totals: dict[str, int] = {}
+    for t in fig["data"]:
+        if t["name"] != "partial period":
+            totals[t["name"]] = totals.get(t["name"], 0) + sum(plotly_values(t["y"]))
+    expected = {
+        label(c): n
+        for c, n in query(
+            multi_db,
+            "SELECT category, count(*) FROM posts WHERE published IS NOT NULL GROUP BY 1",
+        )
+    }
+    assert totals == expected
+
+
+def test_charts_draw_categories_and_topics_as_written_not_as_markup() -> None:
+    link = '<a href="https://example.invalid">NLP</a>'
+    drawn = '&lt;a href="https://example.invalid"&gt;NLP&lt;/a&gt;'
+    frame = pd.DataFrame(
+        [(date(2025, 1, 1), link, 2, False), (date(2025, 2, 1), link, 3, False)],
+        columns=["period", "category", "posts", "partial"],
     )
-    assert "tickformat" not in result_chart(stamps).to_dict()["layout"]["xaxis"]
+    assert [t["name"] for t in figure_json(volume_chart(frame, "month"))["data"]] == [drawn]
+    bars = figure_json(category_chart(frame[["category", "posts"]]))["data"][0]
+    assert plotly_values(bars["y"]) == [drawn, drawn]
+    leading = pd.DataFrame({"topic": ["<b>x</b>"], "posts": [1], "share": [0.5]})
+    topic = figure_json(topics_chart(leading))["data"][0]
+    assert plotly_values(topic["y"]) == ["&lt;b&gt;x&lt;/b&gt;"]
+
+
+def test_category_chart_is_a_sorted_horizontal_bar_chart() -> None:
+    frame = pd.DataFrame(
+        [("NLP", 4), ("Large Model", 13), ("Python", 3)], columns=["category", "posts"]
+    )
+    fig = figure_json(category_chart(frame))
+    assert fig["layout"]["title"]["text"] == "Posts by category"
+    (trace,) = fig["data"]
+    assert trace["orientation"] == "h"
+    assert plotly_values(trace["y"]) == ["Python", "NLP", "Large Model"]
+    assert plotly_values(trace["x"]) == [3, 4, 13]
+    assert fig["layout"]["height"] == max(220, 48 * 3 + 80)
+
+
+def test_category_chart_labels_posts_without_category(
+    seeded_con: duckdb.DuckDBPyConnection, seeded_db: str
+) -> None:
+    # Built the way pages/overview.py builds it.
+    counts = queries.category_counts(seeded_con, Filters())
+    frame = pd.DataFrame([(c, n) for c, n in counts if n > 0], columns=["category", "posts"])
+    (trace,) = figure_json(category_chart(frame))["data"]
+    bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
+    assert bars == {label(c): n for c, n in store_category_counts(seeded_db).items()}
+
+
+def test_category_bars_label_large_counts_with_thousands_separators() -> None:
+    figure = category_chart(pd.DataFrame({"category": ["NLP", None], "posts": [200_000, 1_234]}))
+    assert list(figure.data[0].text) == ["1,234", "200,000"]
+    assert list(figure.data[0].y) == ["Uncategorized", "NLP"]
 
 
 # --- The filter on "Posts by category" -----------------------------------------------------------

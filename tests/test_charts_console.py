@@ -50,3 +50,23 @@ def test_chart_labels_from_results_are_drawn_as_written_not_as_markup() -> None:
     assert figure.layout.xaxis.title.text == drawn
     (counted,) = result_chart(pd.DataFrame({"category": [link, link]})).data
     assert list(counted.x) == [drawn]
+
+
+def test_an_sql_month_column_gets_date_ticks_not_times_of_day() -> None:
+    months = pd.DataFrame(
+        {"month": pd.to_datetime([None, "2026-01-01"]), "posts": [11, 22]}
+    )  # the bundled store: one month, and the undated posts
+    axis = result_chart(months).to_dict()["layout"]["xaxis"]
+    assert list(axis["ticktext"]) == ["2026-01-01"]
+    assert len(axis["tickvals"]) == 1
+    months = pd.DataFrame({"month": pd.date_range("2025-01-01", periods=5, freq="MS"), "n": 1})
+    ticks = result_chart(months).to_dict()["layout"]["xaxis"]["ticktext"]
+    assert list(ticks) == ["Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025", "May 2025"]
+    days = pd.DataFrame({"day": pd.date_range("2025-01-01", periods=40), "n": range(40)})
+    assert result_chart(days).to_dict()["layout"]["xaxis"]["tickformat"] == "%Y-%m-%d"
+    years = pd.DataFrame({"year": pd.to_datetime(["2024-01-01", "2025-01-01"]), "n": [1, 2]})
+    assert list(result_chart(years).to_dict()["layout"]["xaxis"]["ticktext"]) == ["2024", "2025"]
+    stamps = pd.DataFrame(
+        {"at": pd.to_datetime(["2025-01-01 10:30", "2025-01-01 11:00"]), "n": [1, 2]}
+    )
+    assert "tickformat" not in result_chart(stamps).to_dict()["layout"]["xaxis"]

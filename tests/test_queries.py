@@ -1,4 +1,4 @@
-"""``lib.filters``, ``lib.queries`` and ``lib.charts`` against real stores built by the ingest code.
+"""``lib.filters`` and ``lib.queries`` against real stores built by the ingest code.
 
 The bundled store (``seeded_db``: 33 posts, all dated 2026-01-11 or undated) answers
 the counting questions; a store written here, spread over twenty months, answers
@@ -8,10 +8,8 @@ written independently of ``lib.filters.where``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -19,17 +17,12 @@ import pyarrow as pa
 import pytest
 
 from lib import queries
-from lib.charts import UNCATEGORIZED, category_chart, label, topics_chart, volume_chart
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
 from lib.search import MAX_TOKENS
 from lib.store import connect_read_only
-from tests.helpers import plotly_values, query
+from tests.helpers import query, store_category_counts
 
 SEED_DAY = date(2026, 1, 11)
-
-
-def figure_json(fig: Any) -> dict[str, Any]:
-    return json.loads(fig.to_json())
 
 
 # ---------------------------------------------------------------------------
@@ -42,17 +35,6 @@ def con(seeded_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect_read_only(seeded_db)
     yield connection
     connection.close()
-
-
-@pytest.fixture(scope="module")
-def multi_con(multi_db: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect_read_only(multi_db)
-    yield connection
-    connection.close()
-
-
-def store_category_counts(db: str) -> dict[str | None, int]:
-    return dict(query(db, "SELECT category, count(*) FROM posts GROUP BY category"))
 
 
 # ---------------------------------------------------------------------------
@@ -374,119 +356,6 @@ def test_volume_interval_follows_the_filtered_span(multi_con: duckdb.DuckDBPyCon
     assert queries.volume(multi_con, Filters(), "quarter")[1] == "quarter"
     weekly, _ = queries.volume(multi_con, Filters(), "week")
     assert {p.weekday() for p in weekly["period"]} == {0}
-
-
-# ---------------------------------------------------------------------------
-# lib.charts
-# ---------------------------------------------------------------------------
-
-
-def test_label_names_missing_categories() -> None:
-    assert label(None) == label("") == UNCATEGORIZED == "Uncategorized"
-    assert label("NLP") == "NLP"
-
-
-def test_volume_chart_stacks_one_trace_per_category_and_hatches_partial_periods(
-    multi_con: duckdb.DuckDBPyConnection,
-) -> None:
-    frame, interval = queries.volume(
-        multi_con, Filters(start=date(2024, 2, 10), end=date(2025, 5, 20)), "month"
-    )
-    fig = figure_json(volume_chart(frame, interval))
-    assert fig["layout"]["title"]["text"] == "Posts per month"
-    assert fig["layout"]["barmode"] == "stack"
-    bars = [t for t in fig["data"] if t["name"] != "partial period"]
-    for trace in bars:
-        hatched = "pattern" in trace["marker"]
-        assert hatched is (trace.get("showlegend") is False), trace["name"]
-        for period in plotly_values(trace["x"]):
-            assert hatched is (period in ("2024-02-01", "2025-05-01")), (trace["name"], period)
-    legend = [t for t in fig["data"] if t["name"] == "partial period"]
-    assert len(legend) == 1 and legend[0]["marker"]["pattern"]["shape"] == "/"
-
-
-def test_volume_chart_has_no_partial_legend_when_nothing_is_partial() -> None:
-    frame = pd.DataFrame(
-        {
-            "period": [date(2024, 3, 1), date(2024, 4, 1), date(2024, 4, 1)],
-            "category": ["NLP", "NLP", "Python"],
-            "posts": [2, 1, 5],
-            "partial": [False, False, False],
-        }
-    )
-    fig = figure_json(volume_chart(frame, "month"))
-    assert [t["name"] for t in fig["data"]] == ["NLP", "Python"]
-    for trace in fig["data"]:
-        assert "pattern" not in trace["marker"]
-    assert sum(sum(plotly_values(t["y"])) for t in fig["data"]) == 8
-
-
-def test_volume_chart_draws_posts_without_category_as_uncategorized(
-    multi_con: duckdb.DuckDBPyConnection, multi_db: str
-) -> None:
-    frame, interval = queries.volume(multi_con, Filters())
-    fig = figure_json(volume_chart(frame, interval))
-    totals: dict[str, int] = {}
-    for t in fig["data"]:
-        if t["name"] != "partial period":
-            totals[t["name"]] = totals.get(t["name"], 0) + sum(plotly_values(t["y"]))
-    expected = {
-        label(c): n
-        for c, n in query(
-            multi_db,
-            "SELECT category, count(*) FROM posts WHERE published IS NOT NULL GROUP BY 1",
-        )
-    }
-    assert totals == expected
-
-
-def test_charts_draw_categories_and_topics_as_written_not_as_markup() -> None:
-    link = '<a href="https://example.invalid">NLP</a>'
-    drawn = '&lt;a href="https://example.invalid"&gt;NLP&lt;/a&gt;'
-    frame = pd.DataFrame(
-        [(date(2025, 1, 1), link, 2, False), (date(2025, 2, 1), link, 3, False)],
-        columns=["period", "category", "posts", "partial"],
-    )
-    assert [t["name"] for t in figure_json(volume_chart(frame, "month"))["data"]] == [drawn]
-    bars = figure_json(category_chart(frame[["category", "posts"]]))["data"][0]
-    assert plotly_values(bars["y"]) == [drawn, drawn]
-    leading = pd.DataFrame({"topic": ["<b>x</b>"], "posts": [1], "share": [0.5]})
-    topic = figure_json(topics_chart(leading))["data"][0]
-    assert plotly_values(topic["y"]) == ["&lt;b&gt;x&lt;/b&gt;"]
-
-
-def test_category_chart_is_a_sorted_horizontal_bar_chart() -> None:
-    frame = pd.DataFrame(
-        [("NLP", 4), ("Large Model", 13), ("Python", 3)], columns=["category", "posts"]
-    )
-    fig = figure_json(category_chart(frame))
-    assert fig["layout"]["title"]["text"] == "Posts by category"
-    (trace,) = fig["data"]
-    assert trace["orientation"] == "h"
-    assert plotly_values(trace["y"]) == ["Python", "NLP", "Large Model"]
-    assert plotly_values(trace["x"]) == [3, 4, 13]
-    assert fig["layout"]["height"] == max(220, 48 * 3 + 80)
-
-
-def test_category_chart_labels_posts_without_category(
-    con: duckdb.DuckDBPyConnection, seeded_db: str
-) -> None:
-    # Built the way pages/overview.py builds it.
-    counts = queries.category_counts(con, Filters())
-    frame = pd.DataFrame([(c, n) for c, n in counts if n > 0], columns=["category", "posts"])
-    (trace,) = figure_json(category_chart(frame))["data"]
-    bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
-    assert bars == {label(c): n for c, n in store_category_counts(seeded_db).items()}
-
-
-def test_category_bars_label_large_counts_with_thousands_separators() -> None:
-    import pandas as pd
-
-    from lib.charts import category_chart
-
-    figure = category_chart(pd.DataFrame({"category": ["NLP", None], "posts": [200_000, 1_234]}))
-    assert list(figure.data[0].text) == ["1,234", "200,000"]
-    assert list(figure.data[0].y) == ["Uncategorized", "NLP"]
 
 
 def test_downloads_are_capped_to_fit_a_small_server(con: duckdb.DuckDBPyConnection) -> None:

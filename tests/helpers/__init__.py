@@ -55,6 +55,7 @@ from tests.helpers.stores import (
     multi_month_posts,
     query,
     seeded_store,
+    store_category_counts,
     table_state,
 )
 
@@ -100,5 +101,6 @@ __all__ = [
     "rss_bytes",
     "seeded_store",
     "snapshot",
+    "store_category_counts",
     "table_state",
 ]

@@ -41,6 +41,11 @@ def query(db: str, sql: str, params: list[object] | None = None) -> list[tuple]:
         con.close()
 
 
+def store_category_counts(db: str) -> dict[str | None, int]:
+    """Posts per category (None for none), read with plain SQL."""
+    return dict(query(db, "SELECT category, count(*) FROM posts GROUP BY category"))
+
+
 def table_state(db: str) -> list[tuple]:
     """Everything a user could see in the store, for before/after comparisons."""
     return query(db, "SELECT * FROM posts ORDER BY id") + query(
