@@ -3,8 +3,8 @@
 A 16 MB result is copied several times on its way to a page (the worker's reply, Arrow,
 pandas, Streamlit's own Arrow for the browser), each in the arena of the thread that serves
 the session. glibc keeps what those copies freed in their arenas, so a server that showed a
-few large results to a few visitors held hundreds of MB it no longer used. Fewer arenas, and
-a trim before each new result, give it back. Elsewhere than glibc this does nothing.
+few large results to a few visitors kept memory it no longer used. Fewer arenas, and a trim
+before each new result, give it back. Elsewhere than glibc this does nothing.
 """
 
 from __future__ import annotations

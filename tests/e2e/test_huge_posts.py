@@ -1,6 +1,6 @@
 """A post as large as a hostile source can make it, in a real browser.
 
-A 1 MB one-line title used to be sent whole to ``/post``, where the tab never finished
+A 1 MB one-line title sent whole to ``/post`` would keep the tab from ever finishing
 drawing; a post with hundreds of long tags joined them into one caption; a link with a
 ``user:pass@`` part showed a button whose real host was never named.
 """

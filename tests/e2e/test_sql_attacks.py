@@ -86,8 +86,7 @@ RSS_SLACK_MB = 300  # the server's own growth allowed over the whole module
 FLOOD_QUERIES = 64
 FLOOD_TABS = WORKERS  # one tab per worker: the flood never waits in the queue
 # Results in flight (reply, frame, message: ~3 x 16 MB each) and what Streamlit and the
-# allocator keep after a flood: measured 240-330 MB here, against 1.2-2.5 GB before results
-# were cached by size and downloads made on click.
+# allocator keep after a flood (measured figures: bench/README.md, "Tests and modules").
 FLOOD_SLACK_MB = 320
 ALERT_WAIT_MS = 20_000  # long enough to see how late a message is, not the bound itself
 
