@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import inspect
 import os
@@ -173,8 +174,8 @@ class Result:
 class CallTimer:
     """Times the public functions of ``lib.queries`` and ``lib.topics`` while active.
 
-    The pages reach them through ``ui.data.run``, which looks them up on the module
-    at call time, so replacing the module attributes is enough; only cache misses
+    The pages look them up on the module at each call (``run(queries.count, …)``), so
+    replacing the module attributes is enough; only cache misses
     arrive here. (A public function calling another would be counted twice; none of
     those the three pages use does.)
     """
@@ -183,6 +184,7 @@ class CallTimer:
         self.calls: list[tuple[str, float]] = []
 
     def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)  # ui.data.run caches by the function's name
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib import queries
 from lib.charts import CHART_CONFIG, category_chart, category_colours
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
@@ -26,7 +27,7 @@ active_filters(filters)
 # Checked here, not by the chart: a bad value is named even when no chart is drawn.
 bad_params.check_choice("interval", ["auto", *INTERVALS])
 bad_params.check_choice("split", list(SPLITS))
-figures = run("figures", filters)
+figures = run(queries.figures, filters)
 said_nothing = search_note(filters, figures.posts)
 
 if figures.posts == 0:
@@ -51,8 +52,8 @@ cols[3].metric(
     f"{figures.without_category / figures.posts:.0%} / {figures.without_date / figures.posts:.0%}",
 )
 
-frame, interval = run("volume", filters, None)
-by_category = run("category_counts", filters)
+frame, interval = run(queries.volume, filters, None)
+by_category = run(queries.category_counts, filters)
 # Every category of the store, whatever the filters: a category keeps its colour in every view.
 colours = category_colours(c for c, _ in by_category)
 category_frame = pd.DataFrame(
@@ -82,4 +83,4 @@ else:
         by_category_chart()
 
 st.subheader("Latest posts")
-card_list(run("cards", filters, "newest", 6, 0), filters)
+card_list(run(queries.cards, filters, "newest", 6, 0), filters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib import queries, topics
 from lib.charts import label
 from lib.dates import date_label
 from lib.safe_text import (
@@ -30,7 +31,7 @@ filters = current()
 post_id = st.query_params.get("id", "")
 back_link(filters)
 
-post = run("post", post_id) if post_id else None
+post = run(queries.post, post_id) if post_id else None
 if post is None:
     st.title("Post not found")
     st.info(
@@ -76,18 +77,18 @@ if text:
     if not post["body"]:
         st.caption("Only the excerpt is known for this post.")
 
-topic = run("topics.post_topic", post["id"])
+topic = run(topics.post_topic, post["id"])
 if topic:  # its main topic, a link to Browse filtered by it (the other filters kept)
     kept = {k: v for k, v in filter_params(filters).items() if k != "topic"}
     st.page_link(
         "pages/posts.py", label=f"Topic: {clip(topic, 120)}", query_params={**kept, "topic": topic}
     )
-keywords = run("keywords", post["id"])
+keywords = run(queries.keywords, post["id"])
 if keywords:
     keyword_links(keywords, filters)
 previous_next(filters, post["id"])
 
-similar = run("similar", post["id"])
+similar = run(queries.similar, post["id"])
 if similar:
     st.subheader("Similar posts")
     for other in similar:
@@ -105,4 +106,4 @@ with st.expander("Where this post was seen"):
         f" last imported {post['last_seen']:%Y-%m-%d %H:%M},"
         f" {post['sightings']} sighting(s) merged into this one post."
     )
-    st.dataframe(run("sightings_of", post["id"]), hide_index=True)
+    st.dataframe(run(queries.sightings_of, post["id"]), hide_index=True)

@@ -47,7 +47,7 @@ filters = current()
 st.session_state[LIST_PAGE_KEY] = "pages/posts.py"  # where the post page's Back leads
 st.title("Browse posts")
 active_filters(filters)
-total = run("count", filters)
+total = run(queries.count, filters)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 
 top = st.columns([2, 1, 1])
@@ -79,7 +79,7 @@ page = top[2].number_input(
 )
 page = min(int(page), pages)
 
-card_list(run("cards", filters, sort, PAGE_SIZE, (page - 1) * PAGE_SIZE), filters)
+card_list(run(queries.cards, filters, sort, PAGE_SIZE, (page - 1) * PAGE_SIZE), filters)
 
 
 def _go_to(number: int) -> None:

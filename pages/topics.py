@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import topics
+from lib import queries, topics
 from lib.charts import label
 from lib.periods import auto_interval
 from lib.safe_text import clip, escape_markdown
@@ -41,7 +41,7 @@ st.caption(
     " use, and named by its most distinctive terms. Pick one to filter every page by it."
 )
 
-table = run("topics.topic_table", filters, LISTED)
+table = run(topics.topic_table, filters, LISTED)
 if table.empty:
     st.info(
         "No topics under these filters: no post matches, or the store has no topics yet"
@@ -102,7 +102,7 @@ def _topic_list() -> None:
         key="topic_table",
     )
     named = table[~table["outlier"]].head(REPRESENTED)
-    examples = run("topics.representatives", filters, tuple(int(t) for t in named["topic_id"]))
+    examples = run(topics.representatives, filters, tuple(int(t) for t in named["topic_id"]))
     kept = filter_params(filters)
     kept.pop("topic", None)
     for row in named.itertuples():
@@ -122,7 +122,7 @@ def _over_time() -> None:
         "Measure", options=["count", "share"], default="count", key="topic_measure",
         label_visibility="collapsed",
     )  # fmt: skip
-    frame, interval = run("topics.volume_by_topic", filters)
+    frame, interval = run(topics.volume_by_topic, filters)
     if frame.empty:
         st.info("No dated posts under these filters.")
         return
@@ -133,7 +133,7 @@ def _over_time() -> None:
 
 
 def _topic_movers() -> None:
-    periods = run("topics.default_periods", filters)
+    periods = run(topics.default_periods, filters)
     if periods is None:
         st.info(
             "All filtered posts share one date, so there is nothing to compare over time."
@@ -150,7 +150,7 @@ def _topic_movers() -> None:
     if len(before) != 2 or len(after) != 2:
         st.caption("Pick a start and an end for both periods.")
         return
-    movers = run("topics.topic_movers", filters, Periods(tuple(before), tuple(after)))
+    movers = run(topics.topic_movers, filters, Periods(tuple(before), tuple(after)))
     if movers.empty:
         st.info("No topic has at least two posts in either period.")
     else:
@@ -162,7 +162,7 @@ def _by_category() -> None:
         "The topics each category has most, compared with all posts (lift: a topic every"
         " category has alike sets none apart)."
     )
-    by_class = run("topics.distinct_by_category", filters)
+    by_class = run(topics.distinct_by_category, filters)
     if by_class.empty:
         st.info("No topic is more typical of one category than of the others.")
         return
@@ -182,7 +182,7 @@ def _by_category() -> None:
 
 
 def _map() -> None:
-    points = run("topics.map_points", filters)
+    points = run(topics.map_points, filters)
     if points.empty:
         st.info("No fitted topics yet: they are fitted at the next import.")
         return
@@ -191,7 +191,7 @@ def _map() -> None:
 
 
 def _compare() -> None:
-    leading = run("topics.leading", filters, LEADING)  # keywords: what a reader may type
+    leading = run(topics.leading, filters, LEADING)  # keywords: what a reader may type
     typed = st.multiselect(
         f"Topics to compare (up to {MAX_COMPARED}; type any word)",
         options=list(dict.fromkeys([*(st.session_state.get("compare") or []), *leading["topic"]])),
@@ -213,13 +213,13 @@ def _compare() -> None:
         bind="query-params",
         label_visibility="collapsed",
     )
-    figures = run("figures", filters)
+    figures = run(queries.figures, filters)
     interval = (
         auto_interval(filters.start or figures.first, filters.end or figures.last)
         if figures.first
         else "month"
     )
-    frame = run("topics.volume", filters, compared, interval)
+    frame = run(topics.volume, filters, compared, interval)
     if not frame.empty:
         place = {term: i for i, term in enumerate(compared)}
         frame = frame.assign(place=frame["topic"].map(place)).sort_values(["period", "place"])

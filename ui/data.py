@@ -5,25 +5,26 @@ takes its own cursor, since DuckDB connections must not be shared across the
 threads that serve sessions. When an import swaps in a new file (or an export a new
 dataset), the store's signature changes, so both the connection and the cached
 results move on to it; a remote store's signature changes every few minutes
-(``lib.stores.REMOTE_REFRESH_S``). The imports of a running app (the seed folder, the
+(``lib.store_kinds.REMOTE_REFRESH_S``). The imports of a running app (the seed folder, the
 ``sources`` secret) are ``lib.refresh``'s, started by the first run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
 
-from lib import queries, refresh, stores, topics
+from lib import refresh, store_kinds
 from lib.config import resolve_db
 from lib.locator import StoreError
 from lib.safe_text import escape_markdown
 from lib.sources import Source, SourceList, resolve_sources
 
-Store = tuple[str, stores.Signature]
+Store = tuple[str, store_kinds.Signature]
+T = TypeVar("T")
 
 
 def _secret_value(name: str) -> object:
@@ -62,7 +63,7 @@ _LATEST: dict[str, duckdb.DuckDBPyConnection] = {}  # per store, the connection 
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnection:
+def _connection(path: str, signature: store_kinds.Signature) -> duckdb.DuckDBPyConnection:
     # DuckDB keeps one database instance per file while any connection to it is open, so
     # a connection opened after an import swapped the file in would still read the old
     # file (and its resolved searches): close the old one first. Cursors already taken
@@ -71,7 +72,8 @@ def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnec
     if previous is not None:
         previous.close()
     # A StoreError propagates, and Streamlit does not cache it: the next run tries again.
-    connection = stores.open_read_only(path, motherduck_token_secret=_secret("motherduck_token"))
+    token = _secret("motherduck_token")
+    connection = store_kinds.open_read_only(path, motherduck_token_secret=token)
     _LATEST[path] = connection
     return connection
 
@@ -79,7 +81,7 @@ def _connection(path: str, signature: stores.Signature) -> duckdb.DuckDBPyConnec
 def signature() -> Store:
     path = db_path()
     _refresher(path, sources().sources)
-    return path, stores.signature(path)
+    return path, store_kinds.signature(path)
 
 
 def require_store() -> None:
@@ -105,30 +107,26 @@ def cursor() -> duckdb.DuckDBPyConnection:
     return _connection(path, sig).cursor()
 
 
-_MODULES = {"queries": queries, "topics": topics}
-
-
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached(name: str, store: Store, args: tuple[Any, ...]) -> Any:
-    module, _, function = name.rpartition(".")
-    call = getattr(_MODULES[module or "queries"], function)
+def _cached(name: str, store: Store, args: tuple[Any, ...], _question: Callable[..., T]) -> T:
+    # ``name`` keys the cache; ``_question``, the function itself, is not hashed.
     try:
-        return _call(store, call, args)
+        return _call(store, _question, args)
     except duckdb.CatalogException:
         # A resolved search dropped by another session between finding it and reading it
         # (lib.selection keeps the newest few): a second call resolves it again.
-        return _call(store, call, args)
+        return _call(store, _question, args)
 
 
-def _call(store: Store, call: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+def _call(store: Store, question: Callable[..., T], args: tuple[Any, ...]) -> T:
     cur = _connection(*store).cursor()
     try:
-        return call(cur, *args)
+        return question(cur, *args)
     finally:
         cur.close()
 
 
-def run(name: str, *args: Any) -> Any:
-    """``lib.queries.<name>(cursor, *args)`` (or ``lib.topics`` for ``"topics.<name>"``),
-    cached per store file and arguments."""
-    return _cached(name, signature(), args)
+def run(question: Callable[..., T], *args: Any) -> T:
+    """``question(cursor, *args)``, a question of ``lib.queries`` or ``lib.topics``, cached
+    per store file and arguments."""
+    return _cached(f"{question.__module__}.{question.__qualname__}", signature(), args, question)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lib import queries
 from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
@@ -49,7 +50,7 @@ def _clear() -> None:
 
 def filter_panel() -> Filters:
     # Before the widgets: a value they cannot take is named, then left out.
-    categories = [label(cat) for cat, _ in run("category_counts", Filters())]
+    categories = [label(cat) for cat, _ in run(queries.category_counts, Filters())]
     check_filter_params(categories, EARLIEST, LATEST)
     read_url(categories, EARLIEST, LATEST)
     with st.sidebar:
@@ -83,7 +84,7 @@ def filter_panel() -> Filters:
                 max_value=LATEST,
                 format="YYYY-MM-DD",
             )
-        counts = [(label(cat), n) for cat, n in run("category_counts", current())]
+        counts = [(label(cat), n) for cat, n in run(queries.category_counts, current())]
         # No format_func: the options are the names the URL holds (counts go below).
         category_box.multiselect(
             "Category",
@@ -110,7 +111,7 @@ def search_note(filters: Filters, total: int) -> bool:
     have every word. Returns whether it said that nothing matched."""
     if not filters.q.strip():
         return False
-    note = run("search_note", filters)
+    note = run(queries.search_note, filters)
     if note.error:
         st.warning(f"Search not understood: {escape_markdown(note.error)}", icon=":material/error:")
         return True

@@ -13,6 +13,7 @@ from datetime import date
 
 import streamlit as st
 
+from lib import queries, topics
 from lib.charts import CHART_CONFIG, UNCATEGORIZED_COLOUR, category_colours, volume_chart
 from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
@@ -60,12 +61,12 @@ def time_chart(
         help="Posts per period split by category, or by topic (the largest, the rest as other)",
     )
     if split == "topic":
-        frame, interval = run("topics.volume_by_topic", filters, asked, TOP_TOPICS)
+        frame, interval = run(topics.volume_by_topic, filters, asked, TOP_TOPICS)
         frame = frame.rename(columns={"topic": "category"})
         colours = category_colours(frame["category"].unique())
         colours[OTHER] = UNCATEGORIZED_COLOUR
     else:
-        frame, interval = run("volume", filters, asked)
+        frame, interval = run(queries.volume, filters, asked)
     st.session_state["_shown_interval"] = interval
     if frame.empty:
         st.info("No dated posts under these filters.")
