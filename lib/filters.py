@@ -1,7 +1,8 @@
-"""The filter panel's state, and the SQL ``WHERE`` clause it stands for.
+"""The filter panel's state, and the SQL ``WHERE`` clause of its categories and dates.
 
-Every page filters through :func:`where`, with parameters only, so the same view
-is counted, charted and listed by exactly the same rule.
+The words and topics select posts through the index: ``lib.selection`` resolves them,
+and adds its test to :func:`where`'s clause, with parameters only, so the same view is
+counted, charted and listed by exactly the same rule.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from lib.search import MAX_QUERY_CHARS, match_clauses, query_tokens, topic_clause
-
 __all__ = ["MAX_QUERY_CHARS", "NO_CATEGORY", "Filters", "where"]
+
+MAX_QUERY_CHARS = 200  # what the search box takes, and the search reads
 
 # The URL value, and the label, for "posts without a category". Streamlit writes a bound
 # widget's displayed label into the URL, so value and label must be one and the same.
@@ -37,18 +38,10 @@ class Filters:
         words and topics, which go through the index (see ``lib.selection``)."""
         return replace(self, q="", topics=())
 
-    def search_only(self) -> Filters:
-        """The words and topics alone: what ``lib.selection`` resolves once and keeps."""
-        return Filters(q=self.q, topics=self.topics)
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        """The search tokens, as the index knows them: what cards highlight."""
-        return query_tokens(self.q) if self.q.strip() else ()
-
 
 def where(filters: Filters, alias: str = "") -> tuple[str, list[object]]:
-    """A ``WHERE`` clause (``TRUE`` when nothing is filtered) and its parameters."""
+    """A ``WHERE`` clause of the categories and dates (``TRUE`` when neither is filtered)
+    and its parameters; the words and topics are ``lib.selection``'s."""
     col = f"{alias}." if alias else ""
     clauses: list[str] = []
     params: list[object] = []
@@ -67,12 +60,4 @@ def where(filters: Filters, alias: str = "") -> tuple[str, list[object]]:
     if filters.end:
         clauses.append(f"{col}published <= ?")
         params.append(filters.end)
-    if filters.q.strip():
-        found, found_params = match_clauses(filters.q, col)
-        clauses.extend(found)
-        params.extend(found_params)
-    if filters.topics:
-        topic_sql, topic_params = topic_clause(filters.topics, col)
-        clauses.append(topic_sql)
-        params.extend(topic_params)
     return (" AND ".join(clauses) or "TRUE"), params

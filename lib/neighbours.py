@@ -28,7 +28,7 @@ def around(con: duckdb.DuckDBPyConnection, filters: Filters, sort: str, post_id:
         listed = f"SELECT p.id, s.score, p.doc FROM posts p JOIN ({scored}) s USING (doc)"
         order = "score DESC, doc"
     else:
-        clause, params = selection.clause(con, filters)
+        clause, params = selection.resolve(con, filters).where()
         listed = f"SELECT id, published, doc FROM posts WHERE {clause}"
         order = SORTS.get(sort, SORTS["newest"])
     # Titles are read after the window, for two posts: sorting a million rows with their

@@ -2,7 +2,8 @@
 
 Functions take a cursor and :class:`~lib.filters.Filters` and return small,
 already-aggregated results: nothing here loads the table to filter it in Python,
-and card queries fetch only the rows shown.
+and card queries fetch only the rows shown. What the filters select, and every clause
+over it, is the resolved search's (``lib.selection.resolve``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import pyarrow as pa
 
 from lib import selection
 from lib.dates import as_date
-from lib.filters import Filters, where
+from lib.filters import Filters
 from lib.periods import INTERVALS, auto_interval, partial_reason, readable_interval
-from lib.search import Alternative, Group, Word, groups, plan, scores_sql
+from lib.search import Alternative, TokenTerms, Word, plan, query_terms, scores_sql
+from lib.selection import ResolvedSearch
 
 CARD_COLUMNS = "id, title, title_derived, category, published, excerpt, tags, url"
 # Ties on the date are broken by ``doc``, so that pages never overlap or skip a post.
@@ -45,56 +47,45 @@ class Figures:
     without_date: int
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple]:
-    return con.execute(sql, params).fetchall()
-
-
 def figures(con: duckdb.DuckDBPyConnection, filters: Filters) -> Figures:
-    days = selection.days(con, filters)
-    clause, params = where(filters.columns_only())
-    row = _rows(
-        con,
+    found = selection.resolve(con, filters)
+    clause, params = found.columns_where()
+    row = found.execute(
         f"""SELECT coalesce(sum(posts), 0), count(DISTINCT category), min(published),
                    max(published), coalesce(sum(posts) FILTER (WHERE category IS NULL), 0),
                    coalesce(sum(posts) FILTER (WHERE published IS NULL), 0)
-            FROM {days} WHERE {clause}""",
+            FROM {found.day_counts_table} WHERE {clause}""",
         params,
-    )[0]
+    ).fetchall()[0]
     first, last = as_date(row[2]), as_date(row[3])
     return Figures(*(int(v) for v in row[:2]), first, last, *(int(v) for v in row[4:]))
 
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters) -> int:
-    if filters.q.strip() and filters.without_search() == Filters():
-        return selection.matched(con, filters)  # in its bitmap: no scan of the posts
-    days = selection.days(con, filters)
-    clause, params = where(filters.columns_only())
-    sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"
-    return int(_rows(con, sql, params)[0][0])
+    return selection.resolve(con, filters).count
 
 
 @dataclass(frozen=True)
 class SearchNote:
     """What a search did that a reader should be told: the stop words it left out, why
     it could not be read, and how many of its posts have every word (``None`` for a
-    one-word search, where that is all of them)."""
+    one-word search, where that is all of them), and whether fewer than all do."""
 
     ignored: tuple[str, ...]
     error: str | None
     every: int | None
     unchecked: tuple[str, ...] = ()  # phrases too common to check: matched as their words
+    any_word_fallback: bool = False  # some posts shown lack a word
 
 
 def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
     """The :class:`SearchNote` of the filters' search."""
     p = plan(filters.q.strip())
-    every = None
-    if len(p.words) > 1 and not p.error:
-        every = selection.every_count(con, filters)
-    unchecked = ()
-    if not p.error and any(c.kind == "phrase" for c in p.required):
-        unchecked = selection.unchecked_phrases(con, filters)
-    return SearchNote(p.ignored, p.error, every, unchecked)
+    if p.error:
+        return SearchNote(p.ignored, p.error, None)
+    found = selection.resolve(con, filters)
+    every = found.every_word_count if len(p.words) > 1 else None
+    return SearchNote(p.ignored, None, every, found.unchecked_phrases, found.any_word_fallback)
 
 
 def category_counts(
@@ -105,21 +96,20 @@ def category_counts(
     Categories with no match are kept (count 0) so that a selected category never
     vanishes from the panel when another filter excludes all of its posts.
     """
-    every = selection.days(con, Filters())
-    days = selection.days(con, filters)
-    clause, params = where(filters.without_categories().columns_only())
+    every = selection.resolve(con, Filters()).day_counts_table
+    found = selection.resolve(con, filters.without_categories())
+    clause, params = found.columns_where()
     return [
         (cat, int(n))
-        for cat, n in _rows(
-            con,
+        for cat, n in found.execute(
             f"""SELECT a.category, coalesce(c.n, 0) AS n
                 FROM (SELECT DISTINCT category FROM {every}) a
-                LEFT JOIN (SELECT category, sum(posts) AS n FROM {days} WHERE {clause}
-                           GROUP BY category) c
+                LEFT JOIN (SELECT category, sum(posts) AS n FROM {found.day_counts_table}
+                           WHERE {clause} GROUP BY category) c
                   ON a.category IS NOT DISTINCT FROM c.category
                 ORDER BY n DESC, a.category NULLS LAST""",
             params,
-        )
+        ).fetchall()
     ]
 
 
@@ -133,18 +123,19 @@ def volume(
     interval that would draw more than ``MAX_PERIODS`` bars is coarsened; the interval
     returned is the one drawn.
     """
-    days = selection.days(con, filters)
-    clause, params = where(filters.columns_only())
+    found = selection.resolve(con, filters)
+    days = found.day_counts_table
     # The data's own span comes from the other filters: a date filter narrows what is
     # covered, it does not move where the data begins or ends.
-    undated_clause, undated_params = where(Filters(categories=filters.categories))
+    undated_clause, undated_params = found.sliced(
+        Filters(categories=filters.categories)
+    ).columns_where()
     data_first, data_last = map(
         as_date,
-        _rows(
-            con,
+        found.execute(
             f"SELECT min(published), max(published) FROM {days} WHERE {undated_clause}",
             undated_params,
-        )[0],
+        ).fetchall()[0],
     )
     first = max(filters.start, data_first) if filters.start and data_first else data_first
     last = min(filters.end, data_last) if filters.end and data_last else data_last
@@ -157,7 +148,8 @@ def volume(
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {', '.join(INTERVALS)}")
     interval = readable_interval(first, last, interval)
-    frame = con.execute(
+    clause, params = found.columns_where()
+    frame = found.execute(
         f"""SELECT date_trunc(?, published)::DATE AS period,
                    category, sum(posts)::BIGINT AS posts
             FROM {days} WHERE {clause} AND published IS NOT NULL
@@ -182,20 +174,21 @@ def cards(
     if sort == RELEVANCE and filters.q.strip():
         scored, params = ranked(con, filters)
         return _ranked_cards(con, scored, params, limit, offset)
-    clause, params = selection.clause(con, filters)
+    found = selection.resolve(con, filters)
+    clause, params = found.where()
     order = SORTS.get(sort, SORTS["newest"])
     # Choose the page among the posts from the page's last date on (found in the day
     # counts), so that the sort keeps only about a page's worth of rows, then fetch the
     # page's text by row id: sorting the text columns of every match would read them all.
     newest = order.startswith("published DESC")
-    bound = _page_bound(con, filters, int(limit) + int(offset), newest)
+    bound = _page_bound(found, int(limit) + int(offset), newest)
     if bound is not None:
         clause, params = f"{clause} AND published {'>=' if newest else '<='} ?", [*params, bound]
-    page = _rows(
-        con,
-        f"SELECT {_row_id(con)}, doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
+    row_id = "rowid" if _has_columns(con, "posts", "rowid") else "NULL::BIGINT"
+    page = con.execute(
+        f"SELECT {row_id}, doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, int(limit), int(offset)],
-    )
+    ).fetchall()
     if not page:
         return []
     rows = [row for row, _ in page]
@@ -214,45 +207,37 @@ def ranked(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[
     """A ``(doc, score)`` query of the posts a search ranks under all the filters: those
     with every word first, then those with most (``lib.search.scores_sql``)."""
     p = plan(filters.q.strip())
-    # Plain words alone: the ranking itself keeps the posts they match, and the search's
-    # bitmap is needed only for topics, categories, dates, phrases, fields or exclusions.
-    if filters.without_search() == Filters() and p.plain and not p.error:
-        clause, params = "TRUE", []
-    else:
-        clause, params = selection.clause(con, filters)
+    clause, params = selection.resolve(con, filters).ranking_where()
     if not p.words:  # only fields or exclusions: every post they keep, newest first
         return f"SELECT doc, 0.0 AS score FROM posts WHERE {clause}", params
-    scored, scored_params = scores_sql(groups(filters.q.strip()), p.words, clause)
+    scored, scored_params = scores_sql(query_terms(filters.q.strip()), p.words, clause)
     return scored, [*scored_params, *params]
 
 
-def _row_id(con: duckdb.DuckDBPyConnection) -> str:
-    """``rowid``, or ``NULL`` where the posts have no row ids (a Parquet dataset's view)."""
+def _has_columns(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> bool:
+    """Whether ``table`` has ``columns``: a Parquet dataset or MotherDuck store, which the
+    app never migrates, may lack the newer ones (and a Parquet view has no row ids)."""
     try:
-        con.execute("SELECT rowid FROM posts LIMIT 0")
+        con.execute(f"SELECT {columns} FROM {table} LIMIT 0")
     except duckdb.BinderException:
-        return "NULL::BIGINT"
-    return "rowid"
+        return False
+    return True
 
 
-def _page_bound(
-    con: duckdb.DuckDBPyConnection, filters: Filters, needed: int, newest: bool
-) -> date | None:
+def _page_bound(found: ResolvedSearch, needed: int, newest: bool) -> date | None:
     """The date on or after which (before which, oldest first) the first ``needed`` filtered
     posts lie; ``None`` when the dated posts are fewer, and undated ones may be needed."""
-    days = selection.days(con, filters)
-    clause, params = where(filters.columns_only())
+    clause, params = found.columns_where()
     direction = "DESC" if newest else "ASC"
-    found = _rows(
-        con,
+    bound = found.execute(
         f"""SELECT published FROM (
                 SELECT published, sum(n) OVER (ORDER BY published {direction}) AS running
-                FROM (SELECT published, sum(posts) AS n FROM {days}
+                FROM (SELECT published, sum(posts) AS n FROM {found.day_counts_table}
                       WHERE {clause} AND published IS NOT NULL GROUP BY published))
             WHERE running >= ? ORDER BY published {direction} LIMIT 1""",
         [*params, needed],
-    )
-    return found[0][0] if found else None
+    ).fetchall()
+    return bound[0][0] if bound else None
 
 
 def _ranked_cards(
@@ -283,12 +268,11 @@ def keywords(con: duckdb.DuckDBPyConnection, post_id: str) -> list[str]:
     """A post's stored keywords, most distinctive first."""
     return [
         term
-        for (term,) in _rows(
-            con,
+        for (term,) in con.execute(
             """SELECT k.term FROM post_keywords k JOIN posts p ON p.doc = k.doc
                WHERE p.id = ? ORDER BY k.weight DESC, k.term""",
             [post_id],
-        )
+        ).fetchall()
     ]
 
 
@@ -302,7 +286,7 @@ def similar(con: duckdb.DuckDBPyConnection, post_id: str, limit: int = 5) -> lis
     if not terms:
         return []
     exact = [
-        Group(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
+        TokenTerms(t, "SELECT term_id, df, 1.0 AS w FROM terms WHERE term = ?", (t,)) for t in terms
     ]
     each = tuple(Word((Alternative((i,)),)) for i in range(len(terms)))
     scored, params = scores_sql(exact, each, "id <> ?", soft=False)
@@ -331,22 +315,21 @@ EXPORT_LIMIT = 50_000
 def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT_LIMIT) -> pa.Table:
     """The newest ``limit`` filtered posts for download, as Arrow (never via pandas masks),
     with each post's kept source where the store keeps sources."""
-    clause, params = selection.clause(con, filters)
-    columns = EXPORT_COLUMNS + _source_columns(con)
+    clause, params = selection.resolve(con, filters).where()
+    # The posts' kept sources (lib.ingest.records), in stores since schema 8.
+    sources = _has_columns(con, "posts", "body_source, source_format")
+    columns = EXPORT_COLUMNS + (", body_source, source_format" if sources else "")
     return con.sql(
         f"SELECT {columns} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
         params=[*params, int(limit)],
     ).to_arrow_table()
 
 
-def _source_columns(con: duckdb.DuckDBPyConnection) -> str:
-    """The posts' source columns (lib.ingest.records), or none for a store from before
-    schema 8 (a Parquet dataset or MotherDuck, or a file not yet written since)."""
-    try:
-        con.execute("SELECT body_source, source_format FROM posts LIMIT 0")
-    except duckdb.BinderException:
-        return ""
-    return ", body_source, source_format"
+def _dates_out_of_range(con: duckdb.DuckDBPyConnection) -> str:
+    """The runs' count of dates out of range (0 in stores from before schema 6)."""
+    if _has_columns(con, "ingest_runs", "dates_out_of_range"):
+        return "coalesce(dates_out_of_range, 0)"
+    return "0"
 
 
 def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -357,16 +340,6 @@ def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                    {_dates_out_of_range(con)} AS dates_out_of_range
             FROM ingest_runs ORDER BY run_id DESC"""
     ).df()
-
-
-def _dates_out_of_range(con: duckdb.DuckDBPyConnection) -> str:
-    """The runs' count of dates out of range, or 0 for a store exported before schema 6
-    (a Parquet dataset or MotherDuck, which the app never migrates)."""
-    try:
-        con.execute("SELECT dates_out_of_range FROM ingest_runs LIMIT 0")
-    except duckdb.BinderException:
-        return "0"
-    return "coalesce(dates_out_of_range, 0)"
 
 
 @dataclass(frozen=True)
@@ -385,8 +358,7 @@ class Quality:
 
 
 def quality(con: duckdb.DuckDBPyConnection) -> Quality:
-    row = _rows(
-        con,
+    row = con.execute(
         f"""SELECT count(*), count(*) FILTER (WHERE category IS NULL),
                   count(*) FILTER (WHERE published IS NULL),
                   count(*) FILTER (WHERE title_derived),
@@ -396,9 +368,8 @@ def quality(con: duckdb.DuckDBPyConnection) -> Quality:
                   coalesce(sum(sightings), 0),
                   (SELECT count(*) FROM conflicts), (SELECT count(*) FROM rejections),
                   (SELECT coalesce(sum({_dates_out_of_range(con)}), 0) FROM ingest_runs)
-           FROM posts""",
-        [],
-    )[0]
+           FROM posts"""
+    ).fetchall()[0]
     return Quality(*(int(v) for v in row))
 
 
@@ -414,11 +385,9 @@ def shared_links(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFra
     """Posts that share a link and were kept apart, since they differ in title, date and
     text (``lib/ingest/identity.py``): a user who finds one link on several rows sees why.
     A store exported before schema 7 has no link keys: its posts are compared by link."""
-    try:
-        con.execute("SELECT link FROM sightings LIMIT 0")
+    links = "SELECT url AS link, id AS post_id FROM posts WHERE url IS NOT NULL"
+    if _has_columns(con, "sightings", "link"):
         links = "SELECT DISTINCT link, post_id FROM sightings WHERE link IS NOT NULL"
-    except duckdb.BinderException:
-        links = "SELECT url AS link, id AS post_id FROM posts WHERE url IS NOT NULL"
     return con.execute(
         f"""WITH links AS ({links}),
                 shared AS (SELECT link FROM links GROUP BY link HAVING count(*) > 1)

@@ -7,18 +7,17 @@ separators: ``flash attention``, ``FlashAttention``), and, discounted, the longe
 built on it (``显存`` in ``显存占用``, ``moe`` in ``deepseek-moe``). :func:`plan` reads a
 query (``lib.query_syntax``) into the words a reader wrote, each with its alternatives
 (``OR``, and the variants of ``data/dictionary/synonyms.txt``, discounted), and the
-phrases, fields and exclusions a post must satisfy. Search, the count, the resolved
-bitmaps (``lib.selection``) and the topic filter all go through these two functions
+phrases, fields and exclusions a post must satisfy. The resolved search
+(``lib.selection``), the ranking and the topic filter all go through these two functions
 (:func:`plan` lives in ``lib.search_plan``).
 
 Matching is a soft AND, as ``minimum_should_match`` or a web search engine: a post with
-any word matches; posts with every word rank first, then those with most words, each
-tier by BM25 (:func:`scores_sql`). Within a word, a term family counts once: the exact
-term's score plus the best compound's, discounted, so eight compounds of 识别 do not
-outweigh 识别 itself.
+any word matches (the rule is :func:`soft_and`); posts with every word rank
+first, then those with most words, each tier by BM25 (:func:`scores_sql`). Within a
+word, a term family counts once: the exact term's score plus the best compound's,
+discounted, so eight compounds of 识别 do not outweigh 识别 itself.
 
-Everything here returns SQL and parameters; nothing reads the store, so the filter
-clause stays a pure function of the URL.
+Everything here returns SQL and parameters; nothing reads the store.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ PHRASE_TEXT_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
-class Group:
+class TokenTerms:
     """One query token and the SQL that lists its matching terms with their weights."""
 
     token: str
@@ -80,7 +79,7 @@ def compact(token: str) -> str:
     return _SEPARATORS.sub("", token)
 
 
-def word_terms(token: str, compounds: bool = True) -> Group:
+def word_terms(token: str, compounds: bool = True) -> TokenTerms:
     """THE rule of what a word matches: the index terms of ``token``, each with its weight
     (1 for the word itself, :data:`PARTIAL_WEIGHT` for a longer word built on it).
 
@@ -99,7 +98,7 @@ def word_terms(token: str, compounds: bool = True) -> Group:
         same = f"(term = ? OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
         same_params = (token, squeezed[0], squeezed)
         # Each holds the token: ``contains`` first lets the regular expression see only
-        # those (a third of the time over a vocabulary of 300,000 terms).
+        # those, which is quicker.
         partial = (
             "(contains(term, ?) AND (starts_with(term, ?) OR ends_with(term, ?)"
             " OR regexp_matches(term, ?)))"
@@ -110,11 +109,11 @@ def word_terms(token: str, compounds: bool = True) -> Group:
     sql = f"""SELECT term_id, df, CASE WHEN {same} THEN 1.0 ELSE {PARTIAL_WEIGHT} END AS w
               FROM terms WHERE df > 0 AND ({same} OR {partial})
               ORDER BY w DESC, df DESC, term LIMIT {MAX_EXPANSION}"""
-    return Group(token, sql, (*same_params, *same_params, *extra))
+    return TokenTerms(token, sql, (*same_params, *same_params, *extra))
 
 
-def groups(q: str) -> list[Group]:
-    """The term groups of every token of the query ``q``, in :attr:`Plan.tokens` order."""
+def query_terms(q: str) -> list[TokenTerms]:
+    """The terms of every token of the query ``q``, in :attr:`Plan.tokens` order."""
     p = plan(q)
     # A token only a variant brings matches itself alone: variants are discounted already,
     # and their compounds would widen the search past what the reader wrote.
@@ -123,7 +122,7 @@ def groups(q: str) -> list[Group]:
     return [word_terms(token, compounds=i in typed) for i, token in enumerate(p.tokens)]
 
 
-# --- Which posts match: one algebra, over bitmaps (lib.selection) or doc sets (where) ---
+# --- Which posts match: one algebra, over bitmaps (lib.selection) or doc sets (tests) ---
 
 
 def check_condition(check: Check, col: str = "") -> tuple[str, list[object]]:
@@ -149,6 +148,7 @@ class Algebra:
 
     both: str  # intersection
     either: str  # union
+    everything: str  # the set of every post
 
     def all_of(self, parts: list[str]) -> str:
         return "(" + f" {self.both} ".join(parts) + ")"
@@ -166,43 +166,13 @@ def word_sets(p: Plan, token: list[str], algebra: Algebra) -> list[str]:
     ]
 
 
-def _docs(g: Group) -> str:
-    return f"SELECT doc FROM postings WHERE term_id IN (SELECT term_id FROM ({g.sql}))"
-
-
-def matching_docs_sql(q: str) -> tuple[str, list[object]]:
-    """The docs ``q`` matches, as a doc list: the reference that :mod:`lib.selection`'s
-    bitmaps answer the same as (any word; every check; no exclusion)."""
-    p = plan(q)
-    if p.error:
-        return "SELECT NULL::INTEGER AS doc WHERE FALSE", []
-    found = groups(q)
-    ctes = ", ".join(f"t{i} AS ({_docs(g)})" for i, g in enumerate(found))
-    params: list[object] = [v for g in found for v in g.params]
-    token = [f"(SELECT doc FROM t{i})" for i in range(len(found))]
-    algebra = Algebra("INTERSECT", "UNION")
-
-    def check_set(check: Check) -> str:
-        cond, cond_params = check_condition(check)
-        params.extend(cond_params)
-        narrowed = ""
-        if check.tokens:
-            narrowed = f" AND doc IN {algebra.all_of([token[i] for i in check.tokens])}"
-        return f"(SELECT doc FROM posts WHERE doc IS NOT NULL{narrowed} AND {cond})"
-
-    words = word_sets(p, token, algebra)
-    sql = algebra.any_of(words) if words else "(SELECT doc FROM posts WHERE doc IS NOT NULL)"
-    for check in p.required:
-        sql = f"({sql} INTERSECT {check_set(check)})"
-    for check in p.excluded:
-        sql = f"({sql} EXCEPT {check_set(check)})"
-    return f"{'WITH ' + ctes if ctes else ''} SELECT doc FROM {sql}", params
-
-
-def match_clauses(q: str, col: str = "") -> tuple[list[str], list[object]]:
-    """``WHERE`` conditions that keep the posts ``q`` matches (see :func:`matching_docs_sql`)."""
-    docs, params = matching_docs_sql(q)
-    return [f"{col}doc IN ({docs})"], params
+def soft_and(words: list[str], algebra: Algebra) -> tuple[str, str]:
+    """THE rule of which posts a search keeps, given each word's set of posts
+    (:func:`word_sets`): those with any word, and, apart, those with every word (counted
+    for the page and ranked first). Checks, exclusions and topics then narrow both."""
+    if not words:  # only checks or exclusions: every post they keep
+        return algebra.everything, algebra.everything
+    return algebra.any_of(words), algebra.all_of(words)
 
 
 def idf_sql(posts: str, df: str) -> str:
@@ -244,20 +214,15 @@ def topic_docs_sql(topics: tuple[str, ...]) -> tuple[str, list[object]]:
     return " UNION ".join(parts), params
 
 
-def topic_clause(topics: tuple[str, ...], col: str = "") -> tuple[str, list[object]]:
-    """Posts in any of ``topics`` (see :func:`topic_docs_sql`)."""
-    docs, params = topic_docs_sql(topics)
-    return f"{col}doc IN ({docs})", params
-
-
 def scores_sql(
-    term_groups: list[Group],
+    token_terms: list[TokenTerms],
     words: tuple[Word, ...],
     filter_clause: str = "TRUE",
     soft: bool = True,
 ) -> tuple[str, list[object]]:
     """A query of ``(doc, score)``: BM25 over the postings, for posts with any of
-    ``words`` that pass ``filter_clause`` (on the ``posts`` columns; ``TRUE`` skips the join).
+    ``words`` (as :func:`soft_and` keeps them) that pass ``filter_clause`` (on
+    the ``posts`` columns; ``TRUE`` skips the join).
 
     A token scores its exact term plus its best compound (discounted by the rule,
     :func:`word_terms`): a family of terms counts once. An alternative scores the sum of
@@ -276,14 +241,17 @@ def scores_sql(
     ) == len(of_word)
     unions = " UNION ALL ".join(
         f"SELECT {i} AS grp, {of_word.get(i, (0, 1.0))[0]} AS word,"
-        f" {of_word.get(i, (0, 1.0))[1]} AS wt, term_id, df, w FROM ({term_groups[i].sql})"
+        f" {of_word.get(i, (0, 1.0))[1]} AS wt, term_id, df, w FROM ({token_terms[i].sql})"
         for i in used
     )
-    params: list[object] = [p for i in used for p in term_groups[i].params]
+    params: list[object] = [p for i in used for p in token_terms[i].params]
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
-    hits, relevance, per_doc = _by_word(len(words)) if simple else _judgement(words, used)
+    if simple:
+        hits, relevance, per_doc = _scores_one_token_each(len(words))
+    else:
+        hits, relevance, per_doc = _scores_of_alternatives(words, used)
     score = "hits + relevance / (relevance + 1)" if soft else "relevance"
     sql = f"""
         WITH m AS ({unions}),
@@ -299,8 +267,8 @@ def scores_sql(
     return sql, params
 
 
-def _by_word(size: int) -> tuple[str, str, str]:
-    """Like :func:`_judgement`, when each alternative is one token of one word."""
+def _scores_one_token_each(size: int) -> tuple[str, str, str]:
+    """Like :func:`_scores_of_alternatives`, when each alternative is one token of one word."""
     if size == 1:
         return "1", "t", "per_doc AS (SELECT doc, max(weighted) AS t FROM tok GROUP BY doc)"
     parts = ", ".join(
@@ -310,11 +278,11 @@ def _by_word(size: int) -> tuple[str, str, str]:
     return "bit_count(found)", " + ".join(f"t{k}" for k in range(size)), per_doc
 
 
-def _judgement(words: tuple[Word, ...], used: list[int]) -> tuple[str, str, str]:
+def _scores_of_alternatives(words: tuple[Word, ...], used: list[int]) -> tuple[str, str, str]:
     """(words a post has, its relevance, the ``per_doc`` CTE they read) over ``tok``, the
     postings hit, in one aggregation per post: each token's best term (its family counted
     once); one per token and word stays one plain ``max``, as cheap as a sum."""
-    # A bit per token present (a distinct count of tokens per post cost twice the search).
+    # A bit per token present: cheaper than a distinct count of tokens per post.
     parts = ", ".join(f"coalesce(max(part) FILTER (WHERE grp = {i}), 0) AS t{i}" for i in used)
     per_doc = f"per_doc AS (SELECT doc, bit_or(1 << grp) AS matched, {parts} FROM tok GROUP BY doc)"
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from lib.filters import MAX_QUERY_CHARS
 from lib.query_syntax import Term, parse
 from lib.segment import (
     BILINGUAL_FILE,
@@ -24,7 +25,6 @@ from lib.segment import (
 )
 from lib.text import CJK
 
-MAX_QUERY_CHARS = 200
 MAX_TOKENS = 8  # typed tokens: a pasted paragraph is not a query; its first words are
 MAX_ALL_TOKENS = 16  # with dictionary variants; each is a bit of an INTEGER mask
 VARIANT_WEIGHT = 0.6  # a near-synonym or spelling variant from the dictionary
@@ -74,10 +74,6 @@ class Plan:
         """Only words: the ranking alone decides which posts match."""
         return not self.required and not self.excluded
 
-    @property
-    def searches(self) -> bool:
-        return bool(self.words or self.required or self.excluded or self.error)
-
     def typed_tokens(self) -> tuple[str, ...]:
         """The tokens of the words as typed (not variants): what cards highlight."""
         used = {i for w in self.words for a in w.alternatives if a.weight == 1 for i in a.tokens}
@@ -113,7 +109,7 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return {member: tuple(variants) for member, variants in found.items()}
 
 
-class _Builder:
+class _TokenCollector:
     """Collects a plan's tokens (each once, at most :data:`MAX_ALL_TOKENS`)."""
 
     def __init__(self) -> None:
@@ -160,7 +156,7 @@ class _Builder:
         return out
 
 
-def _run_words(builder: _Builder, text: str, several: bool) -> list[Word]:
+def _run_words(builder: _TokenCollector, text: str, several: bool) -> list[Word]:
     """The words of a run of plain words, each with its dictionary variants; a name of
     several words the dictionary knows (mixture of experts) is one word."""
     if several and synonyms().get(_normalise(text)):
@@ -172,17 +168,17 @@ def _run_words(builder: _Builder, text: str, several: bool) -> list[Word]:
     ]
 
 
-def _check(builder: _Builder, kind: str, term: Term) -> Check:
+def _read_check(builder: _TokenCollector, kind: str, term: Term) -> Check:
     tokens = () if kind == "category" else builder.add(term.text, MAX_ALL_TOKENS) or ()
     text = _normalise(term.text)
     if kind == "phrase" and len(tokens) == 1 and builder.tokens[tokens[0]] == text:
         # One index term (``"KV cache"``, ``"显存占用"``): the index already holds the words
-        # side by side, so no text needs reading (at a million posts, seconds).
+        # side by side, so no text needs reading (slow at a million posts).
         kind = "words"
     return Check(kind, text, tokens)
 
 
-def _kind(term: Term) -> str:
+def _check_kind(term: Term) -> str:
     return term.field or ("phrase" if term.phrase else "words")
 
 
@@ -195,7 +191,7 @@ def plan(q: str) -> Plan:
     parsed = parse(q)
     if parsed.error:
         return Plan(error=parsed.error)
-    builder = _Builder()
+    builder = _TokenCollector()
     words: list[Word] = []
     required: list[Check] = []
     run: list[str] = []  # consecutive plain words, segmented together (KV cache stays whole)
@@ -209,14 +205,14 @@ def plan(q: str) -> Plan:
         alternatives = []
         for term in clause:
             if not term.plain:
-                required.append(check := _check(builder, _kind(term), term))
+                required.append(check := _read_check(builder, _check_kind(term), term))
                 if check.tokens and term.field != "category":
                     alternatives.append(Alternative(check.tokens))
             elif found := builder.add(term.text, MAX_TOKENS):
                 alternatives += [Alternative(found), *builder.variants(term.text)]
         if alternatives:
             words.append(Word(tuple(alternatives)))
-    excluded = [_check(builder, _kind(t), t) for t in parsed.excluded]
+    excluded = [_read_check(builder, _check_kind(t), t) for t in parsed.excluded]
     # A word with nothing to search for (``-的``, ``--``) excludes nothing.
     excluded = [c for c in excluded if c.tokens or c.kind not in ("words", "phrase")]
     if not words and not required and not excluded and q.strip():

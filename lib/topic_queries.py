@@ -2,7 +2,7 @@
 how it moves over time, which category it sets apart, and where its posts lie on the map.
 
 Every count is of posts in ``post_topics`` (one main topic per post, outliers included)
-under the same ``WHERE`` clause as every other page (``lib.selection.clause``), so a
+under the same ``WHERE`` clause as every other page (``ResolvedSearch.where``), so a
 topic's count here is what Browse lists under ``topic=<its name>`` with the same filters,
 and the topics' counts add up to the Overview's total. Undated posts count in totals;
 charts over time leave them out and the page says how many.
@@ -37,7 +37,7 @@ def _has_topics(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _filtered(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[object]]:
     """The filtered posts' rows of ``post_topics`` (as ``pt``), as a subquery."""
-    clause, params = selection.clause(con, filters, "pt")
+    clause, params = selection.resolve(con, filters).where("pt")
     return f"(SELECT * FROM post_topics pt WHERE {clause})", params
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from lib import selection
 from lib.filters import Filters, where
 from lib.periods import INTERVALS
+from lib.selection import ResolvedSearch
 
 MAX_COMPARED = 5
 
@@ -42,16 +43,18 @@ def _previous_month(day: date) -> date:
 
 
 @dataclass(frozen=True)
-class _Monthly:
-    """How to count per month: from a monthly table, or exactly from the posts."""
+class _CountedRows:
+    """What a count counts: per month, from the store's monthly table; exactly, the rows
+    of ``source`` (as ``k``) under the filters."""
 
-    table: str  # the store's counts per category and month
+    monthly_table: str  # the store's counts per category and month
     keys: str  # its columns besides category and month, as in the exact count
-    source: str  # what the exact count counts the rows of, as ``k``: keywords, or posts
+    source: str  # keywords, or posts
+    only_with_keywords: bool  # posts without keywords are left out (they lead no topic)
 
 
-_KEYWORDS = _Monthly("topic_months", "term", "post_keywords")
-_SIZES = _Monthly("keyed_months", "", "posts")
+_KEYWORDS = _CountedRows("topic_months", "term", "post_keywords", False)
+_POSTS_WITH_KEYWORDS = _CountedRows("keyed_months", "", "posts", True)
 # What a count can be broken down by, in the monthly table (m) and in the keywords (k).
 _DIMENSIONS = {
     "category": ("m.category", "k.category"),
@@ -59,11 +62,8 @@ _DIMENSIONS = {
 }
 
 
-def _counts(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters,
-    what: _Monthly,
-    dims: tuple[str, ...] = (),
+def _counts_sql(
+    found: ResolvedSearch, what: _CountedRows, dims: tuple[str, ...] = ()
 ) -> tuple[str, list[object]]:
     """SQL for rows ``(keys…, dims…, n)``: the filtered posts' keywords (or the filtered
     posts that have keywords) counted.
@@ -71,28 +71,26 @@ def _counts(
     Without words or topics, whole months come from the store's monthly table and the
     cut-off months at either end of a date range from the posts' own keywords; summing
     ``n`` gives exactly what the keywords give. Under a search, one scan of the keywords
-    (tested in the search's bitmap, the date range reading only its own row groups)
-    answers in tens of milliseconds at a million posts, where counting the search's
-    keywords per term, category and month once, to slice later, took a few hundred.
+    (tested in the search's bitmap, the date range reading only its own row groups) is
+    quicker than counting the search's keywords per term, category and month once, to
+    slice later.
     """
-    keys_m = [f"m.{what.keys}"] if what.keys else []
     keys_k = [f"k.{what.keys}"] if what.keys else []
-    dims_m = [f"{_DIMENSIONS[d][0]} AS {d}" for d in dims]
     dims_k = [f"{_DIMENSIONS[d][1]} AS {d}" for d in dims]
 
     def exact(part: Filters) -> tuple[str, list[object]]:
-        part = replace(part, q=filters.q, topics=filters.topics)
-        if what is _SIZES:
-            clause, params = selection.keyed_clause(con, part, "k")
+        sliced = found.sliced(part)
+        if what.only_with_keywords:
+            clause, params = sliced.where_with_keywords("k")
         else:
-            clause, params = selection.clause(con, part, "k")
+            clause, params = sliced.where("k")
         columns = ", ".join([*keys_k, *dims_k, "count(*) AS n"])
         return f"SELECT {columns} FROM {what.source} k WHERE {clause} GROUP BY ALL", params
 
-    if selection.Search.of(filters).active:
+    filters = found.filters
+    if found.searches:
         return exact(filters)
     categories = Filters(categories=filters.categories)
-    clause, params = where(categories, "m")
     start, end = filters.start, filters.end
     if start and end and start > end:
         return exact(filters)
@@ -109,20 +107,32 @@ def _counts(
         if not parts or cut > _month_end(start):  # not the month already cut above
             parts.append(exact(replace(categories, start=cut, end=end)))
     if first_full is None or last_full is None or first_full <= last_full:
-        bounds = []
-        bound_params: list[object] = []
-        if first_full is not None:
-            bounds.append("m.month >= ?")
-            bound_params.append(first_full)
-        if last_full is not None:
-            bounds.append("m.month <= ?")
-            bound_params.append(last_full)
-        monthly = " AND ".join([clause, *bounds])
-        columns = ", ".join([*keys_m, *dims_m, "m.posts AS n"])
-        monthly_sql = f"SELECT {columns} FROM {what.table} m WHERE {monthly}"
-        parts.append((monthly_sql, [*params, *bound_params]))
+        parts.append(_monthly_sql(what, dims, categories, first_full, last_full))
     sql = " UNION ALL ".join(f"({part})" for part, _ in parts)
     return sql, [p for _, part_params in parts for p in part_params]
+
+
+def _monthly_sql(
+    what: _CountedRows,
+    dims: tuple[str, ...],
+    categories: Filters,
+    first: date | None,
+    last: date | None,
+) -> tuple[str, list[object]]:
+    """:func:`_counts_sql`'s rows for the whole months from ``first`` to ``last`` (either
+    open), read from the store's monthly table."""
+    clause, params = where(categories, "m")
+    bounds = []
+    if first is not None:
+        bounds.append("m.month >= ?")
+        params.append(first)
+    if last is not None:
+        bounds.append("m.month <= ?")
+        params.append(last)
+    keys = [f"m.{what.keys}"] if what.keys else []
+    columns = ", ".join([*keys, *(f"{_DIMENSIONS[d][0]} AS {d}" for d in dims), "m.posts AS n"])
+    monthly = " AND ".join([clause, *bounds])
+    return f"SELECT {columns} FROM {what.monthly_table} m WHERE {monthly}", params
 
 
 def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -> pd.DataFrame:
@@ -132,8 +142,9 @@ def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -
     ``share`` the fraction of filtered posts, and ``lift`` how much more often it
     leads here than in all posts (1 = as often as anywhere).
     """
-    counts, params = _counts(con, filters, _KEYWORDS)
-    sizes, size_params = _counts(con, filters, _SIZES)
+    found = selection.resolve(con, filters)
+    counts, params = _counts_sql(found, _KEYWORDS)
+    sizes, size_params = _counts_sql(found, _POSTS_WITH_KEYWORDS)
     return con.execute(
         f"""WITH here AS (SELECT term, sum(n)::BIGINT AS n FROM ({counts}) GROUP BY term),
                  size AS (SELECT sum(n)::BIGINT AS docs FROM ({sizes})),
@@ -159,7 +170,7 @@ def by_class(
     """
     if by not in _DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(_DIMENSIONS)}")
-    rows, params = _counts(con, filters, _KEYWORDS, (by,))
+    rows, params = _counts_sql(selection.resolve(con, filters), _KEYWORDS, (by,))
     return con.execute(
         f"""WITH counts AS (SELECT {by} AS class, term, sum(n)::BIGINT AS n
                             FROM ({rows}) GROUP BY ALL),
@@ -197,12 +208,12 @@ def volume(
     empty = pd.DataFrame(columns=["period", "topic", "posts", "total", "share"])
     if not topics:
         return empty
-    base = replace(filters, topics=())
-    days = selection.days(con, base)
-    clause, params = where(base.columns_only(), "p")
-    searched, searched_params = selection.clause(con, base, "p")
+    found = selection.resolve(con, replace(filters, topics=()))
+    days = found.day_counts_table
+    clause, params = found.columns_where("p")
+    searched, searched_params = found.where("p")
     marks = ", ".join("?" for _ in topics)
-    frame = con.execute(
+    frame = found.execute(
         f"""WITH totals AS (SELECT date_trunc(?, p.published)::DATE AS period,
                                    sum(p.posts)::BIGINT AS total
                             FROM {days} p WHERE {clause} AND p.published IS NOT NULL
@@ -235,10 +246,11 @@ class Periods:
 
 def default_periods(con: duckdb.DuckDBPyConnection, filters: Filters) -> Periods | None:
     """The filtered span cut in two halves; ``None`` when it covers a single day."""
-    days = selection.days(con, filters)
-    clause, params = where(filters.columns_only())
-    first, last = con.execute(
-        f"SELECT min(published), max(published) FROM {days} WHERE {clause}", params
+    found = selection.resolve(con, filters)
+    clause, params = found.columns_where()
+    first, last = found.execute(
+        f"SELECT min(published), max(published) FROM {found.day_counts_table} WHERE {clause}",
+        params,
     ).fetchall()[0]
     if first is None or first == last:
         return None
@@ -255,13 +267,14 @@ def movers(
     topic "rise"; a term needs at least two posts in one of the periods to count.
     """
     (b0, b1), (a0, a1) = periods.before, periods.after
-    before = replace(filters, start=b0, end=b1)
-    after = replace(filters, start=a0, end=a1)
+    found = selection.resolve(con, filters)
+    before = found.sliced(replace(filters, start=b0, end=b1))
+    after = found.sliced(replace(filters, start=a0, end=a1))
     parts = [
-        _counts(con, before, _KEYWORDS),
-        _counts(con, after, _KEYWORDS),
-        _counts(con, before, _SIZES),
-        _counts(con, after, _SIZES),
+        _counts_sql(before, _KEYWORDS),
+        _counts_sql(after, _KEYWORDS),
+        _counts_sql(before, _POSTS_WITH_KEYWORDS),
+        _counts_sql(after, _POSTS_WITH_KEYWORDS),
     ]
     (kb, _), (ka, _), (sb, _), (sa, _) = parts
     return con.execute(
@@ -284,7 +297,7 @@ def movers(
     ).df()
 
 
-# The fitted topics (lib.topic_model), for the pages' ``run("topics.…")``.
+# The fitted topics (lib.topic_model), which the pages ask for as ``topics.…``.
 from lib.topic_queries import (  # noqa: E402 - they use Periods, defined above
     distinct_by_category,
     filters_narrow,

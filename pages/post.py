@@ -18,6 +18,7 @@ from lib.safe_text import (
     shown,
     tag_list,
 )
+from lib.search import query_tokens
 from ui.active_filters import active_filters
 from ui.data import run
 from ui.filter_url import filter_params
@@ -67,7 +68,7 @@ text = post["body"] or post["excerpt"]
 if text:
     more_key = f"_post_chars_{post['id']}"
     limit = st.session_state.get(more_key, BODY_CHUNK_CHARS)
-    st.markdown(highlighted(text, filters.words, limit=limit))
+    st.markdown(highlighted(text, query_tokens(filters.q), limit=limit))
     if len(text) > limit:
         left = len(text) - limit
         st.button(

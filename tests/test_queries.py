@@ -3,7 +3,8 @@
 The bundled store (``seeded_db``: 33 posts, all dated 2026-01-11 or undated) answers
 the counting questions; a store written here, spread over twenty months, answers
 the time-series ones. Expected values come from plain DuckDB SQL over the store,
-written independently of ``lib.filters.where``.
+written independently of ``lib.filters.where`` (or, for a search, with the plain-SQL
+reference ``tests.search_oracle``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import pytest
 
 from lib import queries
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
-from lib.search import MAX_TOKENS
+from lib.search import MAX_TOKENS, query_tokens
 from lib.store import connect_read_only
 from tests.helpers import query, store_category_counts
+from tests.search_oracle import where_with_search
 
 SEED_DAY = date(2026, 1, 11)
 
@@ -47,7 +49,7 @@ def test_no_filter_is_true_without_parameters() -> None:
 
 
 def test_each_filter_becomes_a_placeholder_with_its_parameter() -> None:
-    clause, params = where(
+    clause, params = where_with_search(
         Filters(
             categories=("NLP", NO_CATEGORY, "Python"),
             start=date(2024, 1, 1),
@@ -65,7 +67,7 @@ def test_each_filter_becomes_a_placeholder_with_its_parameter() -> None:
 
 
 def test_alias_prefixes_every_column() -> None:
-    clause, _ = where(Filters(categories=("NLP",), start=SEED_DAY, q="x"), alias="p")
+    clause, _ = where_with_search(Filters(categories=("NLP",), start=SEED_DAY, q="x"), alias="p")
     assert "p.category IN (?)" in clause
     assert "p.published >= ?" in clause
     assert "p.doc IN" in clause
@@ -83,15 +85,15 @@ def test_alias_prefixes_every_column() -> None:
 def test_user_text_never_reaches_the_sql_string(
     filters: Filters, con: duckdb.DuckDBPyConnection, seeded_db: str
 ) -> None:
-    clause, params = where(filters)
+    clause, params = where_with_search(filters)
     # The SQL depends only on how many values there are, never on what they say.
     benign = Filters(
         categories=tuple(
             c if c == NO_CATEGORY else f"c{i}" for i, c in enumerate(filters.categories)
         ),
-        q=" ".join(f"w{i}" for i in range(len(filters.words))),
+        q=" ".join(f"w{i}" for i in range(len(query_tokens(filters.q)))),
     )
-    assert clause == where(benign)[0]
+    assert clause == where_with_search(benign)[0]
     named = [c for c in filters.categories if c != NO_CATEGORY]
     assert params[: len(named)] == named
     for text in (filters.q, *filters.categories):
@@ -100,7 +102,7 @@ def test_user_text_never_reaches_the_sql_string(
     # Run as parameters, the text breaks nothing: the search finds what its words find
     # written plainly (posts with any of them: ``lib.search``; ``--`` excludes nothing).
     if filters.q:
-        plain = Filters(categories=filters.categories, q=" ".join(filters.words))
+        plain = Filters(categories=filters.categories, q=" ".join(query_tokens(filters.q)))
         assert queries.count(con, filters) == queries.count(con, plain)
     else:
         expected = 11 if NO_CATEGORY in filters.categories else 0
@@ -109,11 +111,11 @@ def test_user_text_never_reaches_the_sql_string(
 
 
 def test_search_words_are_segmented_deduplicated_and_capped() -> None:
-    assert Filters(q="  LoRA  lora LoRA 显存 ").words == ("lora", "显存")
-    long = Filters(q="a" * (MAX_QUERY_CHARS - 2) + " b c")  # only the first 200 characters count
-    assert long.words == ("a" * (MAX_QUERY_CHARS - 2), "b")
-    assert Filters(q="   ").words == ()
-    assert len(Filters(q=" ".join(f"word{i}" for i in range(30))).words) == MAX_TOKENS
+    assert query_tokens("  LoRA  lora LoRA 显存 ") == ("lora", "显存")
+    long = "a" * (MAX_QUERY_CHARS - 2) + " b c"  # only the first 200 characters count
+    assert query_tokens(long) == ("a" * (MAX_QUERY_CHARS - 2), "b")
+    assert query_tokens("   ") == ()
+    assert len(query_tokens(" ".join(f"word{i}" for i in range(30)))) == MAX_TOKENS
 
 
 def test_without_categories_keeps_the_other_filters() -> None:

@@ -1,7 +1,7 @@
 """Searches resolved once into a bitmap and day counts (lib.selection), and what reads them.
 
 Every answer read through a resolved search must equal the same question asked of the
-posts directly, with ``lib.filters.where`` (the search as ``doc IN (postings…)``).
+posts directly, with ``tests.search_oracle`` (the search as ``doc IN (postings…)``).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lib import queries, selection, topics
-from lib.filters import Filters, where
+from lib import queries, scratch_tables, selection, topics
+from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.store import connect_read_only
 from tests.helpers import build_store, metrics, multi_month_posts, open_app
+from tests.search_oracle import where_with_search
 
 # "lora zzyzx": no post has both words, so the posts with either match.
 WORDS = ("显存", "LoRA", "lora 显存", "topic", "nowhere-to-be-found", "的", "lora zzyzx")
@@ -59,7 +60,7 @@ def filter_sets() -> list[Filters]:
 
 
 def direct(con: duckdb.DuckDBPyConnection, filters: Filters, sql: str) -> list[tuple]:
-    clause, params = where(filters)
+    clause, params = where_with_search(filters)
     return con.execute(sql.format(clause=clause), params).fetchall()
 
 
@@ -124,7 +125,8 @@ def test_a_search_is_resolved_once_and_sliced_by_category_and_date(
 ) -> None:
     def resolved() -> set[str]:
         rows = con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [selection.SCRATCH]
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?",
+            [scratch_tables.SCHEMA],
         ).fetchall()
         return {name for (name,) in rows if name.startswith("s")}
 
@@ -142,12 +144,12 @@ def test_a_search_is_resolved_once_and_sliced_by_category_and_date(
 def test_the_oldest_searches_are_dropped_past_the_limit(
     con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(selection, "KEEP", 3)
+    monkeypatch.setattr(scratch_tables, "KEEP", 3)
     for word in ("显存", "lora", "topic", "excerpt", "number"):
         queries.count(con, Filters(q=word, categories=("NLP",)))
     (masks,) = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name LIKE '%mask'",
-        [selection.SCRATCH],
+        [scratch_tables.SCHEMA],
     ).fetchall()[0]
     assert masks == 3
     # A dropped search is simply resolved again.
@@ -157,6 +159,20 @@ def test_the_oldest_searches_are_dropped_past_the_limit(
             con, Filters(q="显存", categories=("NLP",)), "SELECT count(*) FROM posts WHERE {clause}"
         )[0][0]
     )
+
+
+def test_a_search_dropped_by_another_session_while_read_is_made_again(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    filters = Filters(q="显存", categories=("NLP",))
+    found = selection.resolve(con, filters)
+    days = found.day_counts_table
+    clause, params = found.columns_where()
+    con.execute(f"DROP TABLE {days}")  # what another session's eviction does
+    con.execute(f"DROP TABLE {days.removesuffix('_days')}_mask")
+    sql = f"SELECT coalesce(sum(posts), 0) FROM {days} WHERE {clause}"
+    (posts,) = found.execute(sql, params).fetchall()[0]
+    assert posts == direct(con, filters, "SELECT count(*) FROM posts WHERE {clause}")[0][0]
 
 
 def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
@@ -170,7 +186,7 @@ def test_topic_lists_under_a_search_equal_the_keywords_counted_directly(
         Filters(topics=("lora",), categories=("NLP",)),
         Filters(q="ab"),
     ):
-        clause, params = where(filters, "k")
+        clause, params = where_with_search(filters, "k")
         expected = dict(
             con.execute(
                 f"SELECT term, count(*) FROM post_keywords k WHERE {clause} GROUP BY term", params

@@ -10,13 +10,14 @@ from lib.charts import label
 from lib.dates import date_label
 from lib.filters import Filters
 from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
+from lib.search import query_tokens
 from ui.filter_url import filter_params
 
 EXCERPT_CHARS = 600
 
 
 def card(post: dict[str, Any], filters: Filters) -> None:
-    words = filters.words
+    words = query_tokens(filters.q)
     with st.container(border=True):
         title = post.get("title") or "Untitled post"
         st.markdown(f"#### {highlighted(title, words, limit=TITLE_CHARS)}")

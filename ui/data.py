@@ -110,18 +110,9 @@ def cursor() -> duckdb.DuckDBPyConnection:
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(name: str, store: Store, args: tuple[Any, ...], _question: Callable[..., T]) -> T:
     # ``name`` keys the cache; ``_question``, the function itself, is not hashed.
-    try:
-        return _call(store, _question, args)
-    except duckdb.CatalogException:
-        # A resolved search dropped by another session between finding it and reading it
-        # (lib.selection keeps the newest few): a second call resolves it again.
-        return _call(store, _question, args)
-
-
-def _call(store: Store, question: Callable[..., T], args: tuple[Any, ...]) -> T:
     cur = _connection(*store).cursor()
     try:
-        return question(cur, *args)
+        return _question(cur, *args)
     finally:
         cur.close()
 

@@ -130,7 +130,7 @@ def search_note(filters: Filters, total: int) -> bool:
         what = "any of these words" if note.every is not None else "this word"
         st.info(f"No post has {what}.", icon=":material/search_off:")
         return True
-    if note.every is not None and note.every < total:
+    if note.any_word_fallback and note.every is not None:
         rest = total - note.every
         if note.every == 0:
             st.caption(
