@@ -6,6 +6,7 @@ Workers start when first needed, serve one query at a time, and are killed, not 
 the deadline; a worker that hit a limit (or served many queries, or kept much memory) is
 replaced. Queries wait in one first-come queue with at most one running per session, so one
 visitor cannot hold every worker; while a query waits, ``on_wait`` hears where it stands.
+How one worker is started, asked and killed is :mod:`lib.console.worker_handle`.
 """
 
 from __future__ import annotations
@@ -13,117 +14,23 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
-import os
-import select
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from lib.config import REPO_ROOT
 from lib.console import limits, wire
 from lib.console.checks import clean
-from lib.console.errors import KINDS, MEMORY_MESSAGE, ConsoleBusy, ConsoleError, ConsoleTimeout
+from lib.console.errors import KINDS, ConsoleBusy, ConsoleError, ConsoleTimeout
 from lib.console.results import ConsoleResult, to_frame
+from lib.console.worker_handle import Worker, WorkerGone, start_worker, why_gone
 
-# Environment variables a worker keeps: what Python needs to start, nothing that may be secret.
-WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
 REPLY_SLACK_BYTES = 4 * 1024 * 1024  # an Arrow stream's framing beyond the rows' own bytes
-READ_CHUNK = 1024 * 1024
 JANITOR_S = 30.0  # how often idle workers are looked at
-# Below the server from its first instruction (its imports included), so a worker starting
-# or running slows queries, not pages.
-NICENESS = 10
 WaitReport = Callable[[str], None]
-
-
-class _WorkerGone(Exception):
-    """The worker ended (or broke the protocol) before its reply was complete."""
-
-
-@dataclass
-class Worker:
-    """One worker process and what the pool knows of it."""
-
-    process: subprocess.Popen[bytes]
-    ready: bool = False
-    served: int = 0
-    idle_since: float = field(default_factory=time.monotonic)
-
-    def kill(self) -> None:
-        """SIGKILL and reap: a query past its deadline gets no chance to finish."""
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # stuck in the kernel: reaped when it leaves
-            threading.Thread(target=self.process.wait, daemon=True).start()
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                pipe.close()
-
-    def wait_ready(self, deadline: float) -> None:
-        if not self.ready:
-            try:
-                self.ready = _read_exactly(self.process, 1, deadline) == wire.READY
-            except TimeoutError:
-                raise _WorkerGone("the worker did not start in time") from None
-            if not self.ready:
-                raise _WorkerGone("the worker did not start")
-
-    def has_started(self) -> bool:
-        """Whether the worker is up, without waiting: its ready byte is read only if sent."""
-        if not self.ready and self.process.stdout is not None:
-            readable, _, _ = select.select([self.process.stdout.fileno()], [], [], 0)
-            if readable:
-                try:
-                    self.wait_ready(time.monotonic() + 1)
-                except _WorkerGone:  # died while idle: the caller's readiness wait says so
-                    return False
-        return self.ready
-
-    def exchange(
-        self, request: dict[str, Any], deadline: float, max_reply: int
-    ) -> tuple[bytes, int]:
-        """Send one request; its whole reply and the header's length, or raise by ``deadline``."""
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(wire.request_line(request))
-            self.process.stdin.flush()
-        except BrokenPipeError:
-            raise _WorkerGone("the worker ended before the query reached it") from None
-        prefix = _read_exactly(self.process, wire.PREFIX.size, deadline)
-        head_len, body_len = wire.PREFIX.unpack(prefix)
-        if head_len > wire.MAX_HEADER_BYTES or body_len > max_reply:
-            raise _WorkerGone("the reply was larger than the caps allow")
-        return _read_exactly(self.process, head_len + body_len, deadline), head_len
-
-
-def _read_exactly(process: subprocess.Popen[bytes], size: int, deadline: float) -> bytes:
-    """``size`` bytes from the worker's stdout; TimeoutError at ``deadline``."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    chunks: list[bytes] = []
-    got = 0
-    while got < size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        readable, _, _ = select.select([fd], [], [], remaining)
-        if not readable:
-            raise TimeoutError
-        chunk = os.read(fd, min(READ_CHUNK, size - got))
-        if not chunk:
-            raise _WorkerGone("the worker ended")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 @dataclass(eq=False)
@@ -217,30 +124,7 @@ class Pool:
     # --- Workers --------------------------------------------------------------------------
 
     def _spawn(self) -> Worker:
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if name in WORKER_ENV or name.startswith(limits.ENV_PREFIX)  # the caps reach it too
-        }
-        env["HOME"] = self._home  # DuckDB's home directory setting shows nothing of the server's
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lib.console.worker",
-                str(limits.WORKER_MEMORY_BYTES),
-                str(os.getpid()),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=REPO_ROOT,
-            env=env,
-        )
-        with contextlib.suppress(OSError):  # already gone: its first read says so
-            own = os.getpriority(os.PRIO_PROCESS, 0)  # below the server, whatever its own
-            os.setpriority(os.PRIO_PROCESS, process.pid, min(own + NICENESS, 19))
-        return Worker(process)
+        return start_worker(self._home)
 
     def _drop_stale(self) -> list[Worker]:
         """Take out of the idle list the workers idle too long or dead; the caller kills them."""
@@ -287,7 +171,7 @@ class Pool:
         worker = self._take_worker()
         try:
             worker.wait_ready(time.monotonic() + limits.WORKER_START_S)
-        except _WorkerGone:  # killed while idle (by the OS, or an operator): one more try
+        except WorkerGone:  # killed while idle (by the OS, or an operator): one more try
             worker.kill()
             worker = self._spawn()
             worker.wait_ready(time.monotonic() + limits.WORKER_START_S)
@@ -346,7 +230,7 @@ class Pool:
             try:
                 header = wire.json_header(raw[:head_len])
             except ValueError:
-                raise _WorkerGone("the reply was not readable") from None
+                raise WorkerGone("the reply was not readable") from None
             worker.served += 1
             keep = (
                 not header.get("recycle")
@@ -354,23 +238,14 @@ class Pool:
                 and int(header.get("rss") or 0) < limits.WORKER_MEMORY_BYTES // 2
             )
             return header, raw[head_len:], seconds
-        except _WorkerGone:
-            raise ConsoleError(_why_gone(worker)) from None
+        except WorkerGone:
+            raise ConsoleError(why_gone(worker)) from None
         except OSError as exc:  # no process could be started (out of processes or memory)
             raise ConsoleBusy(f"The console could not start a worker ({exc.strerror}).") from None
         finally:
             if worker is not None and not keep:
                 worker.kill()
             self._release(session, worker if keep else None)
-
-
-def _why_gone(worker: Worker | None) -> str:
-    code = None if worker is None else worker.process.poll()
-    if code == -signal.SIGXCPU:
-        return "The query used more CPU time than the console allows, and was stopped."
-    if code is not None and code < 0 and code in (-signal.SIGSEGV, -signal.SIGABRT):
-        return f"{MEMORY_MESSAGE} Its worker was stopped and replaced."
-    return "The query stopped its worker before it finished; a new worker takes the next query."
 
 
 _pool: Pool | None = None
