@@ -2,13 +2,14 @@
 
 As BERTopic makes them, with non-neural parts (no model to download): each post is
 its index terms weighed by TF-IDF (``lib.topic_terms`` merges spellings and the two
-languages of a term first), reduced by truncated SVD, clustered by k-means; each group
-is named by its most distinctive terms by class-based TF-IDF. Posts far from every
-group's centre are outliers, labelled as such. Every post gets a 2-D place for the
-map: its group's place (the centres laid out by PCA) plus its own offset.
+languages of a term first), reduced by truncated SVD, clustered by k-means
+(``lib.topic_clusters``); each group is named by its most distinctive terms by class-based
+TF-IDF (``lib.topic_labels``). Posts far from every group's centre are outliers, labelled as
+such. Every post gets a 2-D place for the map: its group's place (the centres laid out by
+PCA) plus its own offset.
 
 The fit reads the postings (term ids and counts, never the text) for a sample of
-posts, then places every post; at a million posts that stays well under two minutes.
+posts, then places every post, so learning costs the same on any store past the sample.
 ``update`` runs at the end of every index update: it fits when there are no topics
 or the store has grown a lot since, and otherwise assigns the new posts to the
 topics there are. ``python -m lib.topic_model refit [--db PATH]`` refits by hand.
@@ -27,21 +28,16 @@ import pyarrow as pa
 from scipy import sparse
 
 from lib import topic_terms
+from lib.topic_clusters import cluster, layout, topic_count
 from lib.topic_labels import name_topics
 from lib.topic_names import OUTLIER, OUTLIER_LABEL
 
 FIT_SAMPLE = 60_000  # posts the SVD and k-means learn from; the rest are only placed
 DIMENSIONS = 48
-MAX_TOPICS = 60
-SILHOUETTE_SAMPLE = 3_000  # posts the number of topics is judged on
-SMALL_TRIAL = 5_000
-CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitted on
 REFIT_GROWTH = 2  # refit at import once the store holds this many times the fitted posts
-MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
 OUTLIER_SIMILARITY = 0.2  # cosine to the nearest centre below which a post is an outlier
 MIN_DF_SHARE = 0.0005  # a term in fewer posts than this share says little about groups
 MAX_DF_SHARE = 0.4  # nor does one in more
-PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -188,10 +184,6 @@ def _embed(weighted: sparse.csr_matrix, basis: np.ndarray) -> np.ndarray:
     return normalize(np.asarray(weighted @ basis, dtype=np.float32))
 
 
-def _topic_count(posts: int) -> int:
-    return int(np.clip(round(np.sqrt(posts) / 3), 1, MAX_TOPICS))
-
-
 def _place(model: Model, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each post's topic (``OUTLIER`` when far from all), similarity to it, and 2-D place."""
     similarity = embedded @ model.centres.T
@@ -248,11 +240,11 @@ def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     basis = svd.components_.T.astype(np.float32)
     embedded = _embed(weighted, basis)
     say("clustering")
-    centres = _cluster(embedded, _topic_count(posts))
+    centres = cluster(embedded, topic_count(posts))
     centres = (centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)).astype(
         np.float32
     )
-    places, axes = _layout(centres, embedded)
+    places, axes = layout(centres, embedded)
     model = Model(term_ids, columns, idf, basis, centres, places, axes, posts)
     say("placing posts")
     topic, counts = _assign(con, model, docs_sql)
@@ -266,66 +258,6 @@ def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     _refresh_sizes(con)
     con.execute("INSERT INTO topic_model VALUES ('model', ?)", [model.dump()])
     return int(con.execute("SELECT count(*) FROM topics WHERE topic_id >= 0").fetchall()[0][0])
-
-
-def _cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
-    """Group centres by k-means, for the number of groups around ``guess`` whose groups
-    are best separated (silhouette, judged on subsamples): a blog has as many subjects
-    as it has, not as many as its size suggests."""
-    from sklearn.cluster import MiniBatchKMeans
-    from sklearn.metrics import silhouette_score
-
-    most = max(1, min(MAX_TOPICS, 2 * guess, len(embedded) // 2))
-    candidates = sorted(set(np.linspace(max(2, guess // 2), most, 6).round().astype(int)))
-    order = np.random.default_rng(0).permutation(len(embedded))
-    trial = embedded[order[:CHOICE_SAMPLE]]
-    probe = embedded[order[:SILHOUETTE_SAMPLE]]
-    best_k, best_score = 0, -2.0
-    tries = 3 if len(trial) <= SMALL_TRIAL else 1  # one init is noisy, and cheap when small
-    for k in (c for c in candidates if 2 <= c < len(trial)):
-        labels = MiniBatchKMeans(k, n_init=tries, batch_size=4096, random_state=0).fit(trial)
-        found = labels.predict(probe)
-        score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
-        if score > best_score:
-            best_k, best_score = k, score
-    if not best_k:
-        return embedded.mean(axis=0, keepdims=True)
-    kmeans = MiniBatchKMeans(best_k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
-    return _merge_close(kmeans.cluster_centers_)
-
-
-def _merge_close(centres: np.ndarray) -> np.ndarray:
-    """One centre for groups whose centres point the same way: k-means cuts a large
-    subject in two sooner than it leaves two subjects together."""
-    unit = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
-    groups = [[i] for i in range(len(unit))]
-    while len(groups) > 1:
-        means = np.array([unit[g].mean(axis=0) for g in groups])
-        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
-        similarity = means @ means.T
-        np.fill_diagonal(similarity, -1)
-        a, b = np.unravel_index(similarity.argmax(), similarity.shape)
-        if similarity[a, b] < MERGE_SIMILARITY:
-            break
-        groups[a] += groups.pop(b)
-    return np.array([centres[g].mean(axis=0) for g in groups])
-
-
-def _layout(centres: np.ndarray, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The centres' places in 2-D (PCA over them) and the axes a post's offset follows."""
-    from sklearn.decomposition import PCA
-
-    if len(centres) >= 3:
-        places = PCA(2, random_state=0).fit_transform(centres)
-    else:
-        places = np.c_[np.arange(len(centres), dtype=np.float64), np.zeros(len(centres))]
-    scale = float(np.abs(places).max()) or 1.0
-    places = places / scale
-    if embedded.shape[1] >= 2 and len(embedded) >= 3:
-        axes = PCA(2, random_state=0).fit(embedded).components_.T
-    else:
-        axes = np.zeros((embedded.shape[1], 2))
-    return places.astype(np.float32), (axes * PLACE_SPREAD).astype(np.float32)
 
 
 def assign(con: duckdb.DuckDBPyConnection, model: Model, docs: str) -> int:

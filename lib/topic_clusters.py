@@ -1,0 +1,82 @@
+"""How many groups the posts fall into, their centres, and where the groups sit on the map.
+
+k-means on the posts' reduced vectors, for the number of groups whose groups are best
+separated; centres that point the same way are merged (k-means cuts a large subject in two
+sooner than it leaves two subjects together); the centres are laid out in 2-D by PCA.
+Pure numpy and scikit-learn: :mod:`lib.topic_model` reads the store and writes the topics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_TOPICS = 60
+SILHOUETTE_SAMPLE = 3_000  # posts the number of topics is judged on
+SMALL_TRIAL = 5_000
+CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitted on
+MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
+PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
+
+
+def topic_count(posts: int) -> int:
+    return int(np.clip(round(np.sqrt(posts) / 3), 1, MAX_TOPICS))
+
+
+def cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
+    """Group centres by k-means, for the number of groups around ``guess`` whose groups
+    are best separated (silhouette, judged on subsamples): a blog has as many subjects
+    as it has, not as many as its size suggests."""
+    from sklearn.cluster import MiniBatchKMeans
+    from sklearn.metrics import silhouette_score
+
+    most = max(1, min(MAX_TOPICS, 2 * guess, len(embedded) // 2))
+    candidates = sorted(set(np.linspace(max(2, guess // 2), most, 6).round().astype(int)))
+    order = np.random.default_rng(0).permutation(len(embedded))
+    trial = embedded[order[:CHOICE_SAMPLE]]
+    probe = embedded[order[:SILHOUETTE_SAMPLE]]
+    best_k, best_score = 0, -2.0
+    tries = 3 if len(trial) <= SMALL_TRIAL else 1  # one init is noisy, and cheap when small
+    for k in (c for c in candidates if 2 <= c < len(trial)):
+        labels = MiniBatchKMeans(k, n_init=tries, batch_size=4096, random_state=0).fit(trial)
+        found = labels.predict(probe)
+        score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
+        if score > best_score:
+            best_k, best_score = k, score
+    if not best_k:
+        return embedded.mean(axis=0, keepdims=True)
+    kmeans = MiniBatchKMeans(best_k, n_init=3, batch_size=4096, random_state=0).fit(embedded)
+    return merge_close(kmeans.cluster_centers_)
+
+
+def merge_close(centres: np.ndarray) -> np.ndarray:
+    """One centre for groups whose centres point the same way: k-means cuts a large
+    subject in two sooner than it leaves two subjects together."""
+    unit = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+    groups = [[i] for i in range(len(unit))]
+    while len(groups) > 1:
+        means = np.array([unit[g].mean(axis=0) for g in groups])
+        means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+        similarity = means @ means.T
+        np.fill_diagonal(similarity, -1)
+        a, b = np.unravel_index(similarity.argmax(), similarity.shape)
+        if similarity[a, b] < MERGE_SIMILARITY:
+            break
+        groups[a] += groups.pop(b)
+    return np.array([centres[g].mean(axis=0) for g in groups])
+
+
+def layout(centres: np.ndarray, embedded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centres' places in 2-D (PCA over them) and the axes a post's offset follows."""
+    from sklearn.decomposition import PCA
+
+    if len(centres) >= 3:
+        places = PCA(2, random_state=0).fit_transform(centres)
+    else:
+        places = np.c_[np.arange(len(centres), dtype=np.float64), np.zeros(len(centres))]
+    scale = float(np.abs(places).max()) or 1.0
+    places = places / scale
+    if embedded.shape[1] >= 2 and len(embedded) >= 3:
+        axes = PCA(2, random_state=0).fit(embedded).components_.T
+    else:
+        axes = np.zeros((embedded.shape[1], 2))
+    return places.astype(np.float32), (axes * PLACE_SPREAD).astype(np.float32)
