@@ -96,6 +96,35 @@ def volume_chart(
     data = frame.assign(category=[label(c) for c in frame["category"]])
     if "why" not in data:
         data["why"] = ["partial" if p else "" for p in data["partial"]]
+    traces = _category_traces(data, colours)
+    if frame["partial"].any():
+        traces.append(
+            {
+                "type": "bar",
+                "x": [None],
+                "y": [None],
+                "name": PARTIAL_KEY,
+                "marker": {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"},
+                "hoverinfo": "skip",
+            }
+        )
+    return figure(
+        traces,
+        {
+            "barmode": "stack",
+            **title_spec(f"Posts per {interval}"),
+            "yaxis": title_spec("posts"),
+            "xaxis": {"type": "date", "hoverformat": PERIOD_FORMATS[interval]},
+            "legend": LEGEND_BELOW,
+            "dragmode": "select",
+            "margin": {"t": 40, "b": 10, "l": 10, "r": 20},
+            "bargap": 0.15,
+        },
+    )
+
+
+def _category_traces(data: pd.DataFrame, colours: dict[str, str] | None) -> list[dict[str, Any]]:
+    """A category's whole periods as one trace, its partial periods hatched in another."""
     traces: list[dict[str, Any]] = []
     groups = dict(list(data.groupby("category", sort=False)))
     # The legend in the colours' order, the same in every view: by name, Uncategorized last.
@@ -121,30 +150,7 @@ def volume_chart(
                     "%{x}: %{y} posts<br>%{customdata}<extra>%{fullData.name}</extra>"
                 )
             traces.append(trace)
-    if frame["partial"].any():
-        traces.append(
-            {
-                "type": "bar",
-                "x": [None],
-                "y": [None],
-                "name": PARTIAL_KEY,
-                "marker": {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"},
-                "hoverinfo": "skip",
-            }
-        )
-    return figure(
-        traces,
-        {
-            "barmode": "stack",
-            **title_spec(f"Posts per {interval}"),
-            "yaxis": title_spec("posts"),
-            "xaxis": {"type": "date", "hoverformat": PERIOD_FORMATS[interval]},
-            "legend": LEGEND_BELOW,
-            "dragmode": "select",
-            "margin": {"t": 40, "b": 10, "l": 10, "r": 20},
-            "bargap": 0.15,
-        },
-    )
+    return traces
 
 
 def count_bars(
@@ -296,7 +302,7 @@ def date_ticks(column: pd.Series) -> dict[str, Any]:
     if stamps.empty or (stamps != stamps.dt.normalize()).any():
         return {}  # times of day: Plotly's own ticks read them
     # The grain shows only in several dates: a lone 1 January may be a day, month or year.
-    if len(stamps) > 1 and (stamps.dt.dayofyear == 1).all():
+    if len(stamps) > 1 and (stamps.dt.day_of_year == 1).all():
         fmt = "%Y"
     elif len(stamps) > 1 and (stamps.dt.day == 1).all():
         fmt = "%b %Y"
