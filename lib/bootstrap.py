@@ -117,7 +117,8 @@ def upgrade(db_path: str) -> bool:
     version = schema_version(db_path)
     if version >= SCHEMA_VERSION:
         return False
-    from lib.ingest.index import refresh_topic_months, update_index
+    from lib.ingest.index import update_index
+    from lib.ingest.keywords import refresh_topic_months
 
     # The write migrates the tables and columns, and clears dates out of range.
     with write_transaction(db_path) as con:

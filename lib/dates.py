@@ -6,7 +6,7 @@ DuckDB hands a BC date back to Python as a string and Python's dates stop at 999
 such post broke every page that showed or charted it. The rule is a span of whole years,
 1970 to 2100 unless ``POSTS_YEARS`` says otherwise (``POSTS_YEARS=1990-2030``).
 
-The per-record path applies :meth:`YearRange.holds`; the fast lane (``lib.ingest.bulk``)
+The per-record path applies :meth:`YearRange.holds`; the fast lane (``lib.ingest.fast_lane``)
 applies its SQL twin, :meth:`YearRange.sql`, and the tests check they agree.
 """
 

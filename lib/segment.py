@@ -1,7 +1,7 @@
 """Word segmentation for Chinese text with English terms mixed in.
 
-Chinese runs go to jieba (its Rust port, ``rjieba``: pure-Python jieba is about
-a hundred times slower, too slow for a million posts). Before that, terms from
+Chinese runs go to jieba (its Rust port, ``rjieba``: pure-Python jieba is too slow
+for a million posts). Before that, terms from
 the domain dictionary that contain Latin letters or spaces (``KV cache``) and
 Latin words themselves (``FlashAttention``, ``Qwen3-VL``, ``DeepSeek-V3``) are
 cut out whole, so the segmenter never splits them. Tokens are lower-cased so
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -56,7 +55,7 @@ class Segmenter:
     def __init__(
         self, terms: Iterable[str], stopwords: Iterable[str], not_topics: Iterable[str] = ()
     ) -> None:
-        import rjieba  # here, not at the top: loading it costs the app's cold start 0.2 s
+        import rjieba  # here, not at the top: loading it would slow the app's cold start
 
         self._jieba = rjieba.Jieba()
         self.stopwords = frozenset(_normalise(w) for w in stopwords)
@@ -115,22 +114,12 @@ class Segmenter:
                     out.append(pieces)
         return out
 
-    def counts(self, text: str | None) -> Counter[str]:
-        """How often each token of :meth:`tokens` occurs, about twice as fast.
-
-        Indexing only counts tokens, so the Chinese runs go to jieba in one call,
-        joined by spaces (where jieba always cuts), instead of one call per run, and
-        stop words are dropped once per distinct word rather than per occurrence.
-        """
-        counts = Counter(self.raw_tokens(text))
-        for word in [w for w in counts if not self.indexable(w)]:
-            del counts[word]
-        return counts
-
     def raw_tokens(self, text: str | None) -> list[str]:
-        """The tokens :meth:`counts` counts, before stop words and blanks are dropped.
+        """The tokens of :meth:`tokens` as the index counts them, before stop words and
+        blanks are dropped, with the Chinese runs cut in one jieba call (joined by spaces,
+        where jieba always cuts) rather than one per run.
 
-        The index counts a whole batch of posts at once (``lib.ingest.index``), so it
+        The index counts a whole batch of posts at once (``lib.ingest.postings``), so it
         drops words per distinct word of the batch (:meth:`indexable`), not per post.
         """
         if not text:

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest.detect import EXTENSIONS, parser_for, sniff
 from lib.ingest.naming import shown_name
-from lib.ingest.reading import is_url, read_bytes
+from lib.ingest.reading import is_web_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions
 
 ENV_VAR = "POSTS_SOURCES"
@@ -86,7 +86,7 @@ def parse_sources(value: object) -> SourceList:
 def _source(item: object, where: str, problems: list[str]) -> Source | None:
     table = item if isinstance(item, Mapping) else {"url": item}
     url = table.get("url")
-    if not isinstance(url, str) or not is_url(url.strip()):
+    if not isinstance(url, str) or not is_web_url(url.strip()):
         shown = shown_name(url) if isinstance(url, str) else repr(url)
         problems.append(f"{where}: {shown!r} is not an http(s) URL; left out")
         return None

@@ -182,7 +182,7 @@ def _forget_dates_out_of_range(con: duckdb.DuckDBPyConnection) -> None:
         return
     for table in ("posts", "post_keywords"):
         con.execute(f"UPDATE {table} SET published = NULL WHERE {outside}", years.sql_params())
-    from lib.ingest.index import refresh_topic_months  # the index builds on the store
+    from lib.ingest.keywords import refresh_topic_months  # the index builds on the store
 
     refresh_topic_months(con)
 
@@ -216,10 +216,9 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 
 
 # DuckDB's default memory limit is 80% of the machine's RAM, and it keeps what it has
-# taken: the Topics page's hash tables alone took the server from 275 to 740 MB at a
-# million posts. Capped, with spilling to a temporary folder, the server stays within
-# the smallest cloud container (690 MB). One process must open a file with one
-# configuration, so every read-only connection uses this one.
+# taken (the Topics page's hash tables, at a million posts): capped, with spilling to a
+# temporary folder, the server stays within the smallest cloud container. One process
+# must open a file with one configuration, so every read-only connection uses this one.
 READ_LIMITS = {
     "memory_limit": "256MB",
     "temp_directory": os.path.join(tempfile.gettempdir(), "posts-explorer-spill"),
@@ -321,7 +320,7 @@ def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyC
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
-            _fsync(tmp)
+            _sync_file(tmp)
             os.replace(tmp, target)
             with contextlib.suppress(FileNotFoundError):
                 os.remove(f"{target}.wal")
@@ -329,7 +328,8 @@ def write_transaction(path: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyC
             _remove_db_files(tmp)
 
 
-def _fsync(path: Path) -> None:
+def _sync_file(path: Path) -> None:
+    """Flush a file to the disk before it replaces the store; a failure stops the swap."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -18,9 +18,20 @@ _URL = re.compile(r"https?://\S+")
 # the first two where a post's source has a code block or a formula.
 CODE_MARK = "[代码]"
 MATH_MARK = "[Math]"
+# Written in Python's and in RE2's syntax alike: the fast lane runs it in DuckDB too.
 PLACEHOLDER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
+# How a cut-off text ends: a listing excerpt, a summary, :func:`plain_excerpt`.
+ELLIPSES = ("...", "…")
+ENDS_IN_ELLIPSIS = re.compile(rf"(?:{'|'.join(map(re.escape, ELLIPSES))})\s*$")
 # Chinese, Japanese and Korean ideographs: text in them has no spaces between words.
-CJK_RANGE = "\u3400-\u9fff\uf900-\ufaff"  # for character classes
+CJK_EXTENSION_A = (0x3400, 0x4DBF)
+CJK_UNIFIED = (0x4E00, 0x9FFF)
+CJK_COMPATIBILITY = (0xF900, 0xFAFF)  # NFKC maps these onto unified ideographs
+# For character classes: the three blocks, and the Yijing symbols between the first two.
+CJK_RANGE = "".join(
+    f"{chr(first)}-{chr(last)}"
+    for first, last in ((CJK_EXTENSION_A[0], CJK_UNIFIED[1]), CJK_COMPATIBILITY)
+)
 CJK = re.compile(f"[{CJK_RANGE}]")
 _LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
 _CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
@@ -65,4 +76,15 @@ def plain_excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str | None:
     flat = _WS.sub(" ", text).strip()
     if len(flat) <= limit:
         return flat or None
-    return flat[:limit].rstrip() + "..."
+    return flat[:limit].rstrip() + ELLIPSES[0]
+
+
+def plain_excerpt_sql(column: str) -> str:
+    """:func:`plain_excerpt` in SQL, for text the fast lane's checks have passed (no
+    leading or trailing whitespace, nothing but the whitespace RE2's ``\\s`` knows)."""
+    flat = f"regexp_replace({column}, '\\s+', ' ', 'g')"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" WHEN length({flat}) <= {EXCERPT_CHARS} THEN {flat}"
+        f" ELSE rtrim(left({flat}, {EXCERPT_CHARS})) || '{ELLIPSES[0]}' END"
+    )

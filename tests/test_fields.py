@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 
 from lib.dates import OutOfRange
-from lib.ingest.fields import clean_line, clean_text, clean_url, parse_date
+from lib.ingest.fields import (
+    clean_line,
+    clean_line_keeps_sql,
+    clean_text,
+    clean_url,
+    clean_url_keeps_sql,
+    parse_date,
+    split_tags,
+    split_tags_sql,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +114,68 @@ def test_stacked_combining_marks_are_capped_at_three() -> None:
     assert clean_line(zalgo) == "Z\u0301\u0336\u0334a\u0489\u0489\u0489"
     # A joiner or an invisible character between marks does not restart the count.
     assert clean_line("e\u0301\u0301\u200d\u0301\u0301\u200b\u0301") == "e\u0301\u0301\u200d\u0301"
+
+
+# --- The fast lane's SQL twins (lib.ingest.fast_lane) against the Python rules: a value
+# a twin passes is one its rule leaves as it is, and a clean value passes.
+
+LINES = [
+    "显存优化的基本原理", "KV cache 与 FlashAttention", "（ＡＢＣ）：注", "À la carte · naïve",
+    " leading", "trailing ", "two  spaces", "tab\there", "line\nbreak", "ﬁ ligature", "😀",
+    "a\u200bb", "e\u0301", "\u3000全角空格", "x",
+]  # fmt: skip
+KEPT_LINES = {
+    "显存优化的基本原理",
+    "KV cache 与 FlashAttention",
+    "（ＡＢＣ）：注",
+    "À la carte · naïve",
+    "x",
+}
+URLS = [
+    "https://blog.example.com/a/1", "http://blog.example.com/", "https://blog.example.com/e?x=1",
+    "https://Blog.Example.com/b", "https://blog.example.com", "https://blog.example.com/d?",
+    "http://blog.example.com/c#top", "https://blog.example.com:8080/g", "/relative/1",
+    "javascript:alert(1)", "https://blog.example.com/f x", "https://blog.example.com/显",
+    "HTTPS://blog.example.com/h",
+]  # fmt: skip
+KEPT_URLS = {
+    "https://blog.example.com/a/1",
+    "http://blog.example.com/",
+    "https://blog.example.com/e?x=1",
+}
+TAG_STRINGS = [
+    "LLM, 显存", "a,,b", "a , a", "训练；推理、部署", "x  y|z", ",", " ", "a|A", "机器学习",
+    "a;b;a;c", "，，", "KV cache， 显存",
+]  # fmt: skip
+
+
+def _sql(expression: str, value: object) -> object:
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT {expression} FROM (SELECT ?::VARCHAR AS v)", [value]
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_the_fast_lanes_line_check_passes_only_lines_clean_line_keeps() -> None:
+    passed = {line for line in LINES if _sql(clean_line_keeps_sql("v"), line)}
+    assert passed == KEPT_LINES
+    assert all(clean_line(line) == line for line in passed)
+    assert _sql(clean_line_keeps_sql("v"), None) is True
+
+
+def test_the_fast_lanes_url_check_passes_only_links_clean_url_keeps() -> None:
+    passed = {url for url in URLS if _sql(clean_url_keeps_sql("v"), url)}
+    assert passed == KEPT_URLS
+    assert all(clean_url(url) == url for url in passed)
+
+
+def test_the_fast_lanes_tags_are_split_tags() -> None:
+    """``split_tags_sql`` on one-line strings gives the tags ``split_tags`` gives."""
+    for value in TAG_STRINGS:
+        pieces, tags = split_tags_sql("v")
+        assert tuple(_sql(tags, value)) == split_tags(value), value
+        assert len(_sql(pieces, value)) >= len(split_tags(value))
+    assert split_tags("a;b;a;c") == ("a", "b", "c")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lib.ingest import ParseOptions, run_ingest
+from lib.ingest.identity import STEM_CHARS, link_key, link_key_sql, text_stem, text_stem_sql
 from lib.store import write_transaction
 from tests.helpers import FIXTURES, open_app, query, table_state
 
@@ -173,3 +175,55 @@ def test_a_store_from_before_link_keys_keeps_its_posts_one_per_link(
     again = run_ingest(db_path, [feed])
     assert (again.added, again.unchanged) == (0, 4)
     assert query(db_path, "SELECT count(*) FROM sightings WHERE link IS NULL") == [(0,)]
+
+
+# --- The fast lane's SQL twins (lib.ingest.fast_lane) against the Python rules
+
+EDGE_LINKS = [
+    "https://a.example/p/1", "https://a.example/p/1/", "http://a.example/p/1//",
+    "https://a.example/", "https://a.example/p/%E6%B3%A8/", "https://a.example/p/%e6%b3%a8",
+    "https://a.example/p/%2F/", "https://a.example/p/%41?x=%E6%B3%A8", "https://a.example/a?b?c",
+    "https://a.example/p/%FF", "https://a.example/p/%E6%B3", "https://a.example/p/%", "https://a.example/p/%G1",
+    "https://a.example/p/a+b", "https://a.example/p/%00",
+]  # fmt: skip
+# Texts of the fast lane's safe characters, on the stem's edges: placeholders, cut-off
+# marks, fullwidth letters, case, punctuation only, longer than the stem reads.
+STEM_TEXTS = [
+    "本文介绍显存优化的基本原理，并结合FlashAttention给出例子。",
+    "KV Cache 与 PagedAttention：（ＡＢＣ）Ｑｗｅｎ３ 的推理",
+    "前面一段[代码]后面一段", "[公式]开头就是公式", "图见[图片]与[Image]", "只有前半段...",
+    "只有前半段…  ", "中间的...不算截断", "Straße À la carte · naïve", "。，：！",
+    "", "a" * (STEM_CHARS - 1), "字" * (STEM_CHARS + 1), "x " * (STEM_CHARS * 2),
+    "显" * (STEM_CHARS * 3) + "[代码]", "多行\n文本\t制表",
+]  # fmt: skip
+
+
+def test_the_fast_lanes_link_key_is_the_identity_rule() -> None:
+    """``identity.link_key_sql`` against ``identity.link_key`` on links the fast lane takes;
+    where SQL cannot decode an escape it gives NULL, and the row takes the record path."""
+    con = duckdb.connect()
+    try:
+        for url in EDGE_LINKS:
+            (sql,) = con.execute(
+                f"SELECT {link_key_sql('u')} FROM (SELECT ? AS u)", [url]
+            ).fetchone()
+            assert sql in (link_key(url), None), url
+            assert sql is not None or "\ufffd" in link_key(url), url
+    finally:
+        con.close()
+
+
+def test_the_fast_lanes_text_stem_is_the_identity_rule() -> None:
+    """``identity.text_stem_sql``, step by step in DuckDB, gives the stem and the cut-off
+    flag ``identity.text_stem`` gives for the same text."""
+    query = "SELECT ?::VARCHAR AS t"
+    for name, expression in text_stem_sql("t"):
+        query = f"SELECT *, {expression} AS {name} FROM ({query})"
+    con = duckdb.connect()
+    try:
+        for text in STEM_TEXTS:
+            got = con.execute(f"SELECT stem, truncated FROM ({query})", [text]).fetchone()
+            assert got == text_stem(text), text[:40]
+    finally:
+        con.close()
+    assert text_stem("前面一段[代码]后面一段") == ("前面一段", True)

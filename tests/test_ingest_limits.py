@@ -15,7 +15,7 @@ import pytest
 
 from lib.ingest import run_ingest
 from lib.ingest.assemble import MAX_TAGS_PER_POST, build_record
-from lib.ingest.bulk import fast_rows
+from lib.ingest.fast_lane import fast_rows
 from lib.ingest.records import MAX_SOURCE_CHARS, IngestError
 from tests.helpers import build_store, query, table_state
 

@@ -17,7 +17,7 @@ import pytest
 from bench.corpus import generate
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest import run_ingest
-from lib.ingest.index import PARALLEL_FROM
+from lib.ingest.postings import PARALLEL_FROM
 from lib.store import connect_read_only
 from tests.helpers import cpu_ticks, open_app, query, table_state
 

@@ -16,11 +16,12 @@ import duckdb
 
 from lib.dates import ENV_VAR as DATES_ENV_VAR
 from lib.dates import published_years
-from lib.ingest.bulk import FastBatch, insert_fast
 from lib.ingest.detect import BULK_PARSERS, expand, parser_for
-from lib.ingest.index import PARALLEL_FROM, Presegmented, update_index
+from lib.ingest.fast_insert import FastBatch, insert_fast
+from lib.ingest.index import update_index
 from lib.ingest.merge import Conflict, MergeStats, merge_run, sightings_from
 from lib.ingest.naming import shown_name, stored_name
+from lib.ingest.postings import PARALLEL_FROM, EarlySegmentation
 from lib.ingest.reading import file_encoding
 from lib.ingest.records import IngestError, NotPublished, ParseOptions, PostRecord
 from lib.store import scalar, write_transaction
@@ -85,6 +86,24 @@ class RunSummary:
         return "\n".join(lines)
 
 
+@dataclass
+class _Parsed:
+    """Every file of a run, parsed: the fast lane's tables and the other records."""
+
+    # Each record with its file's digest and its place (file, row): records of the fast
+    # lane's leftovers rejoin the others in file order, so the first sighting still wins.
+    placed: list[tuple[PostRecord, str, tuple[int, int]]] = field(default_factory=list)
+    fast: list[FastBatch] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+    records: int = 0
+    skipped: list[str] = field(default_factory=list)
+    unpublished: list[tuple[str, str]] = field(default_factory=list)
+    read_as: list[tuple[str, str]] = field(default_factory=list)
+    bad_files: list[tuple[str, str]] = field(default_factory=list)
+    feeds: set[int] = field(default_factory=set)  # file numbers of feeds, merged last
+
+
 def run_ingest(
     db_path: str,
     sources: list[str],
@@ -100,23 +119,50 @@ def run_ingest(
     to check that both lanes store the same posts. ``skip_bad`` (``--skip-bad``) leaves
     out a file that cannot be read or parsed, as a rejection, instead of stopping the run.
     """
-    options = options or ParseOptions()
     started = datetime.now().replace(microsecond=0)
-    skipped: list[str] = []
-    # Each record with its file's digest and its place (file, row): records of the fast
-    # lane's leftovers rejoin the others in file order, so the first sighting still wins.
-    parsed: list[tuple[PostRecord, str, tuple[int, int]]] = []
-    fast: list[FastBatch] = []
-    formats: dict[str, int] = {}
-    files = 0
-    records = 0
-    unpublished: list[tuple[str, str]] = []
-    read_as: list[tuple[str, str]] = []
-    bad_files: list[tuple[str, str]] = []
-    feeds: set[int] = set()  # file numbers of feeds, merged after the posts' own files
-    for unit in expand(sources, fmt, skipped, options):
-        files += 1
-        formats[unit.fmt] = formats.get(unit.fmt, 0) + 1
+    run = _parse_all(sources, fmt, options or ParseOptions(), progress, fast_lane, skip_bad)
+    if run.files == 0:
+        raise IngestError(", ".join(map(shown_name, sources)), "no readable files found")
+    stats = MergeStats(rejected=run.bad_files)
+    if progress:
+        progress(f"merging {run.records:,} records into the store", run.files, run.records)
+    with write_transaction(db_path) as con:
+        run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
+        out_of_range = _merge_and_index(con, run, run_id, started, stats, progress)
+        _record_run(
+            con, run_id, started, sources, run.formats, run.files, run.records, stats,
+            len(out_of_range),
+        )  # fmt: skip
+    return RunSummary(
+        run_id=run_id,
+        files=run.files,
+        records=run.records,
+        added=stats.added,
+        updated=stats.updated,
+        unchanged=stats.unchanged,
+        rejected=stats.rejected,
+        conflicts=stats.conflicts,
+        skipped=run.skipped,
+        formats=run.formats,
+        dates_out_of_range=out_of_range,
+        unpublished=run.unpublished,
+        read_as=run.read_as,
+    )
+
+
+def _parse_all(
+    sources: list[str],
+    fmt: str | None,
+    options: ParseOptions,
+    progress: Progress | None,
+    fast_lane: bool,
+    skip_bad: bool,
+) -> _Parsed:
+    """Read and parse every file before anything is written."""
+    run = _Parsed()
+    for unit in expand(sources, fmt, run.skipped, options):
+        run.files += 1
+        run.formats[unit.fmt] = run.formats.get(unit.fmt, 0) + 1
         name = unit.name  # as stored: without credentials or the server's paths
         digest = unit.digest
         bulk = BULK_PARSERS.get(unit.fmt) if fast_lane else None
@@ -126,93 +172,84 @@ def run_ingest(
             if bulk is not None:
                 table, slow, rows = bulk(unit.data, name, file_options)
                 if table.num_rows:
-                    fast.append(FastBatch(name, digest, table, files))
-                records += table.num_rows
+                    run.fast.append(FastBatch(name, digest, table, run.files))
+                run.records += table.num_rows
             else:
                 slow = parser_for(unit.fmt)(unit.data, name, file_options)
                 rows = list(range(1, len(slow) + 1))
         except NotPublished as exc:
-            unpublished.append((unit.shown, exc.reason))
+            run.unpublished.append((unit.shown, exc.reason))
             continue
         except IngestError as exc:  # the user is told where the file is, not its stored name
             if skip_bad:
                 where = str(exc).removesuffix(f": {exc.detail}")
-                bad_files.append((where, f"{exc.detail}; the file was skipped (--skip-bad)"))
+                run.bad_files.append((where, f"{exc.detail}; the file was skipped (--skip-bad)"))
                 continue
             raise IngestError(unit.shown, exc.detail, line=exc.line, row=exc.row) from exc
         if found:
-            read_as.append((found, unit.shown))
+            run.read_as.append((found, unit.shown))
         if unit.fmt == "feed":
-            feeds.add(files)
-        places = ((files, row) for row in rows)
-        parsed.extend((record, digest, place) for record, place in zip(slow, places, strict=True))
-        records += len(slow)
+            run.feeds.add(run.files)
+        places = ((run.files, row) for row in rows)
+        run.placed.extend(
+            (record, digest, place) for record, place in zip(slow, places, strict=True)
+        )
+        run.records += len(slow)
         if progress:
-            progress(name, files, records)
-    if files == 0:
-        raise IngestError(", ".join(map(shown_name, sources)), "no readable files found")
-    stats = MergeStats(rejected=bad_files)
-    if progress:
-        progress(f"merging {records:,} records into the store", files, records)
-    early: list[Presegmented] = []
+            progress(name, run.files, run.records)
+    return run
+
+
+def _merge_and_index(
+    con: duckdb.DuckDBPyConnection,
+    run: _Parsed,
+    run_id: int,
+    started: datetime,
+    stats: MergeStats,
+    progress: Progress | None,
+) -> list[tuple[str, str]]:
+    """Write the fast lane's new posts, merge every other record, and index what changed;
+    returns (where, the date) of each record whose date is out of range."""
+    early: list[EarlySegmentation] = []
 
     def segment_early(con: duckdb.DuckDBPyConnection, posts: str) -> None:
         (count,) = con.execute(f"SELECT count(*) FROM ({posts})").fetchall()[0]
         if count >= PARALLEL_FROM:
-            early.append(Presegmented(con, posts))
+            early.append(EarlySegmentation(con, posts))
 
-    with write_transaction(db_path) as con:
-        try:
-            run_id = int(scalar(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs"))
-            placed = sightings_from(parsed, stats)
-            # The fast lane takes no date out of range (lib.ingest.bulk): the records
-            # are all of them, and those not rejected are stored.
-            out_of_range = [
-                (s.record.locator, s.record.date_out_of_range)
-                for s, _ in placed
-                if s.record.date_out_of_range is not None
-            ]
-            others = [sighting for sighting, _ in placed]
-            added, unchanged, rest = insert_fast(
-                con, fast, others, run_id, started, on_new=segment_early
-            )
-            placed += sightings_from(rest, stats)
-            # Stable: file order, the first sighting first; a feed is rendered from the
-            # posts, so a post's own file speaks first (its date in the site's time zone).
-            placed.sort(key=lambda item: (item[1][0] in feeds, item[1]))
-            sightings = [sighting for sighting, _ in placed]
-            merge_run(con, sightings, run_id, started, stats, fresh=set(added))
-            stats.added += len(added)
-            stats.unchanged += unchanged
-            stats.changed_ids = added + stats.changed_ids
-            if progress:
-                indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
-                progress(indexing, files, records)
-            # Early segmentation saw the new posts as the fast lane wrote them; a merged
-            # record may have changed one since.
-            usable = early[0] if early and not sightings else None
-            update_index(con, stats.changed_ids, early=usable)
-        finally:
-            for started_early in early:
-                started_early.cancel()
-        _record_run(
-            con, run_id, started, sources, formats, files, records, stats, len(out_of_range)
+    try:
+        placed = sightings_from(run.placed, stats)
+        # The fast lane takes no date out of range (lib.ingest.fast_lane): the records
+        # are all of them, and those not rejected are stored.
+        out_of_range = [
+            (s.record.locator, s.record.date_out_of_range)
+            for s, _ in placed
+            if s.record.date_out_of_range is not None
+        ]
+        others = [sighting for sighting, _ in placed]
+        added, unchanged, rest = insert_fast(
+            con, run.fast, others, run_id, started, on_new=segment_early
         )
-    return RunSummary(
-        run_id=run_id,
-        files=files,
-        records=records,
-        added=stats.added,
-        updated=stats.updated,
-        unchanged=stats.unchanged,
-        rejected=stats.rejected,
-        conflicts=stats.conflicts,
-        skipped=skipped,
-        formats=formats,
-        dates_out_of_range=out_of_range,
-        unpublished=unpublished,
-        read_as=read_as,
-    )
+        placed += sightings_from(rest, stats)
+        # Stable: file order, the first sighting first; a feed is rendered from the
+        # posts, so a post's own file speaks first (its date in the site's time zone).
+        placed.sort(key=lambda item: (item[1][0] in run.feeds, item[1]))
+        sightings = [sighting for sighting, _ in placed]
+        merge_run(con, sightings, run_id, started, stats, fresh=set(added))
+        stats.added += len(added)
+        stats.unchanged += unchanged
+        stats.changed_ids = added + stats.changed_ids
+        if progress:
+            indexing = f"indexing {len(stats.changed_ids):,} new or changed posts"
+            progress(indexing, run.files, run.records)
+        # Early segmentation saw the new posts as the fast lane wrote them; a merged
+        # record may have changed one since.
+        usable = early[0] if early and not sightings else None
+        update_index(con, stats.changed_ids, early=usable)
+    finally:
+        for started_early in early:
+            started_early.cancel()
+    return out_of_range
 
 
 def _record_run(

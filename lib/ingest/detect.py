@@ -21,7 +21,7 @@ from lib.ingest import tabular
 from lib.ingest.feeds import looks_like_feed, parse_feed
 from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
 from lib.ingest.naming import shown_name, stored_name
-from lib.ingest.reading import decode_text, is_url, read_bytes
+from lib.ingest.reading import decode_text, is_web_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.ingest.sites import PostPlace, Site, SiteFinder
 from lib.ingest.snapshot import looks_like_snapshot, parse_snapshot
@@ -92,7 +92,7 @@ PARSERS: dict[str, Parser] = {
 
 FORMATS = tuple(PARSERS)
 
-# Formats with a fast lane (lib.ingest.bulk): clean rows come back as one Arrow table.
+# Formats with a fast lane (lib.ingest.fast_lane): clean rows come back as one Arrow table.
 BULK_PARSERS: dict[str, BulkParser] = {
     "parquet": tabular.parse_parquet_bulk,
     "csv": tabular.parse_csv_bulk,
@@ -114,7 +114,7 @@ def expand(
     sites = SiteFinder(options)
     for source in sources:
         shown = shown_name(source)
-        if is_url(source):
+        if is_web_url(source):
             data = read_bytes(source)
             fmt = forced or sniff(data, shown)
             file_options = _with_place(options, fmt, _url_place(options, source))

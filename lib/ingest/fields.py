@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from dateutil import parser as date_parser
 
 from lib.dates import OutOfRange
+from lib.text import CJK_EXTENSION_A, CJK_UNIFIED
 
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab and newlines
@@ -33,6 +34,33 @@ _URL_BREAKER = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace or a control chara
 # separates Persian and Indic letters. Every other invisible format character goes.
 JOINERS = "\u200c\u200d"
 MAX_MARKS = 3  # combining marks kept on one base character; more is "zalgo" text
+TAG_SEPARATORS = re.compile(r"[,;|，；、]")  # in RE2's syntax too (the fast lane's twin)
+
+# The SQL twins below let the fast lane (``lib.ingest.fast_lane``) check in DuckDB that a
+# rule would leave a value as it is; each is tested against its Python rule.
+#
+# Characters on which Python's NFKC + lower() and DuckDB's lower() (after mapping the
+# fullwidth forms) agree, and which Python's \w and RE2's [\p{L}\p{N}] classify alike:
+# printable ASCII, Latin-1 letters, general punctuation, CJK punctuation, CJK ideographs
+# and the fullwidth ASCII forms Chinese text uses (，：（）). None of them is a format
+# character or a combining mark, which :func:`without_deceptive_characters` removes or
+# caps: text holding one takes the per-record path (the CJK tone marks U+302A–U+302D
+# are left out for this; the tests check every character of the set).
+SAFE_RANGES = (
+    (0x20, 0x7E), (0xB7, 0xB7), (0xC0, 0xFF), (0x2010, 0x2027), (0x2030, 0x205E),
+    (0x3001, 0x3029), (0x302E, 0x3037), (0x303B, 0x303F), CJK_EXTENSION_A,
+    CJK_UNIFIED, (0xFF01, 0xFF5E),
+)  # fmt: skip
+SAFE_CHARACTERS = "".join(
+    rf"\x{{{first:X}}}" + (rf"-\x{{{last:X}}}" if last > first else "")
+    for first, last in SAFE_RANGES
+)  # for an RE2 character class
+SAFE_LINE = rf"^[{SAFE_CHARACTERS}]+$"  # one line of safe characters
+_UNEVEN_SPACING = r"^ | $|  "
+# urlunsplit(urlsplit(url)) == url: lower-case scheme and host, a path, no fragment,
+# no empty query, and only printable ASCII (no '<', which the HTML check would look at).
+# No port either, so that ``identity.link_key_sql`` has none to drop.
+_KEPT_URL = r"^https?://[a-z0-9.-]+/[!-\"$-;=-~]*$"
 
 
 def clean_text(value: object) -> str | None:
@@ -57,7 +85,7 @@ def without_deceptive_characters(text: str) -> str:
     A right-to-left override shows ``gnp.exe`` as ``exe.png``; invisible characters make
     two equal-looking titles differ; a pile of combining marks spills over the lines
     around it. Every parser's text goes through here, and the fast lane only takes text
-    this leaves unchanged (``lib.ingest.bulk``).
+    this leaves unchanged (``lib.ingest.fast_lane``).
     """
     invisible, marks = _deceptive_patterns()
     text = invisible.sub("", text)
@@ -66,7 +94,7 @@ def without_deceptive_characters(text: str) -> str:
 
 @functools.cache
 def _deceptive_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Character classes built from Python's Unicode tables on first use (a few ms)."""
+    """Character classes built from Python's Unicode tables on first use, not at import."""
     invisible, marks = [], []
     # Format characters and marks live in planes 0, 1 and 14 only.
     for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
@@ -111,6 +139,16 @@ def clean_line(value: object) -> str | None:
     if text is None:
         return None
     return _WS.sub(" ", text) or None
+
+
+def clean_line_keeps_sql(column: str, also: str = "") -> str:
+    """SQL true where :func:`clean_line` leaves ``column`` as it is (or it is NULL):
+    safe characters only, single inner spaces, none at the ends. ``also`` is a further
+    condition on a value that is there."""
+    return (
+        f"({column} IS NULL OR (regexp_matches({column}, '{SAFE_LINE}')"
+        f" AND NOT regexp_matches({column}, '{_UNEVEN_SPACING}'){also}))"
+    )
 
 
 def parse_date(value: object) -> date | OutOfRange | None:
@@ -193,12 +231,20 @@ def clean_url(value: object, base: str | None = None) -> str | None:
     )
 
 
+def clean_url_keeps_sql(column: str) -> str:
+    """SQL true where :func:`clean_url` leaves ``column`` as it is (or it is NULL)."""
+    return (
+        f"({column} IS NULL OR (regexp_matches({column}, '{_KEPT_URL}')"
+        f" AND NOT ends_with({column}, '?')))"
+    )
+
+
 def split_tags(value: object) -> tuple[str, ...]:
     """Tags from a list, or from a comma/semicolon/pipe separated string, deduplicated."""
     if value is None:
         return ()
     if isinstance(value, str):
-        items: Iterable[object] = re.split(r"[,;|，；、]", value)
+        items: Iterable[object] = TAG_SEPARATORS.split(value)
     elif isinstance(value, Iterable):
         items = value
     else:
@@ -213,6 +259,18 @@ def split_tags(value: object) -> tuple[str, ...]:
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)
+
+
+def split_tags_sql(column: str) -> tuple[str, str]:
+    """:func:`split_tags` in SQL, for a string of safe characters on one line
+    (``SAFE_LINE``): the pieces cut at the separators, spaces folded, empty ones dropped;
+    and the tags, those pieces without repeats (the first of each kept), an empty list
+    where :func:`split_tags` gives no tags."""
+    pieces = (
+        f"list_filter(list_transform(string_split_regex({column}, '{TAG_SEPARATORS.pattern}'),"
+        " lambda x: trim(regexp_replace(x, ' +', ' ', 'g'))), lambda x: x <> '')"
+    )
+    return pieces, f"list_filter({pieces}, lambda x, i: list_position({pieces}, x) = i)"
 
 
 def match_text(value: str | None) -> str:

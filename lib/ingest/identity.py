@@ -23,7 +23,6 @@ A post is recognised by its link, by its guid, or by what it says:
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -31,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 from lib.ingest.fields import match_text
 from lib.ingest.records import PostRecord
-from lib.text import PLACEHOLDER
+from lib.text import ENDS_IN_ELLIPSIS, PLACEHOLDER
 
 LEAD_CHARS = 24
 MIN_PREFIX_CHARS = 40
@@ -43,15 +42,16 @@ SHINGLE = 3  # Chinese bigrams and English letter pairs are shared by unrelated 
 SIMILAR_SHARE = 0.5  # twins share over 0.95 of their runs in the fixtures, others under 0.25
 MIN_SHINGLES = 8  # below this, a text is too short to be told by shared runs
 DAY_SLACK = 1  # days between two dates of one moment written in two time zones
-_ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_ASCII_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_FULLWIDTH_ALNUM = "".join(chr(ord(c) + 0xFEE0) for c in _ASCII_ALNUM)  # ０…９Ａ…Ｚａ…ｚ
 
 
 def link_key(url: str | None) -> str | None:
     """A link as identity compares it: ``x.org/a/注`` for ``HTTPS://X.org:443/a/%E6%B3%A8/#top``.
 
     The scheme is dropped (a blog served over both is one blog); the fast lane's twin
-    is ``lib.ingest.bulk.link_key_sql``.
+    is :func:`link_key_sql`.
     """
     if not url:
         return None
@@ -70,6 +70,18 @@ def link_key(url: str | None) -> str | None:
     path = unquote(parts.path).rstrip("/")
     query = unquote(parts.query)
     return f"{host}{path}?{query}" if query else f"{host}{path}"
+
+
+def link_key_sql(url: str) -> str:
+    """:func:`link_key` in SQL, for links ``fields.clean_url_keeps_sql`` passes (host in
+    lower case, no port, no fragment). NULL where a percent-escape does not decode to
+    UTF-8 (Python decodes it to U+FFFD): such a row takes the per-record path."""
+    parts = "'^https?://([^/]*)(/[^?]*)(\\?(.*))?$'"
+    host, path, query = (f"regexp_extract({url}, {parts}, {n})" for n in (1, 2, 4))
+    return (
+        f"{host} || rtrim(try(url_decode({path})), '/')"
+        f" || CASE WHEN {query} = '' THEN '' ELSE '?' || try(url_decode({query})) END"
+    )
 
 
 @dataclass(frozen=True)
@@ -189,16 +201,48 @@ def identity_of(record: PostRecord) -> Identity:
 def text_stem(text: str) -> tuple[str, bool]:
     """The normalised opening that identifies a text, and whether the text was cut short."""
     cut = PLACEHOLDER.search(text)
-    truncated = bool(_ELLIPSIS.search(text)) or cut is not None
+    truncated = bool(ENDS_IN_ELLIPSIS.search(text)) or cut is not None
     if cut is not None:
         text = text[: cut.start()]
     if len(text) > STEM_CHARS * 3:  # normalising a whole long body would be wasted work
         text, truncated = text[: STEM_CHARS * 3], True
-    text = _ELLIPSIS.sub("", text)
+    text = ENDS_IN_ELLIPSIS.sub("", text)
     stem = match_text(text)
     if len(stem) > STEM_CHARS:
         stem, truncated = stem[:STEM_CHARS], True
     return stem, truncated
+
+
+def text_stem_sql(text: str) -> list[tuple[str, str]]:
+    """:func:`text_stem` in SQL, for texts the fast lane's checks passed (its safe
+    characters), as named steps (each step may use the ones before), ending in ``stem``
+    and ``truncated``.
+
+    Steps, not one expression, so that each regular expression runs once per row.
+    """
+    placeholder, ellipsis = PLACEHOLDER.pattern, ENDS_IN_ELLIPSIS.pattern
+    return [
+        ("_text", text),
+        ("_cut", f"regexp_matches(_text, '{placeholder}')"),
+        ("_dots", f"regexp_matches(_text, '{ellipsis}')"),
+        (
+            "_before",
+            f"CASE WHEN _cut THEN regexp_extract(_text, '(?s)^(.*?){placeholder}', 1)"
+            " ELSE _text END",
+        ),
+        ("_long", f"length(_before) > {STEM_CHARS * 3}"),
+        ("_bare", f"regexp_replace(left(_before, {STEM_CHARS * 3}), '{ellipsis}', '')"),
+        # Letters and digits only, then the fullwidth ones mapped (their punctuation is
+        # gone by then, and translate() is slow on long text), then lower case.
+        ("_alnum", "regexp_replace(_bare, '[^\\p{L}\\p{N}]+', '', 'g')"),
+        (
+            "_full",
+            f"lower(CASE WHEN regexp_matches(_alnum, '[{_FULLWIDTH_ALNUM}]')"
+            f" THEN translate(_alnum, '{_FULLWIDTH_ALNUM}', '{_ASCII_ALNUM}') ELSE _alnum END)",
+        ),
+        ("stem", f"left(_full, {STEM_CHARS})"),
+        ("truncated", f"_dots OR _cut OR _long OR length(_full) > {STEM_CHARS}"),
+    ]
 
 
 def same_text(a: str, a_truncated: bool, b: str, b_truncated: bool) -> bool:

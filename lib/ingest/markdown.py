@@ -11,7 +11,6 @@ so excerpts, the index and topics never see markup, code or LaTeX.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +18,6 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import yaml
 from dateutil import parser as date_parser
 
 from lib.ingest.assemble import build_record, resolve_url
@@ -29,6 +27,7 @@ from lib.ingest.permalinks import FILE_NAME_DATE, PostFacts, jekyll_id, post_url
 from lib.ingest.readable import markdown_text
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, NotPublished, ParseOptions, PostRecord
+from lib.ingest.yaml_toml import load_toml, load_yaml
 
 if TYPE_CHECKING:
     from lib.dates import OutOfRange
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 
 _FENCES = {"---": "YAML", "+++": "TOML"}
 _MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*\n?", re.IGNORECASE | re.MULTILINE)
-_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
-_TOML_POSITION = re.compile(r"\s*\(at (?:line \d+, column \d+|end of document)\)$")
 _HAS_TIME = re.compile(r"\d:\d\d")
 
 # Far beyond any post a person writes (a long one with a diagram embedded is under 1 MB);
@@ -208,92 +205,6 @@ def _load_block(block: str, kind: str, first_line: int, source: str) -> Mapping[
             line=first_line,
         )
     return meta
-
-
-# YAML aliases share one node, and flattening the values they point at multiplies it: a
-# 381-byte block of nine levels of nine aliases stands for 9^9 tags. Front matter that
-# needs more nodes than this, aliases expanded, is refused.
-MAX_YAML_NODES = 10_000
-
-
-def _expanded_nodes(root: yaml.Node) -> int:
-    """How many nodes the document holds with every alias expanded, counting up to the bound."""
-    count = 0
-    stack: list[yaml.Node] = [root]
-    while stack and count <= MAX_YAML_NODES:
-        node = stack.pop()
-        count += 1
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(item for pair in node.value for item in pair)
-    return count
-
-
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader, but a timestamp Python cannot hold stays text.
-
-    ``date: 0000-01-01`` or ``2024-02-30`` raised ``ValueError`` from inside the loader;
-    as text, ``parse_date`` reads the first as a date out of range and names the line
-    of the second.
-    """
-
-    def construct_yaml_timestamp(self, node: yaml.Node) -> object:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_FrontMatterLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_yaml_timestamp
-)
-
-
-def load_yaml(block: str, first_line: int, source: str, what: str = "front matter") -> object:
-    """YAML text as Python values, with errors naming ``what`` and the file's line."""
-    loader = _FrontMatterLoader(block)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        if _expanded_nodes(root) > MAX_YAML_NODES:
-            raise IngestError(
-                source,
-                f"{what} expands to more than {MAX_YAML_NODES:,} values through YAML"
-                " aliases (&anchor / *alias): write the values out",
-                line=first_line,
-            )
-        return loader.construct_document(root)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = first_line + mark.line if mark is not None else first_line
-        message = f"{what} is not valid YAML: {exc.problem}"
-        if exc.context and exc.context_mark is not None:
-            message += f" ({exc.context} started on line {first_line + exc.context_mark.line})"
-        raise IngestError(source, message, line=line) from exc
-    except yaml.YAMLError as exc:
-        raise IngestError(source, f"{what} is not valid YAML: {exc}", line=first_line) from exc
-    except RecursionError as exc:
-        raise IngestError(source, f"{what} nested too deeply", line=first_line) from exc
-    finally:
-        loader.dispose()
-
-
-def load_toml(block: str, first_line: int, source: str, what: str = "front matter") -> object:
-    """TOML text as Python values, with errors naming ``what`` and the file's line."""
-    try:
-        return tomllib.loads(block)
-    except RecursionError as exc:
-        raise IngestError(source, f"{what} nested too deeply", line=first_line) from exc
-    except tomllib.TOMLDecodeError as exc:
-        # Python 3.11's tomllib only reports the position inside the message.
-        message = str(exc)
-        found = _TOML_LINE.search(message)
-        # Without a line, the error is "at end of document": point at the closing +++.
-        line = first_line + (int(found.group(1)) - 1 if found else block.count("\n"))
-        reason = _TOML_POSITION.sub("", message)
-        raise IngestError(source, f"{what} is not valid TOML: {reason}", line=line) from exc
 
 
 def more_excerpt(body: str) -> str | None:

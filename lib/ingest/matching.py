@@ -137,13 +137,14 @@ def _text_matches(ident: Identity, sightings: list[Sighting], group_link: str | 
     )
 
 
-def match_stored(
-    con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[Sighting]], links: list[str | None]
-) -> dict[int, str]:
-    """For each group (the sightings of one post in this run, and the post's link key),
-    the stored post it continues, where one fits."""
-    if not groups:
-        return {}
+_PostsOf = dict[int, set[str]]  # group number -> ids of stored posts it may continue
+
+
+def _candidates(
+    con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[Sighting]]
+) -> tuple[_PostsOf, _PostsOf, _PostsOf, _PostsOf, list[tuple]]:
+    """The stored posts each group could continue: by link, by guid, by the same record
+    seen before, by title; and the stored sightings sharing a group's opening text."""
     keys = pa.table(
         {
             "g": pa.array([i for i, g in enumerate(groups) for _ in g], pa.int64()),
@@ -176,6 +177,17 @@ def match_stored(
         ).fetchall()
     finally:
         con.unregister("_run_keys")
+    return by_link, by_guid, by_seen, by_title, by_text
+
+
+def match_stored(
+    con: duckdb.DuckDBPyConnection, groups: Sequence[Sequence[Sighting]], links: list[str | None]
+) -> dict[int, str]:
+    """For each group (the sightings of one post in this run, and the post's link key),
+    the stored post it continues, where one fits."""
+    if not groups:
+        return {}
+    by_link, by_guid, by_seen, by_title, by_text = _candidates(con, groups)
     stored = _StoredPosts(
         con, {pid for found in (by_link, by_title) for p in found.values() for pid in p}
     )

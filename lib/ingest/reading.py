@@ -21,7 +21,8 @@ MAX_FETCH_BYTES = 200 * 1024 * 1024
 USER_AGENT = "blog-topic-explorer/0.1 (+ingest)"
 
 
-def is_url(source: str) -> bool:
+def is_web_url(source: str) -> bool:
+    """Whether ``source`` is fetched over http(s) rather than read from a file."""
     return source.lower().startswith(("http://", "https://"))
 
 
@@ -31,7 +32,7 @@ def read_bytes(source: str, timeout: float = 30.0) -> bytes:
     A URL's ``user:password@`` is sent as HTTP Basic authentication; messages name the URL
     without credentials (see :mod:`lib.ingest.naming`).
     """
-    if is_url(source):
+    if is_web_url(source):
         url, login = split_userinfo(source)
         opener = urllib.request.build_opener()
         if login is not None:

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lib.ingest.bulk import derives_itself_sql
+from lib.ingest.fast_lane import derives_itself_sql
 from lib.ingest.fields import clean_line, match_text
 from lib.ingest.index import update_index
 from lib.ingest.markdown import more_excerpt

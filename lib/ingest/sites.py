@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lib.ingest.markdown import load_toml, load_yaml
 from lib.ingest.records import IngestError, ParseOptions
+from lib.ingest.yaml_toml import load_toml, load_yaml
 
 GENERATORS = ("jekyll", "hexo", "hugo")
 HUGO_CONFIGS = tuple(

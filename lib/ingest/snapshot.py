@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from lib.dates import kept_date
 from lib.ingest.fields import parse_date, without_deceptive_characters
 from lib.ingest.records import IngestError, PostRecord
-from lib.text import derive_title
+from lib.text import ELLIPSES, derive_title
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _CHROME = {"INCOMING TRANSMISSION", "LATEST UPDATES"}
 _SHOUTED = re.compile(r"^[A-Z][A-Z ]{10,}[A-Z]$")  # "LATEST UPDATES"-style headings
-_ELLIPSIS = ("...", "…")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?")
 MAX_CATEGORY_CHARS = 40
 
@@ -42,7 +41,7 @@ def looks_like_snapshot(text: str) -> bool:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return False
-    cut = sum(1 for line in lines if line.endswith(_ELLIPSIS) and len(line) > 40)
+    cut = sum(1 for line in lines if line.endswith(ELLIPSES) and len(line) > 40)
     return cut >= max(1, len(lines) // 10)
 
 
@@ -68,7 +67,7 @@ def _is_category(text: str) -> bool:
     A category line whose date line was lost still reads as a category this way,
     which a rule keyed on "followed by a date" would miss.
     """
-    return len(text) <= MAX_CATEGORY_CHARS and not text.endswith((*_ELLIPSIS, *_SENTENCE_END))
+    return len(text) <= MAX_CATEGORY_CHARS and not text.endswith((*ELLIPSES, *_SENTENCE_END))
 
 
 def parse_snapshot(text: str, source: str) -> list[PostRecord]:

@@ -1,12 +1,9 @@
 """Exports as tables: CSV/TSV, JSON Lines, JSON and Parquet.
 
-Every export names its columns its own way, so a column is found by the user's
-``--column field=name`` mapping first and by common aliases second. A mapping
-that names a missing column is an error, never a silent fallback: the user
-asked for that column, and guessing another would store the wrong field.
-Positions in messages are what the user can find in the file: the physical
-line a CSV or JSON Lines row starts on, the 1-based row of a JSON array or
-Parquet table.
+Every export names its columns its own way (``lib.ingest.columns`` finds them), and its
+cells are read into records by ``lib.ingest.cells``. Positions in messages are what the
+user can find in the file: the physical line a CSV or JSON Lines row starts on, the
+1-based row of a JSON array or Parquet table.
 """
 
 from __future__ import annotations
@@ -15,67 +12,26 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import MAXYEAR, MINYEAR, date
+from datetime import MAXYEAR, MINYEAR
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib.dates import OutOfRange
-from lib.ingest.assemble import build_record, resolve_url
-from lib.ingest.bulk import fast_rows
-from lib.ingest.bulk import no_rows as _no_rows
-from lib.ingest.fields import clean_text, parse_date
-from lib.ingest.htmltext import html_to_text
+from lib.ingest.cells import RowPlace, json_kind, record_of_row, records_from_objects
+from lib.ingest.columns import mapped_columns, require_text_column, resolve_columns, with_aliases
+from lib.ingest.fast_lane import fast_rows
+from lib.ingest.fast_lane import no_rows as _no_rows
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
-from lib.ingest.sourcetext import detect_format, readable_text
 
-FIELDS = ("title", "excerpt", "body", "category", "tags", "published", "url", "guid", "format")
-ALIASES: dict[str, tuple[str, ...]] = {
-    "title": ("title", "name", "headline"),
-    "excerpt": ("excerpt", "summary", "description", "abstract"),
-    "body": ("body", "content", "text", "content_html"),
-    "category": ("category", "categories", "section"),
-    "tags": ("tags", "keywords", "labels"),
-    "published": (
-        "published",
-        "date",
-        "pubdate",
-        "pub_date",
-        "created",
-        "created_at",
-        "publish_date",
-        "datetime",
-        "time",
-    ),
-    "url": ("url", "link", "permalink", "href"),
-    "guid": ("guid", "id", "uuid"),
-    # How the body is written (markdown, html, text), where an export says so.
-    "format": ("body_format", "format", "content_format", "markup"),
-}
 # Keys under which JSON exports wrap their list of posts.
 LIST_KEYS = ("posts", "items", "data", "entries", "records", "articles", "results")
-# Keys that name a tag or category given as an object (Ghost, WordPress, Notion exports).
-NAME_KEYS = ("name", "term", "label", "title")
 CSV_DELIMITERS = ",;\t"
-# csv.Sniffer's regexes are quadratic in the sample: 64 KiB of long bodies took seconds.
+# csv.Sniffer's regexes are quadratic in the sample: it is shown only the start.
 SNIFF_CHARS = 4096
 # Long post bodies exceed the csv module's default 128 KiB field limit.
 csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
-
-
-@dataclass(frozen=True)
-class _Where:
-    """A row's position, given to ``IngestError`` as ``line=`` or ``row=``."""
-
-    locator: str
-    line: int | None = None
-    row: int | None = None
-
-    def error(self, source: str, message: str) -> IngestError:
-        return IngestError(source, message, line=self.line, row=self.row)
 
 
 # --- Formats --------------------------------------------------------------------------
@@ -113,9 +69,9 @@ def _csv_table(
         # decode_text lets a file holding only a BOM and line breaks through.
         raise IngestError(source, "the file is empty")
     names = [name.strip() for name in rows[0][2]]
-    mapping = _resolve_columns(names, options, source)
+    mapping = resolve_columns(names, options, source)
     if len(rows) > 1:
-        _require_text_column(mapping, names, source)
+        require_text_column(mapping, names, source)
     for line, end, fields in rows[1:]:
         if len(fields) != len(names):
             raise IngestError(source, _width_message(len(fields), len(names), line, end), line=line)
@@ -130,8 +86,8 @@ def _csv_record(
     options: ParseOptions,
 ) -> PostRecord:
     line, _, fields = row
-    where = _Where(f"{source}:{line}", line=line)
-    return _record(_row_dict(names, fields), mapping, where, source, options)
+    where = RowPlace(f"{source}:{line}", line=line)
+    return record_of_row(_row_dict(names, fields), mapping, where, source, options)
 
 
 def _row_dict(names: list[str], fields: list[str]) -> dict[str, str]:
@@ -147,7 +103,7 @@ TOO_DEEP = "JSON nested too deeply to be a post export"
 
 def parse_jsonl(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
     """One JSON object per line; blank lines are allowed."""
-    return _records_from_objects(_jsonl_objects(data, source, options), source, options)
+    return records_from_objects(_jsonl_objects(data, source, options), source, options)
 
 
 def parse_jsonl_bulk(
@@ -159,9 +115,9 @@ def parse_jsonl_bulk(
 
 def _jsonl_objects(
     data: bytes, source: str, options: ParseOptions
-) -> list[tuple[_Where, Mapping[str, Any]]]:
+) -> list[tuple[RowPlace, Mapping[str, Any]]]:
     text = decode_text(data, source, options.encoding)
-    objects: list[tuple[_Where, Mapping[str, Any]]] = []
+    objects: list[tuple[RowPlace, Mapping[str, Any]]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -173,9 +129,9 @@ def _jsonl_objects(
             ) from exc
         except RecursionError as exc:
             raise IngestError(source, TOO_DEEP, line=number) from exc
-        where = _Where(f"{source}:{number}", line=number)
+        where = RowPlace(f"{source}:{number}", line=number)
         if not isinstance(value, dict):
-            raise where.error(source, f"expected a JSON object, got {_json_kind(value)}")
+            raise where.error(source, f"expected a JSON object, got {json_kind(value)}")
         objects.append((where, value))
     if not objects:
         raise IngestError(source, "the file is empty")
@@ -183,7 +139,7 @@ def _jsonl_objects(
 
 
 def _objects_bulk(
-    objects: list[tuple[_Where, Mapping[str, Any]]], source: str, options: ParseOptions
+    objects: list[tuple[RowPlace, Mapping[str, Any]]], source: str, options: ParseOptions
 ) -> tuple[pa.Table, list[PostRecord], list[int]]:
     """JSON objects for the fast lane when they all have the same keys and the mapped
     values are text (or lists of text); otherwise every one takes the ordinary path."""
@@ -192,10 +148,10 @@ def _objects_bulk(
     table = None
     if len(shapes) == 1:
         names = list(next(iter(shapes)))
-        mapped = _mapped_columns(names, options, source)
+        mapped = mapped_columns(names, options, source)
         if objects:
-            _require_text_column(_with_aliases(names, mapped), names, source)
-        mapping = _with_aliases(names, mapped)
+            require_text_column(with_aliases(names, mapped), names, source)
+        mapping = with_aliases(names, mapped)
         try:
             table = pa.table(
                 {
@@ -208,17 +164,17 @@ def _objects_bulk(
     if table is None:
         return (
             _no_rows(),
-            _records_from_objects(objects, source, options),
+            records_from_objects(objects, source, options),
             [i + 1 for i in everything],
         )
     fast, slow = fast_rows(table, mapping, [where.locator for where, _ in objects])
-    records = [_record(objects[i][1], mapping, objects[i][0], source, options) for i in slow]
+    records = [record_of_row(objects[i][1], mapping, objects[i][0], source, options) for i in slow]
     return fast, records, [i + 1 for i in slow]
 
 
 def parse_json(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
     """A JSON array of post objects, or an object holding one under ``posts``/``items``/…"""
-    return _records_from_objects(_json_objects(data, source, options), source, options)
+    return records_from_objects(_json_objects(data, source, options), source, options)
 
 
 def parse_json_bulk(
@@ -230,7 +186,7 @@ def parse_json_bulk(
 
 def _json_objects(
     data: bytes, source: str, options: ParseOptions
-) -> list[tuple[_Where, Mapping[str, Any]]]:
+) -> list[tuple[RowPlace, Mapping[str, Any]]]:
     text = decode_text(data, source, options.encoding)
     try:
         document = json.loads(text)
@@ -243,9 +199,9 @@ def _json_objects(
     items = _json_items(document, source)
     objects = []
     for number, value in enumerate(items, start=1):
-        where = _Where(f"{source} row {number}", row=number)
+        where = RowPlace(f"{source} row {number}", row=number)
         if not isinstance(value, dict):
-            raise where.error(source, f"expected a JSON object, got {_json_kind(value)}")
+            raise where.error(source, f"expected a JSON object, got {json_kind(value)}")
         objects.append((where, value))
     return objects
 
@@ -260,7 +216,7 @@ def parse_parquet_bulk(
     data: bytes, source: str, options: ParseOptions
 ) -> tuple[pa.Table, list[PostRecord], list[int]]:
     """Rows of a Parquet table: the clean ones as one table for the fast lane
-    (``lib.ingest.bulk``), the others as records (as :func:`parse_parquet` makes them)
+    (``lib.ingest.fast_lane``), the others as records (as :func:`parse_parquet` makes them)
     with their 1-based row numbers."""
     table, mapping = _parquet_table(data, source, options)
     locators = [f"{source} row {number}" for number in range(1, table.num_rows + 1)]
@@ -278,9 +234,9 @@ def _parquet_table(data: bytes, source: str, options: ParseOptions) -> tuple[pa.
         reason = str(exc).replace("Could not open Parquet input source '<Buffer>': ", "")
         raise IngestError(source, f"not a readable Parquet file: {reason}") from exc
     names = [str(name) for name in table.column_names]
-    mapping = _resolve_columns(names, options, source)
+    mapping = resolve_columns(names, options, source)
     if table.num_rows:
-        _require_text_column(mapping, names, source)
+        require_text_column(mapping, names, source)
     return table, mapping
 
 
@@ -291,7 +247,9 @@ def _table_records(
     taken = table.take(pa.array(rows, pa.int64())) if rows else table.slice(0, 0)
     values = _with_readable_dates(taken, mapping.get("published")).to_pylist()
     return [
-        _record(row, mapping, _Where(f"{source} row {index + 1}", row=index + 1), source, options)
+        record_of_row(
+            row, mapping, RowPlace(f"{source} row {index + 1}", row=index + 1), source, options
+        )
         for index, row in zip(rows, values, strict=True)
     ]
 
@@ -367,189 +325,6 @@ def _width_message(got: int, expected: int, line: int, end: int) -> str:
     return message
 
 
-# --- Columns --------------------------------------------------------------------------
-
-
-def _resolve_columns(names: list[str], options: ParseOptions, source: str) -> dict[str, str]:
-    """Which column holds each field: the user's mapping, else the first matching alias."""
-    return _with_aliases(names, _mapped_columns(names, options, source))
-
-
-def _mapped_columns(names: list[str], options: ParseOptions, source: str) -> dict[str, str]:
-    """The user's ``--column`` mapping, checked against the columns the file has."""
-    by_lower = _by_lower(names)
-    found = ", ".join(repr(name) for name in names) or "none"
-    mapping: dict[str, str] = {}
-    for field, column in options.columns.items():
-        if field not in FIELDS:
-            raise IngestError(
-                source,
-                f"unknown field {field!r} in the column mapping; fields are {', '.join(FIELDS)}",
-            )
-        actual = column if column in names else by_lower.get(column.strip().lower())
-        if actual is None:
-            raise IngestError(
-                source,
-                f"mapped column {column!r} (for {field}) is not in the file; columns: {found}",
-            )
-        mapping[field] = actual
-    return mapping
-
-
-def _with_aliases(names: list[str], mapped: Mapping[str, str]) -> dict[str, str]:
-    """Fill unmapped fields from aliases, never reusing a column another field holds."""
-    by_lower = _by_lower(names)
-    mapping = dict(mapped)
-    claimed = set(mapping.values())
-    for field in FIELDS:
-        if field in mapping:
-            continue
-        for alias in ALIASES[field]:
-            actual = by_lower.get(alias)
-            if actual is not None and actual not in claimed:
-                mapping[field] = actual
-                claimed.add(actual)
-                break
-    return mapping
-
-
-def _by_lower(names: list[str]) -> dict[str, str]:
-    """Column names by their case-folded spelling; of two spellings the first wins."""
-    by_lower: dict[str, str] = {}
-    for name in names:
-        by_lower.setdefault(name.strip().lower(), name)
-    return by_lower
-
-
-def _require_text_column(mapping: Mapping[str, str], names: list[str], source: str) -> None:
-    """Refuse a table none of whose columns can be a title, excerpt or body.
-
-    Each of its rows would be rejected on its own; one message with the columns
-    found and the fix is what the user needs instead.
-    """
-    if any(field in mapping for field in ("title", "excerpt", "body")):
-        return
-    found = ", ".join(repr(name) for name in names) or "none"
-    raise IngestError(
-        source,
-        f"no column for the title, excerpt or body (columns: {found}); "
-        "map one with --column title=NAME",
-    )
-
-
-# --- Values ---------------------------------------------------------------------------
-
-
-def _records_from_objects(
-    objects: list[tuple[_Where, Mapping[str, Any]]], source: str, options: ParseOptions
-) -> list[PostRecord]:
-    """Records from JSON objects, whose keys may differ from one object to the next.
-
-    The user's mapping is checked against the keys of all objects; aliases are
-    resolved per object, so one export mixing ``content`` and ``content_html``
-    (or ``pub_date`` and ``created_at``) still finds each object's own field.
-    """
-    names = list(dict.fromkeys(str(key) for _, value in objects for key in value))
-    mapped = _mapped_columns(names, options, source)
-    if objects:
-        _require_text_column(_with_aliases(names, mapped), names, source)
-    by_keys: dict[tuple[str, ...], dict[str, str]] = {}
-    records = []
-    for where, value in objects:
-        keys = tuple(str(key) for key in value)
-        if keys not in by_keys:
-            by_keys[keys] = _with_aliases(list(keys), mapped)
-        records.append(_record(value, by_keys[keys], where, source, options))
-    return records
-
-
-def _record(
-    row: Mapping[str, Any],
-    mapping: Mapping[str, str],
-    where: _Where,
-    source: str,
-    options: ParseOptions,
-) -> PostRecord:
-    def cell(field: str) -> Any:
-        column = mapping.get(field)
-        return None if column is None else row.get(column)
-
-    declared = _text(cell("format"), mapping.get("format"), where, source)
-    body_source, body_format = _source(cell("body"), mapping.get("body"), where, source, declared)
-    excerpt_source, excerpt_format = _source(
-        cell("excerpt"), mapping.get("excerpt"), where, source, declared
-    )
-    return build_record(
-        source=source,
-        locator=where.locator,
-        title=_text(cell("title"), mapping.get("title"), where, source),
-        excerpt=readable_text(excerpt_source, excerpt_format),
-        body=readable_text(body_source, body_format),
-        categories=_names(cell("category"), mapping.get("category"), where, source),
-        tags=_names(cell("tags"), mapping.get("tags"), where, source),
-        published=_date(cell("published"), mapping.get("published"), where, source),
-        url=resolve_url(_text(cell("url"), mapping.get("url"), where, source), options.base_url),
-        guid=_text(cell("guid"), mapping.get("guid"), where, source),
-        body_source=body_source,
-        source_format=body_format,
-    )
-
-
-def _text(value: Any, column: str | None, where: _Where, source: str) -> str | None:
-    """A cell as one text (a title, a link); WordPress's ``{"rendered": …}`` is read as HTML."""
-    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
-        return html_to_text(value["rendered"])
-    if isinstance(value, (Mapping, list, tuple)):
-        raise where.error(source, f"column {column!r} should hold text, not {_json_kind(value)}")
-    return clean_text(value)
-
-
-def _source(
-    value: Any, column: str | None, where: _Where, source: str, declared: str | None
-) -> tuple[str | None, str | None]:
-    """A prose cell as the export holds it, and its format: Markdown, HTML or text, as the
-    export's format column says, else as :func:`~lib.ingest.sourcetext.detect_format` finds
-    (a ``…_html`` column or WordPress's ``{"rendered": …}`` is HTML)."""
-    if isinstance(value, Mapping) and isinstance(value.get("rendered"), str):
-        return value["rendered"], "html"
-    if isinstance(value, (Mapping, list, tuple)):
-        raise where.error(source, f"column {column!r} should hold text, not {_json_kind(value)}")
-    if value is None or (isinstance(value, float) and value != value):  # NaN from pyarrow
-        return None, None
-    raw = str(value)
-    if clean_text(raw) is None:
-        return None, None
-    if (column or "").lower().endswith("_html"):
-        return raw, "html"
-    return raw, detect_format(raw, declared)
-
-
-def _names(value: Any, column: str | None, where: _Where, source: str) -> Any:
-    """Tags or categories: a delimited string, a list, or a list of ``{"name": …}`` objects."""
-    if not isinstance(value, (list, tuple)):
-        if isinstance(value, Mapping):
-            return _name_of(value, column, where, source)
-        return value
-    return [
-        _name_of(item, column, where, source) if isinstance(item, Mapping) else item
-        for item in value
-    ]
-
-
-def _name_of(item: Mapping[str, Any], column: str | None, where: _Where, source: str) -> Any:
-    for key in NAME_KEYS:
-        if item.get(key) not in (None, ""):
-            return item[key]
-    raise where.error(source, f"column {column!r} holds an object without a name: {item!r:.60}")
-
-
-def _date(value: Any, column: str | None, where: _Where, source: str) -> date | OutOfRange | None:
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise where.error(source, f"column {column!r}: {exc}") from exc
-
-
 def _json_items(document: Any, source: str) -> Iterable[Any]:
     if isinstance(document, list):
         return document
@@ -563,11 +338,4 @@ def _json_items(document: Any, source: str) -> Iterable[Any]:
             f"{', '.join(repr(key) for key in LIST_KEYS)}; found keys: "
             f"{', '.join(repr(str(key)) for key in list(document)[:10]) or 'none'}",
         )
-    raise IngestError(source, f"expected a list of posts, got {_json_kind(document)}")
-
-
-def _json_kind(value: Any) -> str:
-    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
-    if value is None:
-        return "null"
-    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "a value")
+    raise IngestError(source, f"expected a list of posts, got {json_kind(document)}")

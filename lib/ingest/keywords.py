@@ -1,0 +1,125 @@
+"""Each post's keywords, and their counts per month, from the index's postings.
+
+A post's keywords are its top ``KEYWORDS_PER_POST`` topical terms by TF-IDF, stored in
+``post_keywords`` with the filter panel's columns (category, date), so that topic counts
+are one aggregation with no join; ``topic_months`` and ``keyed_months`` count them per
+month, so that topic lists over whole months aggregate thousands of rows, not millions.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from lib.search import idf_sql
+
+KEYWORDS_PER_POST = 8
+
+
+def store_keywords(
+    con: duckdb.DuckDBPyConnection, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray
+) -> None:
+    """Each re-indexed post's top topical terms by TF-IDF, with the filter columns.
+
+    The postings of a million posts are too many to sort per post in SQL; the top
+    ``KEYWORDS_PER_POST`` are picked here with one sort of integer keys. Weights are
+    DuckDB's own (the idf of each term from SQL, times tf), so ties and order are the
+    same as a window ``ORDER BY weight DESC, term`` in SQL.
+    """
+    rows = con.execute(
+        f"""SELECT t.term_id, t.term, t.topical, {idf_sql("c.posts", "t.df")}
+            FROM terms t, (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c"""
+    ).fetchall()
+    size = max((row[0] for row in rows), default=0) + 1
+    topical = np.zeros(size, dtype=bool)
+    idf = np.zeros(size, dtype=np.float64)
+    rank = np.zeros(size, dtype=np.int64)  # the term's place in term order
+    for place, (term_id, _, is_topical, value) in enumerate(sorted(rows, key=lambda r: r[1])):
+        topical[term_id], idf[term_id], rank[term_id] = is_topical, value, place
+    chosen = topical[terms] & (tfs > 0)  # a name only in the post's code is no keyword
+    terms, docs, tfs = terms[chosen], docs[chosen], tfs[chosen]
+    top = _top_per_doc(docs, terms, tfs, idf, rank, KEYWORDS_PER_POST)
+    (old,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]
+    con.register("_keywords", pa.table({"doc": docs[top], "term_id": terms[top], "tf": tfs[top]}))
+    try:
+        con.execute(
+            f"""INSERT INTO post_keywords
+                SELECT k.doc, t.term, k.tf * {idf_sql("c.posts", "t.df")} AS weight,
+                       p.category, p.published
+                FROM _keywords k JOIN terms t USING (term_id) JOIN posts p ON p.doc = k.doc,
+                     (SELECT count(*) AS posts FROM posts WHERE doc IS NOT NULL) c
+                ORDER BY p.published, k.doc"""
+        )
+    finally:
+        con.unregister("_keywords")
+    (now,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]
+    if old and (now - old) * 5 > old:
+        # Appended rows are sorted among themselves; past a fifth of the table, sort it
+        # all again so that date ranges keep skipping row groups.
+        con.execute(
+            "CREATE OR REPLACE TABLE post_keywords AS SELECT * FROM post_keywords"
+            " ORDER BY published, doc"
+        )
+
+
+def _top_per_doc(
+    docs: np.ndarray,
+    terms: np.ndarray,
+    tfs: np.ndarray,
+    idf: np.ndarray,
+    rank: np.ndarray,
+    keep: int,
+) -> np.ndarray:
+    """Indexes of each doc's ``keep`` postings of highest weight (tf * idf), ties to the
+    term first in term order.
+
+    Weights come from few (term, tf) pairs, so the pairs are ranked once and each
+    posting sorts by one integer key: (doc, rank of its pair).
+    """
+    if len(docs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    limit = int(tfs.max()) + 1
+    pair = terms.astype(np.int64) * limit + tfs
+    if len(idf) * limit <= 1 << 26:
+        present = np.zeros(len(idf) * limit, dtype=bool)
+        present[pair] = True
+        distinct = np.flatnonzero(present)
+        slot = np.zeros(len(present), dtype=np.int64)
+        slot[distinct] = np.arange(len(distinct))
+        pair_slot = slot[pair]
+    else:
+        distinct, pair_slot = np.unique(pair, return_inverse=True)
+    pair_term, pair_tf = np.divmod(distinct, limit)
+    weight = pair_tf.astype(np.float64) * idf[pair_term]
+    order = np.lexsort((rank[pair_term], -weight))  # by weight descending, then term
+    pair_rank = np.empty(len(distinct), dtype=np.int64)
+    pair_rank[order] = np.arange(len(distinct))
+    key = (docs.astype(np.int64) << 32) | pair_rank[pair_slot]
+    sorting = np.argsort(key)
+    ordered = key[sorting] >> 32
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    place = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
+    return sorting[place < keep]
+
+
+def refresh_topic_months(con: duckdb.DuckDBPyConnection) -> None:
+    """Recount ``topic_months`` and ``keyed_months`` from ``post_keywords``.
+
+    A full recount is one aggregation over the keywords, simpler and safer than
+    adjusting counts for changed posts.
+    """
+    con.execute("DELETE FROM topic_months")
+    con.execute(
+        """INSERT INTO topic_months
+           SELECT term, category, date_trunc('month', published)::DATE AS month,
+                  count(*)::INTEGER
+           FROM post_keywords GROUP BY ALL ORDER BY term, month"""
+    )
+    con.execute("DELETE FROM keyed_months")
+    con.execute(
+        """INSERT INTO keyed_months
+           SELECT category, date_trunc('month', published)::DATE AS month,
+                  count(DISTINCT doc)::INTEGER
+           FROM post_keywords GROUP BY ALL ORDER BY month"""
+    )

@@ -1,0 +1,46 @@
+"""Text helpers (``lib/text.py``): the fast lane's twin of the plain excerpt gives the same
+opening as the Python rule, and the shared patterns read what the parsers write."""
+
+from __future__ import annotations
+
+import duckdb
+
+from lib.text import (
+    CJK,
+    ENDS_IN_ELLIPSIS,
+    EXCERPT_CHARS,
+    PLACEHOLDER,
+    plain_excerpt,
+    plain_excerpt_sql,
+)
+
+BODIES = [
+    "显存优化的基本原理。",
+    "第一段\n\n第二段\t有制表符",
+    "字" * EXCERPT_CHARS,
+    "字" * (EXCERPT_CHARS + 1),
+    "词 " * EXCERPT_CHARS + "尾",
+    ("a" * (EXCERPT_CHARS - 1)) + "  \n  b" * 3,
+    "KV cache 与 FlashAttention",
+]
+
+
+def test_the_fast_lanes_plain_excerpt_is_the_python_rule() -> None:
+    con = duckdb.connect()
+    try:
+        for body in [*BODIES, None]:
+            (sql,) = con.execute(
+                f"SELECT {plain_excerpt_sql('b')} FROM (SELECT ?::VARCHAR AS b)", [body]
+            ).fetchone()
+            assert sql == plain_excerpt(body), (body or "")[:40]
+    finally:
+        con.close()
+    assert plain_excerpt("字" * (EXCERPT_CHARS + 1)).endswith("...")
+
+
+def test_the_shared_patterns() -> None:
+    assert ENDS_IN_ELLIPSIS.search("说到这里...") and ENDS_IN_ELLIPSIS.search("未完…  ")
+    assert not ENDS_IN_ELLIPSIS.search("中间的...不算")
+    assert PLACEHOLDER.findall("前[代码]中[Math]后[图片]") == ["[代码]", "[Math]", "[图片]"]
+    assert CJK.search("显") and CJK.search("\u3400") and CJK.search("\uf900")
+    assert not CJK.search("KV cache，：")
