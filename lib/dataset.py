@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from lib.locator import Locator, StoreMissing, StoreUnavailable, is_url
+from lib.locator import Locator, StoreMissing, StoreUnavailable, is_remote_url
 
 MANIFEST = "_manifest.parquet"
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -47,7 +47,7 @@ class DatasetTable:
 
 def join(root: str, relative: str) -> str:
     """A file of the dataset as DuckDB should open it: a URL, or an absolute local path."""
-    if is_url(root):
+    if is_remote_url(root):
         return f"{root.rstrip('/')}/{relative}"
     return str(Path(root).resolve() / relative)
 
@@ -69,7 +69,7 @@ def tables(con: duckdb.DuckDBPyConnection, locator: Locator) -> list[DatasetTabl
     file systems (httpfs for ``s3://`` and ``https://``).
     """
     root = locator.location
-    if not is_url(root):
+    if not is_remote_url(root):
         if not Path(root).is_dir():
             raise StoreMissing(
                 f"There is no Parquet dataset at {root}: the folder does not exist.",
@@ -122,7 +122,7 @@ def _scan_folder(root: Path) -> list[DatasetTable]:
 def _remote_error(locator: Locator, exc: duckdb.Error) -> StoreUnavailable:
     text = str(exc)
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    if is_url(locator.location) and "extension" in text.lower():
+    if is_remote_url(locator.location) and "extension" in text.lower():
         return StoreUnavailable(
             f"Cannot read {locator.describe()}: DuckDB reads object storage and web URLs through"
             " its httpfs (or azure) extension, which could not be loaded here; it is downloaded"

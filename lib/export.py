@@ -30,9 +30,9 @@ import pyarrow.parquet as pq
 
 from lib.config import resolve_db
 from lib.dataset import MANIFEST, TABLE_NAME
-from lib.locator import StoreError, is_url, locate
+from lib.locator import StoreError, is_remote_url, locate
 from lib.store import writer_lock
-from lib.stores import open_read_only
+from lib.store_kinds import open_read_only
 
 # DuckDB's own row-group size: Parquet statistics then prune as finely as the file's zone maps.
 ROW_GROUP_SIZE = 122_880
@@ -56,7 +56,7 @@ class ExportSummary:
         return f"exported {len(self.tables)} tables ({rows:,} rows) to {self.target}: {listed}"
 
 
-def store_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every base table of the store's main schema, in name order."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables()"
@@ -102,7 +102,7 @@ def export_parquet(db_path: str, target: str) -> ExportSummary:
         raise ExportError(
             f"{db_path} is not a DuckDB file; export reads a DuckDB store (--db PATH)."
         )
-    if is_url(target) or target.lower().startswith(("md:", "parquet:")):
+    if is_remote_url(target) or target.lower().startswith(("md:", "parquet:")):
         raise ExportError(
             f"export writes a local folder, not {target}: export to a folder, then copy it"
             " to the bucket with its own tools (data files first, _manifest.parquet last)."
@@ -140,7 +140,7 @@ def _write(con: duckdb.DuckDBPyConnection, staging: Path) -> dict[str, int]:
     staging.mkdir()
     counts: dict[str, int] = {}
     manifest: dict[str, list[object]] = {"table_name": [], "file": [], "rows": []}
-    for table in store_tables(con):
+    for table in base_tables(con):
         counts[table] = _copy_table(con, table, staging / table / PART)
         manifest["table_name"].append(table)
         manifest["file"].append(f"{table}/{PART}")
@@ -153,8 +153,8 @@ def _write(con: duckdb.DuckDBPyConnection, staging: Path) -> dict[str, int]:
         for name in names:
             path = os.path.join(folder, name)
             os.chmod(path, 0o444)
-            _fsync(path)
-    _fsync(str(staging))
+            _sync_if_possible(path)
+    _sync_if_possible(str(staging))
     return counts
 
 
@@ -170,10 +170,12 @@ def _swap(staging: Path, final: Path) -> None:
             os.replace(old, final)
         raise
     shutil.rmtree(old, ignore_errors=True)
-    _fsync(str(final.parent))
+    _sync_if_possible(str(final.parent))
 
 
-def _fsync(path: str) -> None:
+def _sync_if_possible(path: str) -> None:
+    """Flush a file or folder to the disk where the file system allows it; best effort,
+    as some cannot sync a folder."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

@@ -65,7 +65,9 @@ class Locator:
     @property
     def remote(self) -> bool:
         """Read over the network: no local file to watch for changes."""
-        return self.kind == "motherduck" or (self.kind == "parquet" and is_url(self.location))
+        return self.kind == "motherduck" or (
+            self.kind == "parquet" and is_remote_url(self.location)
+        )
 
     def describe(self) -> str:
         if self.kind == "motherduck":
@@ -75,7 +77,8 @@ class Locator:
         return f"the DuckDB file {self.location}"
 
 
-def is_url(value: str) -> bool:
+def is_remote_url(value: str) -> bool:
+    """Whether ``value`` is a URL DuckDB reads over the network (``REMOTE_SCHEMES``)."""
     match = _URL.match(value)
     return bool(match) and match.group("scheme").lower() in REMOTE_SCHEMES
 
@@ -96,7 +99,7 @@ def locate(value: str | os.PathLike[str]) -> Locator:
 
 def _root(text: str) -> str:
     stripped = text.rstrip("/")
-    if is_url(stripped) or not stripped:
+    if is_remote_url(stripped) or not stripped:
         return stripped or "/"
     return str(Path(stripped).expanduser())
 

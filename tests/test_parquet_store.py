@@ -2,7 +2,7 @@
 imports refuse it, and MotherDuck and object storage fail offline with a message that says why.
 
 Everything runs on real parts: the bundled data imported by the real ingest, exported by
-``lib.export``, read back through ``lib.stores`` and the SQL console. Offline, MotherDuck and
+``lib.export``, read back through ``lib.store_kinds`` and the SQL console. Offline, MotherDuck and
 ``s3://`` really cannot be reached here, so their messages are the real behaviour.
 """
 
@@ -23,13 +23,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import console, export, queries, stores, topics
+from lib import console, export, queries, store_kinds, topics
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.dataset import MANIFEST
 from lib.export import ExportError, export_parquet
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.locator import StoreMissing, StoreReadOnly, StoreUnavailable, locate
+from lib.store import connect_read_only
 from tests.helpers import ESCAPES, SECRET, query, seeded_store
 
 SEARCHES = ("显存", "FlashAttention", "attention", "LoRA 微调")
@@ -59,14 +60,18 @@ def contents(folder: str | Path) -> dict[str, str]:
 
 @pytest.fixture
 def file_and_dataset(source: str, dataset: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, ...]]:
-    a, b = stores.open_read_only(source), stores.open_read_only(dataset)
+    a, b = store_kinds.open_read_only(source), store_kinds.open_read_only(dataset)
     yield a, b
     a.close()
     b.close()
 
 
 def store_tables(db: str) -> list[str]:
-    return [r[0] for r in query(db, "SELECT table_name FROM duckdb_tables() ORDER BY 1")]
+    con = connect_read_only(db)
+    try:
+        return export.base_tables(con)
+    finally:
+        con.close()
 
 
 # --- What POSTS_DB names -------------------------------------------------------------------
@@ -133,7 +138,7 @@ def test_postings_are_ordered_by_term_so_row_groups_prune(
     # Each term's postings lie in one or two consecutive groups: ranges only touch at ends.
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(ranges))
     rows = query(source, "SELECT term_id, doc FROM postings ORDER BY term_id, doc")
-    con = stores.open_read_only(str(tmp_path / "ds"))
+    con = store_kinds.open_read_only(str(tmp_path / "ds"))
     try:
         assert con.execute("SELECT term_id, doc FROM postings").fetchall() == rows
     finally:
@@ -235,7 +240,7 @@ def test_one_post_its_keywords_and_neighbours_are_the_same(
 
 
 def test_columns_keep_their_types(source: str, dataset: str) -> None:
-    con = stores.open_read_only(dataset)
+    con = store_kinds.open_read_only(dataset)
     try:
         for table in store_tables(source):
             in_file = query(source, f'SELECT column_name, column_type FROM (DESCRIBE "{table}")')
@@ -257,7 +262,7 @@ def test_a_table_added_to_the_store_is_exported_and_read(source: str, tmp_path: 
     expected = con.execute("SELECT * FROM topic_totals ORDER BY term").fetchall()
     con.close()
     export_parquet(str(db), str(tmp_path / "ds"))
-    reader = stores.open_read_only(str(tmp_path / "ds"))
+    reader = store_kinds.open_read_only(str(tmp_path / "ds"))
     try:
         assert reader.execute("SELECT * FROM topic_totals ORDER BY term").fetchall() == expected
     finally:
@@ -272,7 +277,7 @@ def test_a_hand_made_folder_without_manifest_is_read(source: str, tmp_path: Path
     (root / MANIFEST).unlink()
     shutil.move(root / "meta" / "part-0.parquet", root / "meta.parquet")  # <table>.parquet
     (root / "meta").rmdir()
-    con = stores.open_read_only(str(root))
+    con = store_kinds.open_read_only(str(root))
     try:
         assert con.execute("SELECT count(*) FROM posts").fetchall() == [(33,)]
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
@@ -290,7 +295,7 @@ def test_a_manifest_naming_files_outside_the_dataset_is_not_read(tmp_path: Path)
         root / MANIFEST,
     )
     with pytest.raises(StoreUnavailable, match="outside the dataset"):
-        stores.open_read_only(str(root))
+        store_kinds.open_read_only(str(root))
     with pytest.raises(console.ConsoleError, match="outside the dataset") as failed:
         console.run_console(str(root), "SELECT * FROM posts")
     assert SECRET not in failed.value.message
@@ -298,13 +303,14 @@ def test_a_manifest_naming_files_outside_the_dataset_is_not_read(tmp_path: Path)
 
 def test_a_new_export_changes_the_signature_the_app_watches(source: str, tmp_path: Path) -> None:
     target = str(tmp_path / "ds")
-    assert stores.signature(target) is None
+    assert store_kinds.signature(target) is None
     export_parquet(source, target)
-    first = stores.signature(target)
-    assert first is not None and stores.signature(target) == first
+    first = store_kinds.signature(target)
+    assert first is not None and store_kinds.signature(target) == first
     export_parquet(source, target)
-    assert stores.signature(target) != first
-    assert stores.signature("md:blog") == stores.signature("s3://bucket/blog")  # a time period
+    assert store_kinds.signature(target) != first
+    remote = store_kinds.signature("md:blog")  # a time period
+    assert remote == store_kinds.signature("s3://bucket/blog")
 
 
 # --- Missing and unreachable stores --------------------------------------------------------
@@ -313,7 +319,7 @@ def test_a_new_export_changes_the_signature_the_app_watches(source: str, tmp_pat
 def test_a_missing_file_is_reported_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "typo.duckdb"
     with pytest.raises(StoreMissing) as failed:
-        stores.open_read_only(str(missing))
+        store_kinds.open_read_only(str(missing))
     assert str(missing) in failed.value.message
     assert failed.value.command == f"python -m lib.ingest --db {missing} SOURCE..."
     assert not missing.exists()
@@ -321,7 +327,7 @@ def test_a_missing_file_is_reported_not_created(tmp_path: Path) -> None:
 
 def test_a_missing_dataset_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(StoreMissing, match="There is no Parquet dataset"):
-        stores.open_read_only(f"{tmp_path}/nothing/")
+        store_kinds.open_read_only(f"{tmp_path}/nothing/")
 
 
 def test_motherduck_offline_says_the_extension_cannot_load(
@@ -330,7 +336,7 @@ def test_motherduck_offline_says_the_extension_cannot_load(
     token = "fake-token-for-the-test"
     monkeypatch.setenv("motherduck_token", token)
     with pytest.raises(StoreUnavailable) as failed:
-        stores.open_read_only("md:blog")
+        store_kinds.open_read_only("md:blog")
     message = failed.value.message
     assert message.startswith("Cannot open the MotherDuck database md:blog:")
     assert "motherduck extension could not be loaded" in message
@@ -341,18 +347,18 @@ def test_motherduck_offline_says_the_extension_cannot_load(
 def test_motherduck_without_a_token_is_refused_before_connecting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for name in stores.TOKEN_VARS:
+    for name in store_kinds.TOKEN_VARS:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(StoreUnavailable, match="needs a MotherDuck token"):
-        stores.open_read_only("md:blog")
-    assert stores.motherduck_token("from-secrets") == "from-secrets"
+        store_kinds.open_read_only("md:blog")
+    assert store_kinds.motherduck_token("from-secrets") == "from-secrets"
     monkeypatch.setenv("MOTHERDUCK_TOKEN", "from-env")
-    assert stores.motherduck_token("from-secrets") == "from-env"
+    assert store_kinds.motherduck_token("from-secrets") == "from-env"
 
 
 def test_object_storage_offline_says_httpfs_cannot_load() -> None:
     with pytest.raises(StoreUnavailable) as failed:
-        stores.open_read_only("s3://bucket/blog/")
+        store_kinds.open_read_only("s3://bucket/blog/")
     assert "httpfs" in failed.value.message
     assert "s3://bucket/blog" in failed.value.message
 
@@ -380,7 +386,7 @@ def _ingest_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
 
 
 def test_ingest_into_a_dataset_is_refused_and_changes_nothing(dataset: str) -> None:
-    before = contents(dataset), stores.signature(dataset)
+    before = contents(dataset), store_kinds.signature(dataset)
     for result in (
         _ingest_cli("--db", dataset),
         _ingest_cli(env={"POSTS_DB": f"parquet:{dataset}"}),
@@ -391,7 +397,7 @@ def test_ingest_into_a_dataset_is_refused_and_changes_nothing(dataset: str) -> N
         assert "Traceback" not in result.stderr
     with pytest.raises(StoreReadOnly):
         run_ingest(dataset, [str(SEED_DIR)])  # the library refuses too
-    assert (contents(dataset), stores.signature(dataset)) == before
+    assert (contents(dataset), store_kinds.signature(dataset)) == before
 
 
 def test_ingest_into_motherduck_is_refused() -> None:
