@@ -33,6 +33,7 @@ from tests.helpers import (
     open_app,
     plotly_values,
     query,
+    time_chart,
 )
 
 NEWEST = "ORDER BY published DESC NULLS LAST, id"
@@ -55,11 +56,6 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def card_categories(at: AppTest) -> list[str]:
     return [m["category"] for c in at.caption if (m := META.match(c.value))]
-
-
-def time_chart(at: AppTest) -> dict[str, Any]:
-    (title,) = [t for t in charts(at) if t.startswith("Posts per")]
-    return charts(at)[title]
 
 
 def flagged_periods(figure: dict[str, Any]) -> set[str]:

@@ -34,11 +34,13 @@ from lib.periods import INTERVALS, MAX_PERIODS
 from tests.helpers import (
     DECADE_CATEGORIES,
     build_store,
+    charts,
     decade_posts,
     open_app,
     plotly_values,
     query,
     store_category_counts,
+    time_chart,
 )
 
 
@@ -50,16 +52,6 @@ def decade_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def figure_json(fig: Any) -> dict[str, Any]:
     """A figure as the browser gets it."""
     return json.loads(fig.to_json())
-
-
-def figures(at: AppTest) -> dict[str, dict[str, Any]]:
-    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-    return {f["layout"]["title"]["text"]: f for f in specs}
-
-
-def time_chart(at: AppTest) -> dict[str, Any]:
-    (figure,) = [f for t, f in figures(at).items() if t.startswith("Posts per")]
-    return figure
 
 
 def bar_traces(figure: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,7 +69,7 @@ def stacked_colours(figure: dict[str, Any]) -> dict[str, str]:
 
 
 def category_bars(at: AppTest) -> dict[str, dict[str, Any]]:
-    (trace,) = figures(at)["Posts by category"]["data"]
+    (trace,) = charts(at)["Posts by category"]["data"]
     names = plotly_values(trace["y"])
     colours = trace["marker"]["color"]
     opacity = trace["marker"].get("opacity", [1.0] * len(names))

@@ -23,6 +23,7 @@ from tests.helpers.app import (
     open_sql,
     plotly_values,
     result_frame,
+    time_chart,
 )
 from tests.helpers.console import (
     ESCAPES,
@@ -103,4 +104,5 @@ __all__ = [
     "snapshot",
     "store_category_counts",
     "table_state",
+    "time_chart",
 ]

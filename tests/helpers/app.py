@@ -68,6 +68,12 @@ def charts(at: AppTest) -> dict[str, dict[str, Any]]:
     return {f["layout"]["title"]["text"]: f for f in figures}
 
 
+def time_chart(at: AppTest) -> dict[str, Any]:
+    """The page's one "Posts per …" chart (the interval is in its title)."""
+    (title,) = [t for t in charts(at) if t.startswith("Posts per")]
+    return charts(at)[title]
+
+
 def plotly_values(value: Any) -> list[Any]:
     """A trace's array as a list, whether Plotly wrote it plainly or as typed base64."""
     if value is None:
