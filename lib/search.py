@@ -26,7 +26,6 @@ import re
 from dataclasses import dataclass
 
 from lib.search_plan import (
-    MAX_QUERY_CHARS,
     MAX_TOKENS,
     Alternative,
     Check,
@@ -40,7 +39,6 @@ from lib.text import CJK
 from lib.topic_names import is_topic_name
 
 __all__ = [
-    "MAX_QUERY_CHARS",
     "MAX_TOKENS",
     "Alternative",
     "Check",

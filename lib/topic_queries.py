@@ -18,6 +18,7 @@ import pandas as pd
 
 from lib import queries, selection
 from lib.filters import Filters
+from lib.selection import ResolvedSearch
 
 if TYPE_CHECKING:  # lib.topics re-exports this module
     from lib.topics import Periods
@@ -35,9 +36,9 @@ def _has_topics(con: duckdb.DuckDBPyConnection) -> bool:
     return found == 2
 
 
-def _filtered(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[object]]:
-    """The filtered posts' rows of ``post_topics`` (as ``pt``), as a subquery."""
-    clause, params = selection.resolve(con, filters).where("pt")
+def _post_topics_of(found: ResolvedSearch) -> tuple[str, list[object]]:
+    """The rows of ``post_topics`` (as ``pt``) of the posts ``found`` keeps, as a subquery."""
+    clause, params = found.where("pt")
     return f"(SELECT * FROM post_topics pt WHERE {clause})", params
 
 
@@ -53,7 +54,7 @@ def topic_table(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 3
     columns = ["topic_id", "topic", "terms", "posts", "share", "lift", "most_in", "outlier"]
     if not _has_topics(con):
         return pd.DataFrame(columns=columns)
-    rows, params = _filtered(con, filters)
+    rows, params = _post_topics_of(selection.resolve(con, filters))
     frame = con.execute(
         f"""WITH here AS (SELECT topic_id, count(*) AS n FROM {rows} GROUP BY topic_id),
                  total AS (SELECT sum(n) AS n FROM here),
@@ -91,7 +92,7 @@ def representatives(
     """The filtered posts closest to each topic's centre: ``topic_id, id, title``."""
     if not topic_ids or not _has_topics(con):
         return pd.DataFrame(columns=["topic_id", "id", "title"])
-    rows, params = _filtered(con, filters)
+    rows, params = _post_topics_of(selection.resolve(con, filters))
     marks = ", ".join("?" for _ in topic_ids)
     # max_by with a count keeps each topic's best posts in one hash aggregate, where a
     # window over a million rows sorted them all.
@@ -123,7 +124,7 @@ def volume_by_topic(
         return empty, interval
     leading = topic_table(con, filters, top)
     named = [t for t, o in zip(leading["topic"], leading["outlier"], strict=True) if not o]
-    rows, params = _filtered(con, filters)
+    rows, params = _post_topics_of(selection.resolve(con, filters))
     frame = con.execute(
         f"""SELECT date_trunc(?, pt.published)::DATE AS period,
                    CASE WHEN t.label IN (SELECT unnest(?::VARCHAR[])) THEN t.label
@@ -148,8 +149,9 @@ def topic_movers(
     """Topics whose share of the filtered posts changed most from ``before`` to ``after``
     (shares, so a blog writing more does not make every topic rise)."""
     (b0, b1), (a0, a1) = periods.before, periods.after
-    before, before_params = _filtered(con, replace(filters, start=b0, end=b1))
-    after, after_params = _filtered(con, replace(filters, start=a0, end=a1))
+    found = selection.resolve(con, filters)
+    before, before_params = _post_topics_of(found.sliced(replace(filters, start=b0, end=b1)))
+    after, after_params = _post_topics_of(found.sliced(replace(filters, start=a0, end=a1)))
     return con.execute(
         f"""WITH b AS (SELECT topic_id, count(*) AS n FROM {before} GROUP BY topic_id),
                  a AS (SELECT topic_id, count(*) AS n FROM {after} GROUP BY topic_id),
@@ -176,7 +178,7 @@ def distinct_by_category(
     """For each category, the topics most over-represented in it (lift: share of the
     category's posts ÷ share of all filtered posts); a topic every category has alike
     has a lift near 1 everywhere and sets none apart. ``class, topic, posts, lift``."""
-    rows, params = _filtered(con, replace(filters, categories=()))
+    rows, params = _post_topics_of(selection.resolve(con, replace(filters, categories=())))
     return con.execute(
         f"""WITH counts AS (SELECT category, topic_id, count(*) AS n FROM {rows}
                             WHERE topic_id >= 0 GROUP BY category, topic_id),
@@ -202,7 +204,7 @@ def map_points(con: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame
     topic: a sample spread by a hash of the post, the same posts on every rerun."""
     if not _has_topics(con):
         return pd.DataFrame(columns=["x", "y", "topic", "id", "title"])
-    rows, params = _filtered(con, filters)
+    rows, params = _post_topics_of(selection.resolve(con, filters))
     return con.execute(
         f"""WITH drawn AS (SELECT doc, x, y, topic_id FROM {rows}
                            ORDER BY hash(doc) LIMIT ?)
