@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import build_store, open_app, query, seeded_store
+from tests.helpers import build_store, card_titles, open_app, query, seeded_store
 
 POSTS = "pages/posts.py"
 POST = "pages/post.py"
@@ -35,10 +35,6 @@ def forty_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def seed_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return seeded_store(tmp_path_factory.mktemp("links_seed"))
-
-
-def card_titles(at: AppTest) -> list[str]:
-    return [m.value.removeprefix("#### ") for m in at.markdown if m.value.startswith("#### ")]
 
 
 def links(at: AppTest) -> list[tuple[str, str, dict[str, list[str]]]]:

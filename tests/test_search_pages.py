@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import selection
-from tests.helpers import build_store, open_app
+from tests.helpers import build_store, card_titles, open_app
 
 POSTS = [
     {
@@ -47,10 +47,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def lines(at: AppTest) -> list[str]:
     """Every caption, info and warning on the page: where a page says what happened."""
     return [e.value for e in (*at.caption, *at.info, *at.warning)]
-
-
-def card_titles(at: AppTest) -> list[str]:
-    return [m.value.removeprefix("#### ") for m in at.markdown if m.value.startswith("#### ")]
 
 
 def test_browse_says_how_many_have_every_word_and_lists_them_first(
