@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.data import require_store
 from ui.filters import filter_panel
 from ui.shell import nav_links, pages, running_in_shell
+from ui.store_access import require_store
 
 # The icon is a file of the app's own: a :material/…: icon is fetched from a font CDN, which an
 # offline or firewalled reader cannot reach.

@@ -184,7 +184,7 @@ class CallTimer:
         self.calls: list[tuple[str, float]] = []
 
     def _timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)  # ui.data.run caches by the function's name
+        @functools.wraps(function)  # ui.store_access.run caches by the function's name
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:

@@ -4,7 +4,7 @@ One :class:`Refresher` per store in a process does that store's writes, one roun
 time (``lib.store.writer_lock`` keeps other processes in line). Every write goes through
 ``lib.store.write_transaction``: an import builds a copy of the store and swaps it in, so
 sessions read the old store throughout and move to the new one when its signature changes
-(``ui/data.py``). The imports of a round run in one child process (``lib.isolated_import``),
+(``ui/store_access.py``). The imports of a round run in one child process (``lib.isolated_import``),
 which also reads the store to decide; the server reads it only at start, before the app's
 own connection exists.
 

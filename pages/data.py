@@ -7,9 +7,9 @@ import streamlit as st
 from lib import queries
 from lib.dates import ENV_VAR as DATES_ENV_VAR
 from lib.dates import published_years
-from ui.data import run
 from ui.shell import require_shell
 from ui.sources import refresh_section
+from ui.store_access import run
 
 require_shell()
 

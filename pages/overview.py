@@ -12,10 +12,10 @@ from lib.periods import INTERVALS, compact_span
 from ui import bad_params
 from ui.active_filters import active_filters
 from ui.cards import card_list
-from ui.data import run
 from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
+from ui.store_access import run
 from ui.timechart import SPLITS, time_chart
 
 require_shell()

@@ -20,11 +20,11 @@ from lib.safe_text import (
 )
 from lib.search import query_tokens
 from ui.active_filters import active_filters
-from ui.data import run
 from ui.filter_url import filter_params
 from ui.filters import current
 from ui.post_nav import POST_PAGE, back_link, keyword_links, post_params, previous_next
 from ui.shell import require_shell
+from ui.store_access import run
 
 require_shell()
 

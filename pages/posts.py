@@ -13,10 +13,10 @@ from lib import queries
 from ui import bad_params
 from ui.active_filters import active_filters, reset_page
 from ui.cards import card_list
-from ui.data import cursor, run
 from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY, LIST_SORT_KEY
 from ui.shell import require_shell
+from ui.store_access import cursor, run
 
 require_shell()
 

@@ -18,8 +18,8 @@ import streamlit as st
 from lib import console
 from lib.charts import CHART_CONFIG, result_chart
 from lib.safe_text import escape_markdown
-from ui.data import Store, signature
 from ui.shell import require_shell
+from ui.store_access import Store, signature
 
 require_shell()
 

@@ -19,11 +19,11 @@ from lib.topic_charts import (
 )
 from lib.topics import MAX_COMPARED, Periods
 from ui.active_filters import active_filters
-from ui.data import run
 from ui.filter_url import filter_params
 from ui.filters import EARLIEST, current
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
+from ui.store_access import run
 
 require_shell()
 

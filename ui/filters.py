@@ -18,8 +18,8 @@ from lib.safe_text import escape_markdown
 from lib.search import PHRASE_TEXT_LIMIT
 from ui.active_filters import reset_page
 from ui.bad_params import check_filter_params
-from ui.data import run
 from ui.filter_url import current, read_url, write_url
+from ui.store_access import run
 
 __all__ = ["EARLIEST", "LATEST", "current", "filter_panel", "search_note"]
 

@@ -13,8 +13,8 @@ from lib import neighbours
 from lib.filters import Filters
 from lib.queries import RELEVANCE
 from lib.safe_text import clip, escape_markdown, shown
-from ui.data import Store, cursor, signature
 from ui.filter_url import filter_params
+from ui.store_access import Store, cursor, signature
 
 POST_PAGE = "pages/post.py"
 LIST_PAGE_KEY = "_last_list_page"  # set by each list page: where Back leads

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lib.refresh import Status
 from lib.safe_text import escape_markdown
-from ui.data import refresh_statuses, sources
+from ui.store_access import refresh_statuses, sources
 
 
 def _when(moment: datetime | None) -> str:

@@ -19,7 +19,7 @@ from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
 from lib.topic_queries import OTHER
 from ui.active_filters import reset_page
-from ui.data import run
+from ui.store_access import run
 
 CHART_KEY = "volume_chart"
 # Shown as written: a bound widget puts its label, not its option, in the URL (split=topic).
