@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -26,7 +27,7 @@ from tests.e2e.helpers import (
     start_app,
     stop_app,
 )
-from tests.helpers import seeded_store
+from tests.helpers import build_store, decade_posts, seeded_store
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,13 @@ def launch_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
 def e2e_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The bundled data, imported by the real ingest into a store of its own."""
     return seeded_store(tmp_path_factory.mktemp("e2e-store"))
+
+
+@pytest.fixture(scope="module")
+def decade_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPathFactory) -> App:
+    """A post a week over ten years, five categories (every fifth post has none)."""
+    folder: Path = tmp_path_factory.mktemp("decade")
+    return launch_app(build_store(folder / "posts.duckdb", decade_posts()))
 
 
 @pytest.fixture(scope="session")

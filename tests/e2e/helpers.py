@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -70,7 +70,7 @@ class App:
         return self.url + path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -102,7 +102,7 @@ def start_app(db: str, log: Path, env: Mapping[str, str] | None = None) -> App:
 
     ``env`` adds to (or overrides) the server's environment, e.g. the console's limits.
     """
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -296,6 +296,11 @@ def publish_screenshot(source: Path, name: str) -> Path:
 
 # The result is the one dataframe in the first column; the schema panel is the second.
 RESULT = "[data-testid='stColumn'] >> nth=0 >> [data-testid='stDataFrame']"
+
+
+def sql_url(app: App, sql: str) -> str:
+    """The SQL page with ``sql`` in its URL, as a shared link opens it."""
+    return app(f"/sql?sql={quote(sql)}")
 
 
 def grid_rows(grid: Locator) -> tuple[list[str], list[tuple[str, ...]]]:

@@ -15,7 +15,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from lib.config import REPO_ROOT
 from tests.e2e.helpers import (
     STARTUP_SECONDS,
     assert_no_exception,
+    free_port,
     main_text,
     metric_value,
     open_page,
@@ -90,7 +90,7 @@ def _peak_rss_mb(pid: int) -> float:
 @contextlib.contextmanager
 def _served(deployment: Deployment, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``streamlit run app.py`` from the clone's environment, headless as on Cloud."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("POSTS_DB", "POSTS_SOURCES")}
     env["PATH"] = f"{deployment.venv / 'bin'}:{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(deployment.venv)
@@ -122,12 +122,6 @@ def _served(deployment: Deployment, log: Path) -> Iterator[tuple[str, subprocess
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _healthy(url: str) -> bool:

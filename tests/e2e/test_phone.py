@@ -6,8 +6,7 @@ with six interval buttons and six legend entries, and Browse 27 pages of cards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from tests.e2e.helpers import (
     url_params,
     wait_idle,
 )
-from tests.helpers import build_store, decade_posts, query
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
@@ -71,12 +70,6 @@ OVERFLOWING_JS = """(selector) => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def decade_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPathFactory) -> App:
-    folder: Path = tmp_path_factory.mktemp("phone")
-    return launch_app(build_store(folder / "posts.duckdb", decade_posts()))
 
 
 @pytest.fixture

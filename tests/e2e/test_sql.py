@@ -6,7 +6,6 @@ The expected rows come from the store the app serves, read with plain DuckDB.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Page
@@ -19,6 +18,7 @@ from tests.e2e.helpers import (
     main_text,
     open_page,
     screenshot,
+    sql_url,
 )
 from tests.helpers import query
 
@@ -28,10 +28,6 @@ BY_CATEGORY = (
     "SELECT coalesce(category, 'Uncategorized') AS category, count(*) AS posts\n"
     "FROM posts GROUP BY ALL ORDER BY posts DESC, category"
 )
-
-
-def sql_url(app: App, sql: str) -> str:
-    return app(f"/sql?sql={quote(sql)}")
 
 
 def test_a_shared_sql_link_shows_the_result_table(page: Page, app: App) -> None:

@@ -53,6 +53,7 @@ from tests.e2e.helpers import (
     assert_no_exception,
     grid_rows,
     open_page,
+    sql_url,
     wait_idle,
 )
 from tests.helpers import console_workers, query
@@ -272,10 +273,6 @@ def attacker(browser: Browser) -> Iterator[BrowserContext]:
     context = _context(browser)
     yield context
     context.close()
-
-
-def sql_url(app: App, sql: str) -> str:
-    return app(f"/sql?sql={quote(sql)}")
 
 
 class Visitor:

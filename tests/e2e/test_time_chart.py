@@ -25,7 +25,7 @@ from tests.e2e.helpers import (
     url_params,
     wait_idle,
 )
-from tests.helpers import build_store, decade_posts, query
+from tests.helpers import query
 
 pytestmark = pytest.mark.e2e
 CATEGORIES = ("Large Model", "NLP", "Python")
@@ -85,13 +85,6 @@ def test_selecting_bars_on_the_time_chart_sets_the_date_filter(year_app: App, pa
 # --- Colours, partial periods, bar counts and ticks as the browser draws them -------------------
 
 VOLUME_CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
-
-
-@pytest.fixture(scope="module")
-def decade_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPathFactory) -> App:
-    """A post a week over ten years, five categories (every fifth post has none)."""
-    folder: Path = tmp_path_factory.mktemp("decade")
-    return launch_app(build_store(folder / "posts.duckdb", decade_posts()))
 
 
 def drawn_traces(page: Page) -> list[dict[str, Any]]:
