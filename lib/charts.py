@@ -130,6 +130,8 @@ def _category_traces(data: pd.DataFrame, colours: dict[str, str] | None) -> list
     # The legend in the colours' order, the same in every view: by name, Uncategorized last.
     for category in sorted(groups, key=lambda c: (c == UNCATEGORIZED, c)):
         rows, name = groups[category], plain(category)
+        if rows["partial"].all():  # its swatch still belongs in the legend, in full colour
+            traces.append(_legend_only(name, _colour(colours, category)))
         for partial, part in ((False, rows[~rows["partial"]]), (True, rows[rows["partial"]])):
             if part.empty:
                 continue
@@ -151,6 +153,19 @@ def _category_traces(data: pd.DataFrame, colours: dict[str, str] | None) -> list
                 )
             traces.append(trace)
     return traces
+
+
+def _legend_only(name: str, marker: dict[str, Any]) -> dict[str, Any]:
+    """A trace with no bar, for a category whose every period is partial: its legend entry."""
+    return {
+        "type": "bar",
+        "x": [None],
+        "y": [None],
+        "name": name,
+        "legendgroup": name,
+        "marker": marker,
+        "hoverinfo": "skip",
+    }
 
 
 def count_bars(

@@ -203,6 +203,23 @@ def test_volume_chart_stacks_one_trace_per_category_and_hatches_partial_periods(
     assert len(legend) == 1 and legend[0]["marker"]["pattern"]["shape"] == "/"
 
 
+def test_a_category_with_only_partial_periods_keeps_its_legend_swatch() -> None:
+    # The bundled snapshots date all their posts in one week: every bar is partial, and
+    # the legend must still name each category, in its full colour.
+    frame = pd.DataFrame(
+        {
+            "period": [date(2026, 1, 5), date(2026, 1, 5), date(2026, 11, 16)],
+            "category": ["Large Model", "Python", "NLP"],
+            "posts": [14, 3, 1],
+            "partial": [True, True, False],
+        }
+    )
+    fig = figure_json(volume_chart(frame, "week"))
+    in_legend = [t for t in fig["data"] if t.get("showlegend", True)]
+    assert [t["name"] for t in in_legend] == ["Large Model", "NLP", "Python", PARTIAL_KEY]
+    assert all("pattern" not in t["marker"] for t in in_legend[:-1])
+
+
 def test_volume_chart_has_no_partial_legend_when_nothing_is_partial() -> None:
     frame = pd.DataFrame(
         {
