@@ -17,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-UNCATEGORIZED = "Uncategorized"
+from lib.filters import NO_CATEGORY as UNCATEGORIZED  # the label is the URL's value
+
 UNCATEGORIZED_COLOUR = "#a3a8b3"  # a neutral grey, kept out of the palette
 # Okabe-Ito style colour-blind-safe colours; Safe's last colour is its grey.
 CATEGORY_PALETTE = tuple(qualitative.Safe[:-1])

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
+from lib.text import CJK
 from tests.e2e.helpers import (
     MAIN,
     SIDEBAR_LINK,
@@ -41,7 +42,6 @@ CATEGORY_BOX = "[data-testid='stSidebar'] [data-testid='stMultiSelect']"
 CHART = "[data-testid='stPlotlyChart']"
 COUNT_SUFFIX = re.compile(r" \(\d[\d,]*\)$")
 META = re.compile(r"^(.+?) · (\d{4}-\d{2}-\d{2}|no date)")
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 # --- Store and page helpers --------------------------------------------------------------
