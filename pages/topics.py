@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from lib import queries, topics
@@ -79,28 +80,29 @@ def _topic_list() -> None:
         format_func=escape_markdown,  # option labels are Markdown; topic names come from posts
         wrap=True,
     )
-    shown = table.assign(
-        share=(table["share"] * 100).round(1),
-        lift=table["lift"].round(2),
-        most_in=[label(c) for c in table["most_in"]],  # a NULL category is Uncategorized
-    )
     narrowed = topics.filters_narrow(filters)
     lift_help = (
-        "How much more often the topic is among these posts than among all posts"
+        "how much more often the topic is among these posts than among all posts"
         if narrowed
-        else "How much more often the topic is in its most typical category than overall"
+        else "how much more often the topic is in its most typical category than overall"
     )
-    st.dataframe(
-        shown[["topic", "posts", "share", "lift", "most_in"]],
+    # A static table: the interactive grid cost a visit of the tab about 650 ms in the
+    # browser for some 40 rows. Its cells are Markdown, so text from posts is escaped.
+    shown = pd.DataFrame(
+        {
+            "topic": [escape_markdown(t) for t in table["topic"]],
+            "posts": table["posts"],
+            "share %": (table["share"] * 100).round(1),
+            "lift": table["lift"].round(2),
+            "most typical of": [escape_markdown(label(c)) for c in table["most_in"]],
+        }
+    )
+    st.table(
+        shown.style.format({"posts": "{:,}", "share %": "{:.1f}", "lift": "{:.2f}"}),
         hide_index=True,
-        column_config={
-            "topic": st.column_config.TextColumn("topic", help="Its most distinctive terms"),
-            "share": st.column_config.NumberColumn("share %", format="%.1f"),
-            "lift": st.column_config.NumberColumn("lift", help=lift_help, format="%.2f"),
-            "most_in": st.column_config.TextColumn("most typical of"),
-        },
-        key="topic_table",
+        border="horizontal",
     )
+    st.caption(f"Lift: {lift_help}. A topic's name is its most distinctive terms.")
     named = table[~table["outlier"]].head(REPRESENTED)
     examples = run(topics.representatives, filters, tuple(int(t) for t in named["topic_id"]))
     kept = filter_params(filters)
