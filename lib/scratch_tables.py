@@ -16,6 +16,8 @@ import contextlib
 
 import duckdb
 
+from lib.store import table_exists
+
 SCHEMA = "selections"
 KEEP = 16  # searches kept: a bitmap and day counts each (up to about 1 MB at a million
 # posts), all within DuckDB's memory limit
@@ -32,18 +34,10 @@ def _schema(con: duckdb.DuckDBPyConnection) -> str:
     return SCHEMA
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    try:
-        con.execute(f"SELECT 1 FROM {table} LIMIT 0")
-    except duckdb.CatalogException:
-        return False
-    return True
-
-
 def existing(con: duckdb.DuckDBPyConnection, key: str, part: str) -> str | None:
     """The qualified name of the table ``<key>_<part>`` if it has been made, else ``None``."""
     table = f"{_schema(con)}.{key}_{part}"
-    return table if _table_exists(con, table) else None
+    return table if table_exists(con, table) else None
 
 
 def _create_table(
@@ -63,14 +57,14 @@ def materialise(
     making a search's table may drop the tables of the oldest searches."""
     schema = _schema(con)
     name = f"{key}_{part}"
-    if _table_exists(con, f"{schema}.{name}"):
+    if table_exists(con, f"{schema}.{name}"):
         return f"{schema}.{name}"
     try:
         table = _create_table(con, schema, name, sql, params)
     except duckdb.TransactionException:
         # Another session is making the same table and has not finished: rather than
         # wait for it, this cursor makes its own.
-        if _table_exists(con, f"{schema}.{name}"):
+        if table_exists(con, f"{schema}.{name}"):
             return f"{schema}.{name}"
         return _create_table(con, "temp", name, sql, params)
     if schema == SCHEMA and key != STORE_WIDE:

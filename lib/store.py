@@ -225,6 +225,16 @@ READ_LIMITS = {
 }
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether ``name`` (an internal table name, maybe qualified) can be read through ``con``:
+    probed, since a temporary, attached or scratch table is in no one catalogue."""
+    try:
+        con.execute(f"SELECT 1 FROM {name} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
 def connect_read_only(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """A connection that cannot change the file, for the app and the SQL page."""
     return duckdb.connect(str(path), read_only=True, config=READ_LIMITS)

@@ -28,6 +28,7 @@ import pyarrow as pa
 from scipy import sparse
 
 from lib import topic_terms
+from lib.store import table_exists
 from lib.topic_clusters import cluster, layout, topic_count
 from lib.topic_labels import name_topics
 from lib.topic_names import OUTLIER, OUTLIER_LABEL
@@ -333,14 +334,6 @@ def stored_model(con: duckdb.DuckDBPyConnection) -> Model | None:
     return Model.load(rows[0][0]) if rows else None
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()[
-            0
-        ][0]
-    )
-
-
 def update(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> None:
     """Keep the topics in step with the index, at the end of every index update: fit
     when there are none or the store has grown ``REFIT_GROWTH`` times since; otherwise
@@ -356,7 +349,7 @@ def update(con: duckdb.DuckDBPyConnection, progress: Progress | None = None) -> 
     )
     fresh = """SELECT doc FROM posts WHERE doc IS NOT NULL
                AND doc NOT IN (SELECT doc FROM post_topics)"""
-    if _table_exists(con, "_docs"):  # the posts the index update re-indexed
+    if table_exists(con, "_docs"):  # the posts the index update re-indexed
         fresh += " UNION SELECT doc FROM _docs"
     assign(con, model, fresh)
     _refresh_sizes(con)
