@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from lib.filters import NO_CATEGORY as UNCATEGORIZED  # the label is the URL's value
+from lib.filters import NO_CATEGORY  # the label is the URL's value
 
 UNCATEGORIZED_COLOUR = "#a3a8b3"  # a neutral grey, kept out of the palette
 # Okabe-Ito style colour-blind-safe colours; Safe's last colour is its grey.
@@ -42,7 +42,7 @@ LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title
 def label(category: object) -> str:
     """How a category is shown; a missing one (None, or pandas' NA) reads "Uncategorized"."""
     if category is None or pd.isna(category) or not str(category).strip():
-        return UNCATEGORIZED
+        return NO_CATEGORY
     return str(category)
 
 
@@ -71,9 +71,9 @@ def category_colours(categories: Iterable[object]) -> dict[str, str]:
     The names are sorted and coloured in turn, so a category's colour depends on the
     store, never on the filtered view; Uncategorized is always the neutral grey.
     """
-    names = sorted({label(c) for c in categories} - {UNCATEGORIZED})
+    names = sorted({label(c) for c in categories} - {NO_CATEGORY})
     colours = {n: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, n in enumerate(names)}
-    colours[UNCATEGORIZED] = UNCATEGORIZED_COLOUR
+    colours[NO_CATEGORY] = UNCATEGORIZED_COLOUR
     return colours
 
 
@@ -129,7 +129,7 @@ def _category_traces(data: pd.DataFrame, colours: dict[str, str] | None) -> list
     traces: list[dict[str, Any]] = []
     groups = dict(list(data.groupby("category", sort=False)))
     # The legend in the colours' order, the same in every view: by name, Uncategorized last.
-    for category in sorted(groups, key=lambda c: (c == UNCATEGORIZED, c)):
+    for category in sorted(groups, key=lambda c: (c == NO_CATEGORY, c)):
         rows, name = groups[category], plain(category)
         if rows["partial"].all():  # its swatch still belongs in the legend, in full colour
             traces.append(_legend_only(name, _colour(colours, category)))
@@ -237,19 +237,6 @@ def category_chart(
         "posts",
         sizing=(220, 48, 80),  # few categories: thick bars
         marker=marker,
-    )
-
-
-def topics_chart(frame: pd.DataFrame) -> go.Figure:
-    """Leading topics as horizontal bars of posts, the most distinctive on top."""
-    data = frame.iloc[::-1]
-    return count_bars(
-        [plain(t) for t in data["topic"]],
-        [int(n) for n in data["posts"]],
-        "Leading topics",
-        "posts led by the topic",
-        hover="%{label}: %{value} posts (%{customdata})",
-        customdata=[f"{s:.1%}" for s in data["share"]],
     )
 
 

@@ -21,15 +21,13 @@ from lib import queries
 from lib.charts import (
     MUTED_OPACITY,
     PARTIAL_KEY,
-    UNCATEGORIZED,
     UNCATEGORIZED_COLOUR,
     category_chart,
     category_colours,
     label,
-    topics_chart,
     volume_chart,
 )
-from lib.filters import Filters
+from lib.filters import NO_CATEGORY, Filters
 from lib.periods import INTERVALS, MAX_PERIODS
 from tests.helpers import (
     DECADE_CATEGORIES,
@@ -93,7 +91,7 @@ def test_a_category_keeps_its_colour_at_every_interval_under_a_search_and_a_filt
     monkeypatch: pytest.MonkeyPatch, decade_db: str
 ) -> None:
     expected = category_colours(DECADE_CATEGORIES)
-    assert expected[UNCATEGORIZED] == UNCATEGORIZED_COLOUR
+    assert expected[NO_CATEGORY] == UNCATEGORIZED_COLOUR
     assert len(set(expected.values())) == len(expected), "two categories share a colour"
     views: list[dict[str, str | list[str]]] = [{"interval": i} for i in INTERVALS]
     views += [{"q": "FlashAttention"}, {"category": ["NLP", "Python"], "interval": "year"}]
@@ -105,13 +103,13 @@ def test_a_category_keeps_its_colour_at_every_interval_under_a_search_and_a_filt
         assert {n: b["colour"] for n, b in bars.items()} == {n: expected[n] for n in bars}, params
     # The search leaves two categories, one of them Uncategorized: still grey, not red.
     at = open_app(monkeypatch, decade_db, params={"q": "FlashAttention"})
-    assert set(stacked_colours(time_chart(at))) == {"Large Model", UNCATEGORIZED}
+    assert set(stacked_colours(time_chart(at))) == {"Large Model", NO_CATEGORY}
 
 
 def test_the_colour_rule_depends_on_the_store_not_the_order_given() -> None:
     shuffled = category_colours(["Python", None, "NLP", "Large Model", "", "Generative Model"])
     assert shuffled == category_colours(DECADE_CATEGORIES)
-    assert shuffled[UNCATEGORIZED] == UNCATEGORIZED_COLOUR
+    assert shuffled[NO_CATEGORY] == UNCATEGORIZED_COLOUR
 
 
 # --- Partial periods ---------------------------------------------------------------------------
@@ -180,7 +178,7 @@ def test_a_decade_by_day_is_drawn_by_month_and_says_so(
 
 
 def test_label_names_missing_categories() -> None:
-    assert label(None) == label("") == UNCATEGORIZED == "Uncategorized"
+    assert label(None) == label("") == NO_CATEGORY == "Uncategorized"
     assert label("NLP") == "NLP"
 
 
@@ -255,7 +253,7 @@ def test_volume_chart_draws_posts_without_category_as_uncategorized(
     assert totals == expected
 
 
-def test_charts_draw_categories_and_topics_as_written_not_as_markup() -> None:
+def test_charts_draw_categories_as_written_not_as_markup() -> None:
     link = '<a href="https://example.invalid">NLP</a>'
     drawn = '&lt;a href="https://example.invalid"&gt;NLP&lt;/a&gt;'
     frame = pd.DataFrame(
@@ -265,9 +263,6 @@ def test_charts_draw_categories_and_topics_as_written_not_as_markup() -> None:
     assert [t["name"] for t in figure_json(volume_chart(frame, "month"))["data"]] == [drawn]
     bars = figure_json(category_chart(frame[["category", "posts"]]))["data"][0]
     assert plotly_values(bars["y"]) == [drawn, drawn]
-    leading = pd.DataFrame({"topic": ["<b>x</b>"], "posts": [1], "share": [0.5]})
-    topic = figure_json(topics_chart(leading))["data"][0]
-    assert plotly_values(topic["y"]) == ["&lt;b&gt;x&lt;/b&gt;"]
 
 
 def test_category_chart_is_a_sorted_horizontal_bar_chart() -> None:
@@ -311,7 +306,7 @@ def test_posts_by_category_shows_which_categories_the_filter_selects(
     assert set(bars) == {label for label in category_colours(DECADE_CATEGORIES)}
     full = {n for n, b in bars.items() if b["opacity"] == 1.0}
     muted = {n for n, b in bars.items() if b["opacity"] == MUTED_OPACITY}
-    assert full == {"NLP", UNCATEGORIZED}
+    assert full == {"NLP", NO_CATEGORY}
     assert muted == set(bars) - full
     assert any("categories the filter selects" in c.value for c in at.caption)
     unfiltered = category_bars(open_app(monkeypatch, decade_db))
