@@ -76,6 +76,7 @@ class SearchNote:
     every: int | None
     unchecked: tuple[str, ...] = ()  # phrases too common to check: matched as their words
     any_word_fallback: bool = False  # some posts shown lack a word
+    only_words: bool = True  # no phrase, field or exclusion: "no post has this word" is true
 
 
 def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
@@ -85,7 +86,9 @@ def search_note(con: duckdb.DuckDBPyConnection, filters: Filters) -> SearchNote:
         return SearchNote(p.ignored, p.error, None)
     found = selection.resolve(con, filters)
     every = found.every_word_count if len(p.words) > 1 else None
-    return SearchNote(p.ignored, None, every, found.unchecked_phrases, found.any_word_fallback)
+    return SearchNote(
+        p.ignored, None, every, found.unchecked_phrases, found.any_word_fallback, p.plain
+    )
 
 
 def category_counts(

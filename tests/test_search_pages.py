@@ -90,6 +90,10 @@ def test_no_result_says_it_once_and_suggests_only_filters_that_are_set(
     ]
     at = open_app(monkeypatch, store, None, {"q": "zzyzx qqq"})  # Overview
     assert [i.value for i in at.info] == ["No post has any of these words."]
+    # What failed may be the phrase or the field, not a word: no word is said to be missing.
+    at = open_app(monkeypatch, store, "pages/posts.py", {"q": '"LoRA zzyzx" title:显存'})
+    assert at.markdown[0].value == "**0** posts match"
+    assert [i.value for i in at.info] == ["No post matches this search."]
 
 
 def test_stop_words_left_out_are_named(monkeypatch: pytest.MonkeyPatch, store: str) -> None:

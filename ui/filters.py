@@ -127,8 +127,11 @@ def search_note(filters: Filters, total: int) -> bool:
     if total == 0:
         if filters.without_search() != Filters():
             return False  # the page's own line names the filters to try removing
-        what = "any of these words" if note.every is not None else "this word"
-        st.info(f"No post has {what}.", icon=":material/search_off:")
+        if not note.only_words:  # a phrase, a field or an exclusion may be what failed
+            said = "No post matches this search."
+        else:
+            said = f"No post has {'any of these words' if note.every is not None else 'this word'}."
+        st.info(said, icon=":material/search_off:")
         return True
     if note.any_word_fallback and note.every is not None:
         rest = total - note.every
