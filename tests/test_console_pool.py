@@ -406,3 +406,15 @@ def test_a_query_leaves_a_spare_worker_starting_for_the_next_session(console_sto
             one.shutdown()
     finally:
         two.shutdown()
+
+
+def test_a_query_with_no_worker_to_take_starts_one_worker_not_two(console_store: str) -> None:
+    """With none idle, the query's own worker is the one starting: a spare beside it would
+    be two imports of DuckDB at once on a busy machine."""
+    two = Pool(size=2)
+    try:
+        request = {"db": console_store, "sql": "SELECT 1", "max_rows": 10, "max_bytes": 10_000}
+        two.run({**request, "cpu_s": 5}, session="a", timeout_s=5)
+        assert len(two.workers()) == 1
+    finally:
+        two.shutdown()

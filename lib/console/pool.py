@@ -150,7 +150,9 @@ class Pool:
             worker.kill()
         with self._cond:
             worker = self._idle_worker()
-            if not self._idle and self._busy < self.size:
+            # The last idle one taken: start a spare. With none to take, the query's own new
+            # worker is starting, and a spare beside it would be two starts on a busy machine.
+            if worker is not None and not self._idle and self._busy < self.size:
                 with contextlib.suppress(OSError):  # the spare is a nicety; the query is not
                     self._idle.append(self._spawn())
         return worker if worker is not None else self._spawn()
