@@ -54,8 +54,8 @@ def test_topics_on_a_dataset(monkeypatch: pytest.MonkeyPatch, seeded_db: str, da
     at = open_app(monkeypatch, dataset, "pages/topics.py")
     assert at.title[0].value == "Topics"
     on_file = open_app(monkeypatch, seeded_db, "pages/topics.py")
-    assert list(at.dataframe[0].value["topic"]) == list(on_file.dataframe[0].value["topic"])
-    assert list(at.dataframe[0].value["posts"]) == list(on_file.dataframe[0].value["posts"])
+    assert list(at.table[0].value["topic"]) == list(on_file.table[0].value["topic"])
+    assert list(at.table[0].value["posts"]) == list(on_file.table[0].value["posts"])
 
 
 def test_a_post_on_a_dataset(monkeypatch: pytest.MonkeyPatch, seeded_db: str, dataset: str) -> None:
