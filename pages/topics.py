@@ -86,8 +86,8 @@ def _topic_list() -> None:
         if narrowed
         else "how much more often the topic is in its most typical category than overall"
     )
-    # A static table: the interactive grid cost a visit of the tab about 650 ms in the
-    # browser for some 40 rows. Its cells are Markdown, so text from posts is escaped.
+    # A static table: the interactive grid was the slowest part of the tab for a browser to
+    # draw (bench/README.md). Its cells are Markdown, so text from posts is escaped.
     shown = pd.DataFrame(
         {
             "topic": [escape_markdown(t) for t in table["topic"]],
