@@ -99,16 +99,8 @@ def volume_chart(
         data["why"] = ["partial" if p else "" for p in data["partial"]]
     traces = _category_traces(data, colours)
     if frame["partial"].any():
-        traces.append(
-            {
-                "type": "bar",
-                "x": [None],
-                "y": [None],
-                "name": PARTIAL_KEY,
-                "marker": {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"},
-                "hoverinfo": "skip",
-            }
-        )
+        key = {"pattern": {"shape": "/"}, "color": "rgba(128,128,128,0.45)"}
+        traces.append(_legend_only(PARTIAL_KEY, key))
     return figure(
         traces,
         {
@@ -157,7 +149,8 @@ def _category_traces(data: pd.DataFrame, colours: dict[str, str] | None) -> list
 
 
 def _legend_only(name: str, marker: dict[str, Any]) -> dict[str, Any]:
-    """A trace with no bar, for a category whose every period is partial: its legend entry."""
+    """A trace with no bar, only a legend entry: the partial-period key, or a category whose
+    every period is partial."""
     return {
         "type": "bar",
         "x": [None],
