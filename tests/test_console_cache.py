@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lib.console import ConsoleBusy, ConsoleError, ConsoleResult, ResultCache, answer, limits
+from lib.console import (
+    ConsoleBusy,
+    ConsoleError,
+    ConsoleResult,
+    ResultCache,
+    answer,
+    limits,
+    run_console,
+)
 from lib.console import cache as cache_module
 from lib.console.cache import outcome_size
 from tests.helpers import rss_bytes
@@ -57,6 +65,14 @@ def test_entries_expire() -> None:
     cache = ResultCache(ttl_s=0.0)
     cache.put("q", result_of(1000), 1000, session="a")
     assert cache.get("q") is None
+
+
+def test_a_list_column_counts_the_values_in_its_cells(console_store: str) -> None:
+    """pandas counts an array in a cell as a hundred bytes, whatever it holds."""
+    sql = "SELECT list_resize([NULL], 100000) AS x"
+    result = run_console(console_store, sql)
+    assert result.rows == 1 and len(result.frame["x"][0]) == 100_000
+    assert outcome_size(result, sql) >= 100_000 * 8  # a pointer for each NULL the frame holds
 
 
 def test_a_flood_of_large_results_stays_within_the_budget(console_store: str) -> None:

@@ -28,7 +28,7 @@ from lib.console import (
 from lib.console.pool import Pool
 from lib.filters import NO_CATEGORY, Filters
 from lib.store import connect_read_only
-from tests.helpers import RUNAWAY, build_store, busy_workers, cpu_ticks, query
+from tests.helpers import RUNAWAY, build_store, busy_workers, cpu_ticks, query, rss_bytes
 
 
 def test_a_query_returns_the_rows_the_store_holds(console_store: str) -> None:
@@ -255,6 +255,24 @@ def test_result_bytes_are_capped(console_store: str) -> None:
     assert result.truncated and result.limit_reason == "bytes"
     assert 0 < result.rows <= 10
     assert "cut to the first" in result.describe()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT list_resize([NULL], 10000000) AS x FROM range(6)",  # no Arrow buffer at all
+        "SELECT list_resize([true], 20000000) AS x FROM range(2)",  # a bit a value in Arrow
+    ],
+)
+def test_values_light_in_arrow_are_capped_by_what_they_weigh_in_the_server(
+    console_store: str, sql: str
+) -> None:
+    """Six lists of ten million NULLs once came back whole: 500 MB of the server's memory."""
+    before = rss_bytes()
+    result = run_console(console_store, sql, timeout_s=30)
+    assert result.truncated and result.limit_reason == "bytes"
+    assert "cut to the first 16 MB" in result.describe()
+    assert rss_bytes() - before < 100 * 1024 * 1024
 
 
 @pytest.mark.parametrize(

@@ -34,10 +34,15 @@ class _Entry:
 
 
 def outcome_size(outcome: Outcome, sql: str) -> int:
-    """Bytes an entry holds: the frame's memory (strings counted deeply) plus its text."""
+    """Bytes an entry holds: the frame's memory plus its text.
+
+    pandas counts strings deeply but not the arrays inside cells (a list column's), which
+    the rows' own measure (``held_bytes``) does count.
+    """
     size = ENTRY_OVERHEAD_BYTES + len(sql.encode("utf-8", "replace"))
     if isinstance(outcome, ConsoleResult):
-        size += int(outcome.frame.memory_usage(index=True, deep=True).sum())
+        frame_bytes = int(outcome.frame.memory_usage(index=True, deep=True).sum())
+        size += max(frame_bytes, outcome.held_bytes)
     else:
         size += len(outcome.message.encode("utf-8", "replace"))
     return size

@@ -26,6 +26,7 @@ from lib.console import limits, wire
 from lib.console.checks import clean
 from lib.console.errors import KINDS, ConsoleBusy, ConsoleError, ConsoleTimeout
 from lib.console.results import ConsoleResult, to_frame
+from lib.console.sizes import held_bytes
 from lib.console.worker_handle import Worker, WorkerGone, start_worker, why_gone
 
 REPLY_SLACK_BYTES = 4 * 1024 * 1024  # an Arrow stream's framing beyond the rows' own bytes
@@ -295,12 +296,14 @@ def run_console(
     if not header.get("ok"):
         kind = KINDS.get(str(header.get("kind")), ConsoleError)
         raise kind(str(header.get("message") or "The query failed."))
+    table = wire.rows(body)
     return ConsoleResult(
         sql=str(header["sql"]),
-        frame=to_frame(wire.rows(body)),
+        frame=to_frame(table),
         truncated=header.get("limit_reason") is not None,
         limit_reason=header.get("limit_reason"),
         seconds=seconds,
         max_rows=max_rows,
         max_bytes=max_bytes,
+        held_bytes=held_bytes(table),
     )

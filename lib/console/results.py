@@ -30,6 +30,7 @@ class ConsoleResult:
     seconds: float
     max_rows: int = MAX_ROWS
     max_bytes: int = MAX_RESULT_BYTES
+    held_bytes: int = 0  # what the rows weigh here (:mod:`lib.console.sizes`), for the cache
 
     @property
     def rows(self) -> int:

@@ -38,6 +38,7 @@ from lib.console.errors import (
     message_for,
 )
 from lib.console.sandbox import open_sandbox, store_tables
+from lib.console.sizes import held_bytes, rows_within
 from lib.locator import StoreError
 from lib.parent_watch import exit_with_parent
 
@@ -84,28 +85,31 @@ def _failure(kind: str, message: str, *, recycle: bool = False) -> bytes:
 def read_capped(
     con: duckdb.DuckDBPyConnection, sql: str, max_rows: int, max_bytes: int
 ) -> tuple[pa.Table, str | None]:
-    """At most ``max_rows`` rows and about ``max_bytes`` bytes, streamed: the rest is never made."""
+    """At most ``max_rows`` rows and about ``max_bytes`` bytes, streamed: the rest is never made.
+
+    Bytes are what the rows will weigh in the server (:func:`held_bytes`), not Arrow's buffers:
+    a list of a million NULLs has almost none.
+    """
     reader = con.sql(sql).to_arrow_reader(2048)
     batches: list[pa.RecordBatch] = []
     rows = size = 0
     reason: str | None = None
     for batch in reader:
+        weight = held_bytes(batch)
+        if size + weight > max_bytes:
+            # Keep the leading rows of this batch that still fit in the budget.
+            keep = rows_within(batch, max_bytes - size)
+            batches.append(batch.slice(0, keep))
+            rows += keep
+            reason = "rows" if rows > max_rows else "bytes"
+            break
         batches.append(batch)
         rows += batch.num_rows
-        size += batch.nbytes
+        size += weight
         if rows > max_rows:
             reason = "rows"
             break
-        if size > max_bytes:
-            reason = "bytes"
-            break
     table = pa.Table.from_batches(batches, schema=reader.schema)
-    if reason == "bytes":
-        # Keep the share of the last batch that still fits in the budget.
-        last = batches[-1]
-        room = max_bytes - (size - last.nbytes)
-        keep = rows - last.num_rows + int(last.num_rows * room / max(last.nbytes, 1))
-        table = table.slice(0, max(keep, 0))
     return table.slice(0, max_rows), reason
 
 
