@@ -19,6 +19,7 @@ import pyarrow as pa
 from lib import selection
 from lib.dates import as_date
 from lib.filters import Filters
+from lib.ingest.records import kept_source_sql
 from lib.periods import INTERVALS, auto_interval, partial_reason, readable_interval
 from lib.search import Alternative, TokenTerms, Word, plan, query_terms, scores_sql
 from lib.selection import ResolvedSearch
@@ -175,7 +176,7 @@ def cards(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     if sort == RELEVANCE and filters.q.strip():
-        scored, params = ranked(con, filters)
+        scored, params = ranked(con, filters, int(limit) + int(offset))
         return _ranked_cards(con, scored, params, limit, offset)
     found = selection.resolve(con, filters)
     clause, params = found.where()
@@ -206,14 +207,17 @@ def cards(
     )
 
 
-def ranked(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, list[Any]]:
+def ranked(
+    con: duckdb.DuckDBPyConnection, filters: Filters, top: int | None = None
+) -> tuple[str, list[Any]]:
     """A ``(doc, score)`` query of the posts a search ranks under all the filters: those
-    with every word first, then those with most (``lib.search.scores_sql``)."""
+    with every word first, then those with most (``lib.search.scores_sql``); with ``top``,
+    only the best ``top`` need be listed (a page of cards)."""
     p = plan(filters.q.strip())
     clause, params = selection.resolve(con, filters).ranking_where()
     if not p.words:  # only fields or exclusions: every post they keep, newest first
         return f"SELECT doc, 0.0 AS score FROM posts WHERE {clause}", params
-    scored, scored_params = scores_sql(query_terms(filters.q.strip()), p.words, clause)
+    scored, scored_params = scores_sql(query_terms(filters.q.strip()), p.words, clause, top=top)
     return scored, [*scored_params, *params]
 
 
@@ -321,7 +325,9 @@ def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT
     clause, params = selection.resolve(con, filters).where()
     # The posts' kept sources (lib.ingest.records), in stores since schema 8.
     sources = _has_columns(con, "posts", "body_source, source_format")
-    columns = EXPORT_COLUMNS + (", body_source, source_format" if sources else "")
+    columns = EXPORT_COLUMNS + (
+        f", {kept_source_sql()} AS body_source, source_format" if sources else ""
+    )
     return con.sql(
         f"SELECT {columns} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
         params=[*params, int(limit)],

@@ -217,6 +217,7 @@ def scores_sql(
     words: tuple[Word, ...],
     filter_clause: str = "TRUE",
     soft: bool = True,
+    top: int | None = None,
 ) -> tuple[str, list[object]]:
     """A query of ``(doc, score)``: BM25 over the postings, for posts with any of
     ``words`` (as :func:`soft_and` keeps them) that pass ``filter_clause`` (on
@@ -228,6 +229,9 @@ def scores_sql(
     alternative. With ``soft`` (a search), the score is the number of words the post has
     plus its BM25 squeezed below 1, so that every ``ORDER BY score DESC`` lists posts
     with every word first, then those with most; without (similar posts), plain BM25.
+
+    With ``top``, only the best ``top`` posts need their right score (a page of cards):
+    for one word, the others may be left out (:func:`_best_rows`).
     """
     used = sorted({i for w in words for a in w.alternatives for i in a.tokens})
     # Each token's word and weight, when every alternative is one token of one word (most
@@ -246,8 +250,11 @@ def scores_sql(
     filtered = ""
     if filter_clause != "TRUE":
         filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
+    pruned = ""
+    if top is not None and simple and len(words) == 1 and soft:
+        pruned = _best_rows(int(top), MAX_EXPANSION * len(used))
     if simple:
-        hits, relevance, per_doc = _scores_one_token_each(len(words))
+        hits, relevance, per_doc = _scores_one_token_each(len(words), "kept" if pruned else "tok")
     else:
         hits, relevance, per_doc = _scores_of_alternatives(words, used)
     score = "hits + relevance / (relevance + 1)" if soft else "relevance"
@@ -258,17 +265,36 @@ def scores_sql(
                         m.w * {idf_sql("n.n", "m.df")} * s.impact AS part,
                         m.wt * m.w * {idf_sql("n.n", "m.df")} * s.impact AS weighted
                  FROM postings s JOIN m USING (term_id), n),
-        tok AS (SELECT * FROM hits h {filtered}),
+        tok AS (SELECT * FROM hits h {filtered}),{pruned}
         {per_doc},
         judged AS (SELECT doc, {hits} AS hits, {relevance} AS relevance FROM per_doc)
         SELECT doc, {score} AS score FROM judged WHERE hits > 0"""
     return sql, params
 
 
-def _scores_one_token_each(size: int) -> tuple[str, str, str]:
-    """Like :func:`_scores_of_alternatives`, when each alternative is one token of one word."""
+def _best_rows(top: int, rows_per_doc: int) -> str:
+    """CTEs that narrow ``tok`` to the rows of the posts that can be among the ``top`` best
+    of a one-word search, whose score rises with its best row's ``weighted``.
+
+    Aggregating every post a broad word matches (most of a million) takes most of the
+    search's time; a page needs a few. Rows in ``weighted`` order list each post first at
+    its best, so the first ``top * rows_per_doc`` rows (a post has at most one per term of
+    each token) hold the ``top`` best posts; the ``top``-th of those sets the cutoff.
+    Posts under it cannot rank higher; the slack keeps ties within rounding of the score."""
+    return f"""
+        best AS (SELECT doc, weighted FROM tok ORDER BY weighted DESC, doc
+                 LIMIT {top * rows_per_doc}),
+        cutoff AS (SELECT min(m) AS v FROM (SELECT max(weighted) AS m FROM best
+                   GROUP BY doc ORDER BY m DESC LIMIT {top})),
+        kept AS (SELECT tok.* FROM tok, cutoff
+                 WHERE tok.weighted >= cutoff.v - abs(cutoff.v) * 1e-9),"""
+
+
+def _scores_one_token_each(size: int, rows: str = "tok") -> tuple[str, str, str]:
+    """Like :func:`_scores_of_alternatives`, when each alternative is one token of one word
+    (the postings hit read from ``rows``)."""
     if size == 1:
-        return "1", "t", "per_doc AS (SELECT doc, max(weighted) AS t FROM tok GROUP BY doc)"
+        return "1", "t", f"per_doc AS (SELECT doc, max(weighted) AS t FROM {rows} GROUP BY doc)"
     parts = ", ".join(
         f"coalesce(max(weighted) FILTER (WHERE word = {k}), 0) AS t{k}" for k in range(size)
     )

@@ -393,3 +393,30 @@ def test_stop_words_left_out_are_named(compounds: duckdb.DuckDBPyConnection) -> 
     note = queries.search_note(compounds, Filters(q="识别的区别"))
     assert "的" in note.ignored
     assert listed(compounds, "识别的区别")[0] == "recog"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(q="模型"),
+        Filters(q="模"),  # one character: every word built on it
+        Filters(q="训练"),
+        Filters(q="attention"),
+        Filters(q="模", categories=("Large Model",)),
+        Filters(q="训练", categories=("Large Model",), start=date(2020, 1, 1)),
+    ],
+)
+def test_relevance_pages_follow_one_ranking(
+    con: duckdb.DuckDBPyConnection, filters: Filters
+) -> None:
+    """A page of a one-word search ranks only the posts it shows (``lib.search``'s
+    cutoff): read two cards at a time, the pages list the same posts, in the same order
+    and with the same scores, as one long list."""
+    whole = queries.cards(con, filters, queries.RELEVANCE, 100)
+    assert len(whole) > 4
+    paged = [
+        card
+        for offset in range(0, len(whole), 2)
+        for card in queries.cards(con, filters, queries.RELEVANCE, 2, offset)
+    ]
+    assert [(c["id"], c["score"]) for c in paged] == [(c["id"], c["score"]) for c in whole]
