@@ -17,6 +17,9 @@ EXCERPT_CHARS = 600
 
 
 def card(post: dict[str, Any], filters: Filters) -> None:
+    # Few elements a card: a browser mounts each of Streamlit's elements at a cost, and a
+    # page shows 20 cards (bench/README.md). The excerpt and tags are one Markdown block,
+    # the two links one row.
     words = query_tokens(filters.q)
     with st.container(border=True):
         title = post.get("title") or "Untitled post"
@@ -28,14 +31,16 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         if post.get("title_derived"):
             meta.append("title derived from the text")
         st.caption(" · ".join(meta))
-        if post.get("excerpt"):
-            st.markdown(highlighted(post["excerpt"], words, limit=EXCERPT_CHARS))
-        else:
-            st.caption("No excerpt.")
+        body = [
+            highlighted(post["excerpt"], words, limit=EXCERPT_CHARS)
+            if post.get("excerpt")
+            else ":small[:gray[No excerpt.]]"
+        ]
         if post.get("tags"):
-            st.caption("Tags: " + tag_list(post["tags"]))
-        left, right = st.columns([1, 1])
-        left.page_link(
+            body.append(f":small[:gray[Tags: {tag_list(post['tags'])}]]")
+        st.markdown("\n\n".join(body))
+        links = st.container(horizontal=True, gap="medium", vertical_alignment="center")
+        links.page_link(
             "pages/post.py",
             label="Read the post",
             icon=":material/article:",
@@ -43,7 +48,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         )
         url = safe_link(post.get("url"))
         if url:
-            right.link_button(f"Original on {link_host(url)} ↗", url)
+            links.link_button(f"Original on {link_host(url)} ↗", url)
 
 
 def _what_to_try(filters: Filters) -> str:
