@@ -95,16 +95,20 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """``names`` made distinct with " (2)", " (3)" …, in one pass: a query names its columns, and
+    thousands of clashing names (``1 "x (2)"``, ``1 x`` …) once took the server 35 s here."""
+    taken: set[str] = set()
+    next_suffix: dict[str, int] = {}  # per name, where the search for a free suffix resumes
     out: list[str] = []
     for name in names:
-        base = name or "column"
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        candidate = base if n == 0 else f"{base} ({n + 1})"
-        while candidate in out:
-            n += 1
-            candidate = f"{base} ({n + 1})"
+        candidate = base = name or "column"
+        if candidate in taken:
+            n = next_suffix.get(base, 2)
+            while f"{base} ({n})" in taken:
+                n += 1
+            candidate = f"{base} ({n})"
+            next_suffix[base] = n + 1
+        taken.add(candidate)
         out.append(candidate)
     return out
 
