@@ -439,3 +439,21 @@ def test_a_query_with_no_worker_to_take_starts_one_worker_not_two(console_store:
         assert len(two.workers()) == 1
     finally:
         two.shutdown()
+
+
+def test_a_pool_leaves_no_folder_behind(console_store: str) -> None:
+    """Each pool gives its workers a HOME of its own in /tmp: once shut down, it is gone
+    (338 empty ones had piled up from servers and tests), and a query after brings it back."""
+    single = Pool(size=1)
+    request = {"db": console_store, "sql": "SELECT 1", "max_rows": 10, "max_bytes": 10_000}
+    try:
+        single.run({**request, "cpu_s": 5}, session="a", timeout_s=5)
+        home = Path(single._home)
+        assert home.is_dir()
+        single.shutdown()
+        assert not home.exists()
+        header, _, _ = single.run({**request, "cpu_s": 5}, session="a", timeout_s=5)
+        assert header["ok"] and home.is_dir()
+    finally:
+        single.shutdown()
+    assert not home.exists()

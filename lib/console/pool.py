@@ -14,6 +14,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import itertools
+import os
+import shutil
 import tempfile
 import threading
 import time
@@ -125,6 +127,7 @@ class Pool:
     # --- Workers --------------------------------------------------------------------------
 
     def _spawn(self) -> Worker:
+        os.makedirs(self._home, exist_ok=True)  # again after a shutdown, which removed it
         return start_worker(self._home)
 
     def _drop_stale(self) -> list[Worker]:
@@ -203,6 +206,7 @@ class Pool:
             idle, self._idle = self._idle, []
         for worker in idle:
             worker.kill()
+        shutil.rmtree(self._home, ignore_errors=True)  # else each server leaves one in /tmp
 
     # --- A query --------------------------------------------------------------------------
 
