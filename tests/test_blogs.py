@@ -21,6 +21,7 @@ import pytest
 
 from lib.config import REPO_ROOT
 from lib.ingest import IngestError, ParseOptions, RunSummary, run_ingest
+from lib.ingest.records import kept_source_sql
 from tests.helpers import query
 
 BLOGS = Path(__file__).parent / "fixtures" / "blogs"
@@ -244,8 +245,11 @@ def test_an_export_keeps_each_body_cell_as_written(exported: str) -> None:
         cells = {row["url"]: row["body"] for row in csv.DictReader(handle)}
     items = json.loads((EXPORT / "notion-posts.json").read_text(encoding="utf-8"))["posts"]
     cells.update({item["link"]: item["content"] for item in items})
-    kept = dict(query(exported, "SELECT url, body_source FROM posts"))
+    kept = dict(query(exported, f"SELECT url, {kept_source_sql()} FROM posts"))
     assert kept == cells
+    # The plain-text cell reads as itself: its body is its source, with no copy stored.
+    copies = query(exported, "SELECT url FROM posts WHERE body_source = body")
+    assert copies == [] and "https://notes.example.net/dp-comm/" in kept
 
 
 DOC_TERMS = {

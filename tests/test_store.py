@@ -12,6 +12,7 @@ from lib.bootstrap import ensure_seeded, schema_version
 from lib.export import export_parquet
 from lib.filters import Filters
 from lib.ingest import run_ingest
+from lib.ingest.rederive import rederive
 from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
 from tests.helpers import query
 
@@ -141,3 +142,28 @@ def test_the_parquet_export_holds_each_post_s_source(tmp_path: Path) -> None:
     assert [(p["body"], p["body_source"], p["source_format"]) for p in posts] == [
         ("Pre-LN 更稳定，见 ln_attn。", "**Pre-LN** 更稳定，见 `ln_attn`。", "markdown")
     ]
+
+
+def test_plain_text_keeps_no_copy_and_a_store_with_copies_reads_the_same(tmp_path: Path) -> None:
+    """Text that reads as itself is its own source (``body_source`` empty, format text);
+    stores written before keep a copy, and every reader takes both for the same source."""
+    source = tmp_path / "posts.csv"
+    source.write_text(POSTS, encoding="utf-8")
+    bodies = {url: body for _, body, url, _ in (line.split(",") for line in POSTS.split()[1:])}
+    now, before = str(tmp_path / "now.duckdb"), str(tmp_path / "before.duckdb")
+    for db in (now, before):
+        run_ingest(db, [str(source)])
+    assert query(now, "SELECT DISTINCT body_source, source_format FROM posts") == [(None, "text")]
+    with write_transaction(before) as con:
+        con.execute("UPDATE posts SET body_source = body WHERE source_format = 'text'")
+    for db in (now, before):
+        with connect_read_only(db) as con:
+            download = queries.export(con, Filters()).to_pylist()
+        assert {p["url"]: (p["body_source"], p["source_format"]) for p in download} == {
+            url: (body, "text") for url, body in bodies.items()
+        }
+        for fast_lane in (True, False):  # the same file again: nothing to write
+            again = run_ingest(db, [str(source)], fast_lane=fast_lane)
+            assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+        summary = rederive(db)
+        assert (summary.posts, summary.changed, summary.without_source) == (3, 0, 0)

@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lib.dates import OutOfRange, kept_date
 from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
-from lib.ingest.records import MAX_SOURCE_CHARS, IngestError, PostRecord
+from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, IngestError, PostRecord
 from lib.text import derive_title, plain_excerpt
 
 # More tags than anyone writes by hand: a post with a million would be one caption of them.
@@ -84,12 +84,14 @@ def build_record(
     Missing titles and excerpts are derived from it, so a derived title never starts
     with ``##`` or a code fence. A date outside the years the store keeps becomes
     no date, and is noted in ``date_out_of_range``. ``body_source`` is kept as given,
-    unless it is empty or longer than ``MAX_SOURCE_CHARS``.
+    unless it is empty or longer than ``MAX_SOURCE_CHARS``, or text that is the body itself.
     """
     if not body_source or len(body_source) > MAX_SOURCE_CHARS:
         body_source = source_format = None
     day, dropped = kept_date(published)
     clean_body = clean_text(body)
+    if source_format == BODY_IS_SOURCE and body_source == clean_body:
+        body_source = None  # the body is its own source (records.BODY_IS_SOURCE)
     clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
     category, other_categories = split_categories(categories)
     clean_title = clean_line(title)

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from lib.ingest.identity import LEAD_CHARS, link_key_sql, text_stem_sql
 from lib.ingest.merge import SIGHTING_COLUMNS, Sighting
-from lib.ingest.records import PostRecord
+from lib.ingest.records import PostRecord, kept_source_sql
 
 # A record the merge still has to place: with its file's digest and its (file, row).
 Leftover = tuple[PostRecord, str, tuple[int, int]]
@@ -189,16 +189,18 @@ def _pick_fast_new(con: duckdb.DuckDBPyConnection) -> None:
 def _pick_fast_same(con: duckdb.DuckDBPyConnection) -> None:
     """``_fast_same``: rows seen before, word for word, in this very file (a re-import),
     which leave nothing to write."""
+    # The kept sources compared, not the columns: a store from before keeps a copy of a
+    # text's body that the row, being the same, no longer brings.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _fast_same AS
+        f"""CREATE OR REPLACE TEMP TABLE _fast_same AS
            SELECT a.file_number, a.row FROM _fast_alone a
            JOIN _fast f USING (file_number, row)
            JOIN posts p ON p.url = a.url
            WHERE NOT p.title_derived
              AND (p.title, p.excerpt, p.body, p.category, p.tags, p.published,
-                  p.body_source, p.source_format)
+                  {kept_source_sql("p")}, p.source_format)
                  IS NOT DISTINCT FROM (f.title, f.excerpt, f.body, f.category, f.tags, f.published,
-                                       f.body_source, f.source_format)
+                                       {kept_source_sql("f")}, f.source_format)
              AND EXISTS (SELECT 1 FROM sightings s
                          WHERE s.post_id = p.id AND s.source_digest = f.digest
                            AND s.fingerprint = a.fingerprint)

@@ -34,7 +34,7 @@ from lib.ingest.fields import (
     clean_url_keeps_sql,
     split_tags_sql,
 )
-from lib.ingest.records import MAX_SOURCE_CHARS
+from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, kept_source_sql
 from lib.text import plain_excerpt_sql
 
 TEXT_TYPES = (pa.string(), pa.large_string(), pa.string_view())
@@ -76,8 +76,9 @@ def derives_itself_sql() -> str:
     rule that changed what such text reads as would have to change them too.
     """
     return (
-        "(source_format = 'text' AND NOT title_derived AND title IS NOT NULL"
-        f" AND body = body_source AND {clean_line_keeps_sql('title')} AND {_body_ok('body')})"
+        f"(source_format = '{BODY_IS_SOURCE}' AND NOT title_derived AND title IS NOT NULL"
+        f" AND body = {kept_source_sql()} AND {clean_line_keeps_sql('title')}"
+        f" AND {_body_ok('body')})"
     )
 
 
@@ -214,8 +215,8 @@ def fast_rows(
         fast = con.sql(
             f"""SELECT row, locator, title, coalesce(excerpt, {plain_excerpt_sql("body")})
                        AS excerpt, body, category, tags, published, url, guid,
-                       CASE WHEN length(body) <= {MAX_SOURCE_CHARS} THEN body END AS body_source,
-                       CASE WHEN length(body) <= {MAX_SOURCE_CHARS} THEN 'text' END
+                       NULL::VARCHAR AS body_source,
+                       CASE WHEN length(body) <= {MAX_SOURCE_CHARS} THEN '{BODY_IS_SOURCE}' END
                        AS source_format
                 FROM _clean WHERE ok ORDER BY row"""
         ).to_arrow_table()

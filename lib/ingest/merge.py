@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from lib.ingest.identity import DAY_SLACK, Identity, identity_of, link_key, text_stem
 from lib.ingest.matching import group_run, match_stored
-from lib.ingest.records import PostRecord
+from lib.ingest.records import BODY_IS_SOURCE, PostRecord
 
 POST_FIELDS = ("title", "title_derived", "excerpt", "body", "category", "tags", "published", "url")
 # The source a post's text was derived from, which travels with that text (``_merge_source``).
@@ -163,6 +163,8 @@ def _load_posts(con: duckdb.DuckDBPyConnection, ids: set[str]) -> dict[str, dict
         con.unregister("_ids")
     for row in rows.values():
         row["tags"] = tuple(row["tags"]) if row["tags"] else ()
+        if row["source_format"] == BODY_IS_SOURCE and row["body_source"] == row["body"]:
+            row["body_source"] = None  # a copy, as stores kept before: what a record offers
     return rows
 
 
@@ -246,15 +248,15 @@ def _merge_source(base: dict[str, Any], record: PostRecord, before: dict[str, An
     in the same format (an edited Markdown file that reads the same). A source in another
     format of the same text (a feed's HTML of a Markdown post) leaves the stored one.
     """
-    if record.body_source is None:
-        return
+    if record.source_format is None:
+        return  # no source: a text's own body is one (records.BODY_IS_SOURCE)
     derived = "body" if record.body else "excerpt"
     if derived == "excerpt" and base["body"] is not None:
         return  # the post's source derives its body, which this record does not offer
     if base[derived] != getattr(record, derived):
         return  # the stored text stayed, with its own source
     taken = before[derived] != base[derived]
-    if taken or base["body_source"] is None or base["source_format"] == record.source_format:
+    if taken or base["source_format"] is None or base["source_format"] == record.source_format:
         base["body_source"], base["source_format"] = record.body_source, record.source_format
 
 

@@ -2,7 +2,7 @@
 
 When a reading rule changes (what Markdown or HTML becomes, how an excerpt or a derived
 title is cut), posts imported before it keep the text of the old rule. Each post stores its
-source (``posts.body_source``, see :mod:`lib.ingest.records`), so its body, excerpt and
+source (``posts.body_source``, or its body, see :mod:`lib.ingest.records`), so its body, excerpt and
 derived title can be derived again with today's rules and the changed posts re-indexed, in
 one all-or-nothing write (``lib.store.write_transaction``). Posts of a store from before
 schema 8 have no source and are left as they are.
@@ -21,12 +21,15 @@ from lib.ingest.fast_lane import derives_itself_sql
 from lib.ingest.fields import clean_line, match_text
 from lib.ingest.index import update_index
 from lib.ingest.markdown import more_excerpt
+from lib.ingest.records import kept_source_sql
 from lib.ingest.sourcetext import readable_text
 from lib.store import write_transaction
 from lib.text import derive_title, plain_excerpt
 
 BATCH = 10_000  # posts read at a time, so a million bodies are never all in memory
-_COLUMNS = "id, title, title_derived, excerpt, body, body_source, source_format"
+_COLUMNS = (
+    f"id, title, title_derived, excerpt, body, {kept_source_sql()} AS body_source, source_format"
+)
 DERIVED = ("title", "excerpt", "body")
 
 
@@ -48,7 +51,7 @@ def rederive(db_path: str) -> RederiveSummary:
     """Derive every post's text again from its stored source; re-index those that changed."""
     with write_transaction(db_path) as con:
         (posts, without) = con.execute(
-            "SELECT count(body_source), count(*) - count(body_source) FROM posts"
+            f"SELECT count({kept_source_sql()}), count(*) - count({kept_source_sql()}) FROM posts"
         ).fetchall()[0]
         changed: list[dict[str, Any]] = []
         for row in _posts_to_read(con):
@@ -67,7 +70,7 @@ def _posts_to_read(con: duckdb.DuckDBPyConnection) -> Iterator[dict[str, Any]]:
     else may run on ``con`` until the stream is exhausted."""
     reader = con.sql(
         f"""SELECT {_COLUMNS} FROM posts
-            WHERE body_source IS NOT NULL AND NOT coalesce({derives_itself_sql()}, FALSE)"""
+            WHERE {kept_source_sql()} IS NOT NULL AND NOT coalesce({derives_itself_sql()}, FALSE)"""
     ).to_arrow_reader(BATCH)
     for batch in reader:
         yield from batch.to_pylist()
