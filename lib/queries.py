@@ -214,10 +214,14 @@ def ranked(
     with every word first, then those with most (``lib.search.scores_sql``); with ``top``,
     only the best ``top`` need be listed (a page of cards)."""
     p = plan(filters.q.strip())
-    clause, params = selection.resolve(con, filters).ranking_where()
+    found = selection.resolve(con, filters)
     if not p.words:  # only fields or exclusions: every post they keep, newest first
+        clause, params = found.ranking_where()
         return f"SELECT doc, 0.0 AS score FROM posts WHERE {clause}", params
-    scored, scored_params = scores_sql(query_terms(filters.q.strip()), p.words, clause, top=top)
+    kept, params = found.ranking_doc_filter("h")
+    scored, scored_params = scores_sql(
+        query_terms(filters.q.strip()), p.words, top=top, doc_filter=kept
+    )
     return scored, [*scored_params, *params]
 
 

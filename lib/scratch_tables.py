@@ -106,11 +106,14 @@ def _drop_oldest(con: duckdb.DuckDBPyConnection) -> None:
             pass
 
 
-def drop_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop every table kept, so that a benchmark times resolutions, not the cache."""
+def drop_all(con: duckdb.DuckDBPyConnection, store_wide: bool = True) -> None:
+    """Drop every table kept (without ``store_wide``, those of searches only), so that a
+    benchmark times resolutions, not the cache."""
     schema = _schema(con)
     tables = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [schema]
     ).fetchall()
     for (name,) in tables:
+        if not store_wide and name.startswith(f"{STORE_WIDE}_"):
+            continue
         con.execute(f"DROP TABLE IF EXISTS {schema}.{name}")

@@ -218,6 +218,7 @@ def scores_sql(
     filter_clause: str = "TRUE",
     soft: bool = True,
     top: int | None = None,
+    doc_filter: str = "TRUE",
 ) -> tuple[str, list[object]]:
     """A query of ``(doc, score)``: BM25 over the postings, for posts with any of
     ``words`` (as :func:`soft_and` keeps them) that pass ``filter_clause`` (on
@@ -229,6 +230,9 @@ def scores_sql(
     alternative. With ``soft`` (a search), the score is the number of words the post has
     plus its BM25 squeezed below 1, so that every ``ORDER BY score DESC`` lists posts
     with every word first, then those with most; without (similar posts), plain BM25.
+
+    ``doc_filter`` is a condition on ``h.doc`` alone (a bit test), whose parameters
+    follow ``filter_clause``'s.
 
     With ``top``, only the best ``top`` posts need their right score (a page of cards):
     for one word, the others may be left out (:func:`_best_rows`).
@@ -247,9 +251,9 @@ def scores_sql(
         for i in used
     )
     params: list[object] = [p for i in used for p in token_terms[i].params]
-    filtered = ""
+    filtered = f"WHERE {doc_filter}"
     if filter_clause != "TRUE":
-        filtered = f"WHERE h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
+        filtered += f" AND h.doc IN (SELECT doc FROM posts WHERE {filter_clause})"
     pruned = ""
     if top is not None and simple and len(words) == 1 and soft:
         pruned = _best_rows(int(top), MAX_EXPANSION * len(used))

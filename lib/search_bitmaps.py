@@ -29,6 +29,9 @@ from lib.search import (
 )
 from lib.topic_names import is_topic_name
 
+# The tables about every post, kept as long as the store (``lib.selection``).
+STORE_WIDE_PARTS = ("with_keywords", "slot_keys", "slots")
+
 
 @dataclass(frozen=True)
 class Search:
@@ -66,7 +69,7 @@ class Search:
 
     def key(self, part: str) -> str:
         """The name its table of ``part`` is kept under (``lib.scratch_tables``)."""
-        if not self.active or part == "with_keywords":  # about every post, not the search
+        if not self.active or part in STORE_WIDE_PARTS:  # about every post, not the search
             return scratch_tables.STORE_WIDE
         return "s" + hashlib.sha1(repr((self.query, self.topics)).encode()).hexdigest()[:16]
 

@@ -28,7 +28,9 @@ while the words stay. So the search becomes a bitmap over the dense doc numbers
   with every word; their counts; the phrases matched as their words (too common to read);
 - ``days``: posts per category and day under the search (also for all posts);
 - for the whole store, ``with_keywords``: the posts that have keywords (the denominator
-  of topic shares).
+  of topic shares); ``slot_keys``, a number per category and day, and ``slots``, each
+  post's (``doc``, ``slot``): a search's day counts group the posts it keeps by that one
+  small number, and a category and date filter is a set of slots.
 
 A bitmap goes to DuckDB as a bound constant, so the bit test runs inside the scan; read
 from its table in a join, DuckDB would test it row by row in a nested loop.
@@ -47,7 +49,7 @@ from lib.filters import Filters, where
 from lib.search import PHRASE_TEXT_LIMIT
 from lib.search_bitmaps import MaskQuery, Search, doc_bound
 
-Part = Literal["mask", "days", "with_keywords"]
+Part = Literal["mask", "days", "with_keywords", "slot_keys", "slots"]
 
 
 def resolve(con: duckdb.DuckDBPyConnection, filters: Filters) -> ResolvedSearch:
@@ -55,9 +57,10 @@ def resolve(con: duckdb.DuckDBPyConnection, filters: Filters) -> ResolvedSearch:
     return ResolvedSearch(filters, _SearchTables(con, Search.of(filters)))
 
 
-def forget(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop every resolved search, so that a benchmark times resolutions, not the cache."""
-    scratch_tables.drop_all(con)
+def forget(con: duckdb.DuckDBPyConnection, store_wide: bool = True) -> None:
+    """Drop every resolved search, so that a benchmark times resolutions, not the cache;
+    without ``store_wide``, keep the tables about every post, made once per store."""
+    scratch_tables.drop_all(con, store_wide)
 
 
 def _bit_test(alias: str) -> str:
@@ -88,13 +91,35 @@ class _SearchTables:
         if part == "mask":
             return MaskQuery(self.con, self.search, PHRASE_TEXT_LIMIT).sql()
         if part == "days":
-            searched, params = "TRUE", []
-            if self.search.active:
-                searched, params = _bit_test(""), [self.mask_value("b")]
+            if not self.search.active:
+                return (
+                    """SELECT category, published, count(*)::BIGINT AS posts FROM posts
+                       GROUP BY ALL ORDER BY published, category""",
+                    [],
+                )
+            # Grouped by slot, one small number, rather than by category and day.
             return (
-                f"""SELECT category, published, count(*)::BIGINT AS posts FROM posts
-                    WHERE {searched} GROUP BY ALL ORDER BY published, category""",
-                params,
+                f"""SELECT k.category, k.published, s.posts
+                    FROM (SELECT slot, count(*)::BIGINT AS posts FROM {self.table("slots")}
+                          WHERE {_bit_test("")} GROUP BY slot) s
+                    JOIN {self.table("slot_keys")} k USING (slot)
+                    ORDER BY k.published, k.category""",
+                [self.mask_value("b")],
+            )
+        if part == "slot_keys":
+            return (
+                """SELECT (row_number() OVER (ORDER BY category, published))::INTEGER AS slot,
+                          category, published
+                   FROM (SELECT DISTINCT category, published FROM posts)""",
+                [],
+            )
+        if part == "slots":
+            return (
+                f"""SELECT p.doc, k.slot FROM posts p JOIN {self.table("slot_keys")} k
+                      ON p.category IS NOT DISTINCT FROM k.category
+                     AND p.published IS NOT DISTINCT FROM k.published
+                    WHERE p.doc IS NOT NULL ORDER BY p.doc""",
+                [],
             )
         size = doc_bound(self.con)
         # A doc repeated (once per keyword) just sets its bit again: no DISTINCT needed.
@@ -110,6 +135,29 @@ class _SearchTables:
             sql = f"SELECT {column}{cast} FROM {self.table('mask')}"
             self._values[column] = self.execute(sql, []).fetchall()[0][0]
         return self._values[column]
+
+    def bits_in_columns(self, clause: str, params: list[object]) -> str:
+        """The bitmap of the posts the search keeps whose category and date pass ``clause``
+        (``lib.filters.where``): the slots that pass, then their posts.
+
+        Slots are numbered by category, then day: the slots a category and date filter
+        keeps are one run per category, and a test of a few runs is quicker than DuckDB's
+        semi-join of a million posts with the slots."""
+        runs = self.execute(
+            f"""SELECT min(slot), max(slot) FROM {self.table("slot_keys")} WHERE {clause}
+                GROUP BY category ORDER BY 1""",
+            params,
+        ).fetchall()
+        size = doc_bound(self.con)
+        searched, bits = "TRUE", []
+        if self.search.active:
+            searched, bits = _bit_test("s"), [self.mask_value("b")]
+        kept = " OR ".join("s.slot BETWEEN ? AND ?" for _ in runs) or "FALSE"
+        sql = f"""SELECT coalesce(bitstring_agg(s.doc, 1, ?), bitstring('0', ?))::VARCHAR
+                  FROM {self.table("slots")} s
+                  WHERE ({kept}) AND s.doc BETWEEN 1 AND ? AND {searched}"""
+        bounds = [int(v) for run in runs for v in run]
+        return str(self.execute(sql, [size, size, *bounds, size, *bits]).fetchall()[0][0])
 
     def bits_with_keywords(self) -> str:
         """The bitmap of the posts the search keeps that have keywords."""
@@ -225,6 +273,20 @@ class ResolvedSearch:
         if not any(c.kind == "phrase" for c in self.tables.search.query.required):
             return ()
         return tuple(self.tables.mask_value("unchecked"))
+
+    def ranking_doc_filter(self, alias: str) -> tuple[str, list[object]]:
+        """Like :meth:`ranking_where`, as a test of ``<alias>.doc`` alone, in one bitmap of
+        the posts every filter keeps: no join with the posts (DuckDB's semi-join of the
+        postings with a million posts' filter took most of a filtered search)."""
+        if self.ranking_where()[0] == "TRUE":
+            return "TRUE", []
+        clause, params = self.columns_where()
+        bits = self.tables.mask_value("b")
+        if clause != "TRUE":
+            bits = self.tables.bits_in_columns(clause, params)
+        # A doc past the bitmap (none should be) fails the test rather than the query.
+        size = doc_bound(self.con)
+        return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {_bit_test(alias)} END", [bits]
 
     def ranking_where(self) -> tuple[str, list[object]]:
         """The clause a ranking of the search (``lib.search.scores_sql``) filters by: none

@@ -97,6 +97,9 @@ def test_answers_through_a_resolved_search_equal_the_posts_asked_directly(
             con, filters, f"SELECT id FROM posts WHERE {{clause}} ORDER BY {newest_first}"
         )
         assert queries.export(con, filters).column("id").to_pylist() == [r[0] for r in everything]
+        if filters.q.strip():  # ranked, the same posts (their filter is a bitmap of its own)
+            ranked = queries.cards(con, filters, queries.RELEVANCE, len(everything) + 1)
+            assert sorted(c["id"] for c in ranked) == sorted(r[0] for r in everything)
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
