@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from lib.dates import DEFAULT_YEARS, ENV_VAR, OutOfRange, date_label, kept_date, published_years
+from lib.ingest import IngestError, run_ingest
 from lib.ingest.fields import parse_date
 
 EDGES = [
@@ -99,3 +101,56 @@ def test_a_dropped_date_is_reported_as_written(monkeypatch: pytest.MonkeyPatch) 
 )
 def test_a_stored_value_that_is_not_a_date_reads_as_no_date(stored: object, shown: str) -> None:
     assert date_label(stored) == shown
+
+
+# --- Texts and numbers that are not a whole date ------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["2024", "Monday", "12:00", "January", "Jan 2024", "1"])
+def test_a_text_without_year_month_and_day_is_not_a_date(written: str) -> None:
+    """dateutil filled what was missing from today: ``2024`` was stored as today's day of
+    2024, ``Monday`` as next Monday, ``12:00`` as the day of the import."""
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date(written)
+
+
+@pytest.mark.parametrize("number", [2024, 0, -0.0, 99_999_999])
+def test_a_small_number_is_not_a_moment_since_1970(number: float) -> None:
+    """``date: 2024`` in YAML is a number, and was stored as 1970-01-01."""
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date(number)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [1_768_089_600, 1_768_089_600_000, 1_768_089_600_000_000, 1_768_089_600_000_000_000,
+     "1768089600", "1768089600000", "1768089600000000", "1768089600000000000"],
+)  # fmt: skip
+def test_seconds_milliseconds_microseconds_and_nanoseconds_since_1970(written: object) -> None:
+    assert parse_date(written) == date(2026, 1, 11)
+
+
+@pytest.mark.parametrize(
+    ("written", "day"),
+    [("2024年1月5日", date(2024, 1, 5)), ("２０２４年１月５日", date(2024, 1, 5)),
+     ("2024 年 12 月 31 日 23:59", date(2024, 12, 31)), ("２０２４-０１-０５", date(2024, 1, 5))],
+)  # fmt: skip
+def test_chinese_dates_and_full_width_digits_are_read(written: str, day: date) -> None:
+    assert parse_date(written) == day
+
+
+@pytest.mark.parametrize(
+    ("front", "line"),
+    [
+        ("---\ntitle: t\ndate: 2024\n---\nbody\n", 3),
+        ("+++\ntitle = 't'\ndate = 07:32:00\n+++\nb\n", 3),
+    ],
+)
+def test_a_year_or_a_time_in_front_matter_stops_the_import_at_its_line(
+    tmp_path: Path, front: str, line: int
+) -> None:
+    source = tmp_path / "post.md"
+    source.write_text(front, encoding="utf-8")
+    with pytest.raises(IngestError, match="not a date") as caught:
+        run_ingest(str(tmp_path / "posts.duckdb"), [str(source)])
+    assert f"post.md:{line}:" in str(caught.value)

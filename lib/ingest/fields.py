@@ -24,7 +24,18 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # An ISO date, alone or before a time, whatever its year: a year Python's dates cannot
 # hold (0000, -0001, 10000) is a date out of range, not text that is not a date.
 _ISO_DAY = re.compile(r"^([+-]?\d{4,9})-(\d{2})-(\d{2})(?:$|[T ])")
-_EPOCH = re.compile(r"^\d{9,13}$")
+_EPOCH = re.compile(r"^\d{9,19}$")
+# A number is read as a moment since 1970 from 1e8 on (March 1973): smaller ones are a
+# year (``date: 2024``), a count or a placeholder (0), never a post's time. Larger ones are
+# milliseconds (JavaScript's ``Date.now()``), microseconds or nanoseconds, by magnitude.
+_EPOCH_FROM = 1e8
+_EPOCH_UNTIL = 1e19  # past 64-bit nanoseconds: no clock writes such a number
+_EPOCH_UNITS = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
+# Chinese and Japanese dates, ``2024年1月5日`` (full-width digits are folded first).
+_CJK_DAY = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# Two far-apart defaults for dateutil: a field the text lacks is filled from the default,
+# so a text read alike under both has a year, a month and a day of its own.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2011, 12, 31))
 # A year before 1000 written with four digits ("Mon, 01 Jan 0001", Hugo's zero date in
 # feeds), which dateutil reads as a two-digit year (2001); not a time or an offset.
 _PADDED_YEAR = re.compile(r"(?<![\d:+-])0\d{3}(?![\d:])")
@@ -33,6 +44,15 @@ _URL_BREAKER = re.compile(r"[\s\x00-\x1f\x7f]")  # whitespace or a control chara
 # Joiners that scripts need: ZWJ builds emoji sequences and Indic conjuncts, ZWNJ
 # separates Persian and Indic letters. Every other invisible format character goes.
 JOINERS = "\u200c\u200d"
+# Where a joiner joins nothing: next to ASCII, CJK, kana or Hangul (scripts that never
+# join), or at an end. There it only makes ``a\u200db`` a second tag that looks like ``ab``.
+_NON_JOINING = r"[\x00-\x7f\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]"
+_IDLE_JOINERS = re.compile(
+    rf"(?:^|(?<={_NON_JOINING}))[{JOINERS}]+|[{JOINERS}]+(?={_NON_JOINING}|$)"
+)
+# Hangul fillers: letters (not format characters) that draw nothing, so a tag or a
+# category of them looks empty; modern Korean text does not use them.
+HANGUL_FILLERS = "\u115f\u1160\u3164\uffa0"
 MAX_MARKS = 3  # combining marks kept on one base character; more is "zalgo" text
 TAG_SEPARATORS = re.compile(r"[,;|，；、]")  # in RE2's syntax too (the fast lane's twin)
 
@@ -80,7 +100,8 @@ def clean_text(value: object) -> str | None:
 
 def without_deceptive_characters(text: str) -> str:
     """Text without bidi controls or other invisible format characters (Unicode's ``Cf``,
-    but the joiners), and with at most :data:`MAX_MARKS` combining marks on a character.
+    but the joiners where they join), without Hangul fillers, and with at most
+    :data:`MAX_MARKS` combining marks on a character.
 
     A right-to-left override shows ``gnp.exe`` as ``exe.png``; invisible characters make
     two equal-looking titles differ; a pile of combining marks spills over the lines
@@ -88,7 +109,7 @@ def without_deceptive_characters(text: str) -> str:
     this leaves unchanged (``lib.ingest.fast_lane``).
     """
     invisible, marks = _deceptive_patterns()
-    text = invisible.sub("", text)
+    text = _IDLE_JOINERS.sub("", invisible.sub("", text))
     return marks.sub(_cap_marks, text)
 
 
@@ -99,7 +120,7 @@ def _deceptive_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     # Format characters and marks live in planes 0, 1 and 14 only.
     for code in (*range(0x20000), *range(0xE0000, 0xE1000)):
         category = unicodedata.category(chr(code))
-        if category == "Cf" and chr(code) not in JOINERS:
+        if (category == "Cf" and chr(code) not in JOINERS) or chr(code) in HANGUL_FILLERS:
             invisible.append(code)
         elif category in ("Mn", "Me"):
             marks.append(code)
@@ -170,6 +191,7 @@ def parse_date(value: object) -> date | OutOfRange | None:
     text = clean_line(value)
     if text is None:
         return None
+    text = unicodedata.normalize("NFKC", text)  # full-width and other digits as ASCII ones
     iso = _ISO_DAY.match(text)
     if iso and not MINYEAR <= int(iso.group(1)) <= MAXYEAR:
         if not (1 <= int(iso.group(2)) <= 12 and 1 <= int(iso.group(3)) <= 31):
@@ -179,10 +201,10 @@ def parse_date(value: object) -> date | OutOfRange | None:
         return date.fromisoformat(text)
     if _EPOCH.match(text):
         return parse_date(int(text))
-    try:
-        parsed = date_parser.parse(text).date()
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"not a date: {text[:40]!r}") from exc
+    cjk = _CJK_DAY.match(text)
+    if cjk:
+        return date(*map(int, cjk.groups()))
+    parsed = _complete_date(text)
     padded = _PADDED_YEAR.search(text)
     if padded and int(padded.group()) != parsed.year:
         if int(padded.group()) < MINYEAR:
@@ -191,16 +213,35 @@ def parse_date(value: object) -> date | OutOfRange | None:
     return parsed
 
 
+def _complete_date(text: str) -> date:
+    """The date dateutil reads in ``text``, which must name its year, month and day.
+
+    dateutil fills a missing field from today: ``2024`` became today's day in 2024,
+    ``Monday`` the next Monday, ``12:00`` today; each is refused instead.
+    """
+    try:
+        first, second = (date_parser.parse(text, default=d).date() for d in _DEFAULTS)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not a date: {text[:40]!r}") from exc
+    if first != second:
+        raise ValueError(f"not a date (no year, month and day): {text[:40]!r}")
+    return first
+
+
 def _from_epoch(value: float) -> date:
-    """Seconds since 1970, or milliseconds past 1e11 (JavaScript's ``Date.now()``).
+    """Seconds since 1970 from 1e8 on; milliseconds, microseconds or nanoseconds by size.
 
     A number no clock reaches (``1e20``, infinity, NaN) is not a date: it raises
     ``ValueError`` as bad text does, instead of the ``OverflowError`` or ``OSError``
-    that the conversion throws for it.
+    that the conversion throws for it. Neither is a small one (:data:`_EPOCH_FROM`).
     """
+    if not abs(value) >= _EPOCH_FROM:  # NaN too
+        raise ValueError(f"not a date: {value!r:.40} (a year or a count, not a time)")
+    if abs(value) >= _EPOCH_UNTIL:
+        raise ValueError(f"not a date: {value!r:.40}")
     try:
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=UTC).date()
+        divisor = next((unit for limit, unit in _EPOCH_UNITS if abs(value) >= limit), 1)
+        return datetime.fromtimestamp(value / divisor, tz=UTC).date()
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError(f"not a date: {value!r:.40}") from exc
 
