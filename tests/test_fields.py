@@ -109,6 +109,27 @@ def test_what_scripts_need_is_kept_while_the_rest_goes(text: str) -> None:
     assert clean_line(f"{RLO}{text}\u200b") == text
 
 
+@pytest.mark.parametrize(
+    ("written", "seen"),
+    [
+        ("Py\u200dTorch", "PyTorch"),  # between Latin letters a joiner joins nothing
+        ("\u200cLLM\u200d", "LLM"),  # nor at either end
+        ("量\u200d化", "量化"),  # nor between Chinese characters
+        ("\u3164", None),  # a Hangul filler draws nothing: a tag of it looks empty
+        ("A\u3164I\uffa0\u115f\u1160", "AI"),
+    ],
+)
+def test_joiners_that_join_nothing_and_hangul_fillers_are_removed(
+    written: str, seen: str | None
+) -> None:
+    """``PyTorch`` and ``Py\u200dTorch`` were two tags that look the same on every page."""
+    assert clean_line(written) == seen
+
+
+def test_tags_that_differ_only_by_invisible_characters_are_one_tag() -> None:
+    assert split_tags(["PyTorch", "Py\u200dTorch", "\u3164", "Py\u3164Torch"]) == ("PyTorch",)
+
+
 def test_stacked_combining_marks_are_capped_at_three() -> None:
     zalgo = "Z" + "\u0301\u0336\u0334\u0337\u035c\u0361" * 5 + "a" + "\u0489" * 7
     assert clean_line(zalgo) == "Z\u0301\u0336\u0334a\u0489\u0489\u0489"
