@@ -320,3 +320,27 @@ def test_a_pathological_file_is_imported_or_refused_within_its_budget(
     except IngestError as exc:
         assert source.name in str(exc)  # the message names the file
     assert time.process_time() - started < FILE_BUDGET_S
+
+
+# --- Numbers longer than Python converts ------------------------------------------------------
+
+_LONG = "1" + "0" * 5000  # Python refuses int() of more than 4,300 digits with ValueError
+LONG_NUMBERS: dict[str, tuple[str, str]] = {
+    "json": ("json", f'[{{"title": "t", "excerpt": "x", "views": {_LONG}}}]'),
+    "jsonl": ("jsonl", f'{{"title": "t", "excerpt": "x", "views": {_LONG}}}\n'),
+    "toml-front-matter": ("md", f"+++\ntitle = 't'\nweight = {_LONG}\n+++\nbody\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(LONG_NUMBERS))
+def test_a_number_of_5000_digits_is_an_ingest_error_naming_the_file(name: str) -> None:
+    """Each ended in a traceback (``ValueError: Exceeds the limit (4300 digits)``)."""
+    fmt, text = LONG_NUMBERS[name]
+    outcome = parse(EXTENSIONS[f".{fmt}"], text.encode())
+    assert isinstance(outcome, IngestError), outcome
+    assert f"fuzz.{fmt}" in str(outcome) and "too long" in str(outcome)
+
+
+def test_a_5000_digit_number_in_yaml_front_matter_is_kept_as_text() -> None:
+    (record,) = parse("markdown", f"---\ntitle: {_LONG}\n---\nbody\n".encode())
+    assert record.title == _LONG

@@ -175,6 +175,8 @@ def _read_config(path: Path) -> Mapping[str, Any]:
             loaded = json.loads(text)
         except json.JSONDecodeError as exc:
             raise IngestError(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        except (ValueError, RecursionError):  # a 4,300-digit number, or nesting past the stack
+            raise IngestError(source, "the site config is not JSON a site would write") from None
     else:
         loaded = load_yaml(text, 1, source, what="the site config")
     if loaded is None:

@@ -99,6 +99,8 @@ def _row_dict(names: list[str], fields: list[str]) -> dict[str, str]:
 
 
 TOO_DEEP = "JSON nested too deeply to be a post export"
+# Python refuses to convert an integer of more than 4,300 digits (a denial-of-service guard).
+TOO_LONG_NUMBER = "JSON holds a number too long to read (more than 4,300 digits)"
 
 
 def parse_jsonl(data: bytes, source: str, options: ParseOptions) -> list[PostRecord]:
@@ -129,6 +131,8 @@ def _jsonl_objects(
             ) from exc
         except RecursionError as exc:
             raise IngestError(source, TOO_DEEP, line=number) from exc
+        except ValueError as exc:  # JSONDecodeError is one, and is caught above
+            raise IngestError(source, TOO_LONG_NUMBER, line=number) from exc
         where = RowPlace(f"{source}:{number}", line=number)
         if not isinstance(value, dict):
             raise where.error(source, f"expected a JSON object, got {json_kind(value)}")
@@ -196,6 +200,8 @@ def _json_objects(
         ) from exc
     except RecursionError as exc:
         raise IngestError(source, TOO_DEEP, line=1) from exc
+    except ValueError as exc:
+        raise IngestError(source, TOO_LONG_NUMBER) from exc
     items = _json_items(document, source)
     objects = []
     for number, value in enumerate(items, start=1):

@@ -50,10 +50,18 @@ class _FrontMatterLoader(yaml.SafeLoader):
         except ValueError:
             return self.construct_scalar(node)
 
+    def construct_yaml_int(self, node: yaml.Node) -> object:
+        """An integer, or its text when it has more digits than Python converts (4,300)."""
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
 
 _FrontMatterLoader.add_constructor(
     "tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_yaml_timestamp
 )
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _FrontMatterLoader.construct_yaml_int)
 
 
 def load_yaml(block: str, first_line: int, source: str, what: str = "front matter") -> object:
@@ -93,10 +101,20 @@ def load_toml(block: str, first_line: int, source: str, what: str = "front matte
     except RecursionError as exc:
         raise IngestError(source, f"{what} nested too deeply", line=first_line) from exc
     except tomllib.TOMLDecodeError as exc:
-        # Python 3.11's tomllib only reports the position inside the message.
-        message = str(exc)
-        found = _TOML_LINE.search(message)
-        # Without a line, the error is "at end of document": point at the closing +++.
-        line = first_line + (int(found.group(1)) - 1 if found else block.count("\n"))
-        reason = _TOML_POSITION.sub("", message)
-        raise IngestError(source, f"{what} is not valid TOML: {reason}", line=line) from exc
+        raise _toml_error(exc, block, first_line, source, what) from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits, which Python refuses
+        raise IngestError(
+            source, f"{what} holds a number too long to read", line=first_line
+        ) from exc
+
+
+def _toml_error(
+    exc: tomllib.TOMLDecodeError, block: str, first_line: int, source: str, what: str
+) -> IngestError:
+    # Python 3.11's tomllib only reports the position inside the message.
+    message = str(exc)
+    found = _TOML_LINE.search(message)
+    # Without a line, the error is "at end of document": point at the closing +++.
+    line = first_line + (int(found.group(1)) - 1 if found else block.count("\n"))
+    reason = _TOML_POSITION.sub("", message)
+    return IngestError(source, f"{what} is not valid TOML: {reason}", line=line)
