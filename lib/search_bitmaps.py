@@ -30,7 +30,7 @@ from lib.search import (
 from lib.topic_names import is_topic_name
 
 # The tables about every post, kept as long as the store (``lib.selection``).
-STORE_WIDE_PARTS = ("with_keywords", "slot_keys", "slots")
+STORE_WIDE_PARTS = ("with_keywords", "slots")
 
 
 @dataclass(frozen=True)

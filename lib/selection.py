@@ -28,9 +28,10 @@ while the words stay. So the search becomes a bitmap over the dense doc numbers
   with every word; their counts; the phrases matched as their words (too common to read);
 - ``days``: posts per category and day under the search (also for all posts);
 - for the whole store, ``with_keywords``: the posts that have keywords (the denominator
-  of topic shares); ``slot_keys``, a number per category and day, and ``slots``, each
-  post's (``doc``, ``slot``): a search's day counts group the posts it keeps by that one
-  small number, and a category and date filter is a set of slots.
+  of topic shares); ``slots``, each post's (``doc``, ``slot``), where a slot is a row of
+  the day counts of every post, numbered by category, then day: a search's day counts
+  group the posts it keeps by that one small number, and a category and date filter is
+  a run of slots per category.
 
 A bitmap goes to DuckDB as a bound constant, so the bit test runs inside the scan; read
 from its table in a join, DuckDB would test it row by row in a nested loop.
@@ -49,7 +50,7 @@ from lib.filters import Filters, where
 from lib.search import PHRASE_TEXT_LIMIT
 from lib.search_bitmaps import MaskQuery, Search, doc_bound
 
-Part = Literal["mask", "days", "with_keywords", "slot_keys", "slots"]
+Part = Literal["mask", "days", "with_keywords", "slots"]
 
 
 def resolve(con: duckdb.DuckDBPyConnection, filters: Filters) -> ResolvedSearch:
@@ -91,10 +92,11 @@ class _SearchTables:
         if part == "mask":
             return MaskQuery(self.con, self.search, PHRASE_TEXT_LIMIT).sql()
         if part == "days":
-            if not self.search.active:
+            if not self.search.active:  # numbered: each row is a slot (see ``slots``)
                 return (
-                    """SELECT category, published, count(*)::BIGINT AS posts FROM posts
-                       GROUP BY ALL ORDER BY published, category""",
+                    """SELECT (row_number() OVER (ORDER BY category, published))::INTEGER AS slot,
+                              category, published, count(*)::BIGINT AS posts
+                       FROM posts GROUP BY category, published ORDER BY published, category""",
                     [],
                 )
             # Grouped by slot, one small number, rather than by category and day.
@@ -102,20 +104,13 @@ class _SearchTables:
                 f"""SELECT k.category, k.published, s.posts
                     FROM (SELECT slot, count(*)::BIGINT AS posts FROM {self.table("slots")}
                           WHERE {_bit_test("")} GROUP BY slot) s
-                    JOIN {self.table("slot_keys")} k USING (slot)
+                    JOIN {self.store_days()} k USING (slot)
                     ORDER BY k.published, k.category""",
                 [self.mask_value("b")],
             )
-        if part == "slot_keys":
-            return (
-                """SELECT (row_number() OVER (ORDER BY category, published))::INTEGER AS slot,
-                          category, published
-                   FROM (SELECT DISTINCT category, published FROM posts)""",
-                [],
-            )
         if part == "slots":
             return (
-                f"""SELECT p.doc, k.slot FROM posts p JOIN {self.table("slot_keys")} k
+                f"""SELECT p.doc, k.slot FROM posts p JOIN {self.store_days()} k
                       ON p.category IS NOT DISTINCT FROM k.category
                      AND p.published IS NOT DISTINCT FROM k.published
                     WHERE p.doc IS NOT NULL ORDER BY p.doc""",
@@ -127,6 +122,12 @@ class _SearchTables:
             "SELECT bitstring_agg(doc, 1, ?) AS b FROM post_keywords WHERE doc BETWEEN 1 AND ?",
             [size, size],
         )
+
+    def store_days(self) -> str:
+        """The day counts of every post, whose rows are numbered: the slots."""
+        if not self.search.active:
+            return self.table("days")
+        return _SearchTables(self.con, Search.of(Filters())).table("days")
 
     def mask_value(self, column: str) -> Any:
         """A column of the search's mask (a bitmap read as text, to bind as a constant)."""
@@ -144,7 +145,7 @@ class _SearchTables:
         keeps are one run per category, and a test of a few runs is quicker than DuckDB's
         semi-join of a million posts with the slots."""
         runs = self.execute(
-            f"""SELECT min(slot), max(slot) FROM {self.table("slot_keys")} WHERE {clause}
+            f"""SELECT min(slot), max(slot) FROM {self.store_days()} WHERE {clause}
                 GROUP BY category ORDER BY 1""",
             params,
         ).fetchall()
