@@ -157,6 +157,19 @@ def test_browse_opens_with_cards(page: Page, app: App) -> None:
     assert_no_exception(page)
 
 
+def test_browse_downloads_open_from_one_button(page: Page, app: App) -> None:
+    open_page(page, app("/posts"))
+    downloads = page.locator("[data-testid='stDownloadButton']")  # the popover is not in MAIN
+    assert downloads.count() == 0  # out of sight until asked for
+    page.locator(MAIN).get_by_role("button", name="Download").click()
+    downloads.first.wait_for()
+    assert downloads.count() == 2
+    assert downloads.get_by_role("button", name="Download Parquet").is_visible()
+    with page.expect_download() as download:
+        downloads.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename == "posts.csv"
+
+
 def test_data_page_opens_with_metrics_and_ingest_runs(page: Page, app: App) -> None:
     total = store_count(app.db)
     runs = query(
