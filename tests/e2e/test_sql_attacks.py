@@ -585,6 +585,44 @@ def test_a_result_cache_flood_stays_within_its_budget(
     )
 
 
+LIGHT_LINKS = 16
+CUT_CAPTION = "the result was cut to the first"
+
+
+def test_results_light_in_arrow_do_not_fill_the_server(
+    attack_app: App, attacker: BrowserContext, visitor: Visitor, warm: Warm
+) -> None:
+    """Links whose rows are lists of millions of NULLs: a few bytes of Arrow each (a NULL has no
+    buffer), 64 MB each as the server's DataFrame, and counted as nothing by the result cache;
+    sixteen once added up to a gigabyte. Each is now cut by what it weighs in the server."""
+    pid = attack_app.process.pid
+    before = rss_mb(pid)
+    page = attacker.new_page()
+    cut = 0
+    try:
+        for i in range(LIGHT_LINKS):
+            sql = f"SELECT list_resize([NULL], 2000000) AS x, {i} AS n FROM range(4)"
+            open_page(page, sql_url(attack_app, sql))
+            assert_no_exception(page)
+            cut += CUT_CAPTION in page.inner_text(MAIN)
+    finally:
+        page.close()
+    time.sleep(2)
+    after = rss_mb(pid)
+    seconds, answer = visitor.ask()
+    REPORT.append(
+        f"light-in-Arrow links: {cut} of {LIGHT_LINKS} cut; server RSS {before:.0f} ->"
+        f" {after:.0f} MB ({after - before:+.0f} MB); visitor {seconds:.2f} s"
+    )
+    assert healthy(attack_app), "the server is down after the links"
+    assert answer == str(visitor.posts)
+    assert cut >= LIGHT_LINKS // 2, f"only {cut} of {LIGHT_LINKS} links said the result was cut"
+    assert after - before <= CACHE_MB + FLOOD_SLACK_MB, (
+        f"the server's RSS grew by {after - before:.0f} MB over {LIGHT_LINKS} results"
+        f" (cache budget {CACHE_MB} MB + {FLOOD_SLACK_MB} MB slack)"
+    )
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _print_report() -> Iterator[None]:
     yield
