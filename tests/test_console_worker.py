@@ -89,6 +89,18 @@ def test_the_os_caps_each_workers_heap_and_lowers_its_priority(console_store: st
     assert nice > os.nice(0)
 
 
+def test_a_worker_may_write_no_file_and_dump_no_core(console_store: str) -> None:
+    """Nothing spills to disk, so the kernel refuses any file a worker writes: a query can
+    fill neither /tmp nor, through a crash's core dump, the repository it runs in."""
+    pid = _worker_pid(console_store)
+    caps = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    for name in ("Max file size", "Max core file size"):
+        (line,) = [line for line in caps if line.startswith(name)]
+        assert line[len(name) :].split()[:2] == ["0", "0"], line
+    ordinary = run_console(console_store, "SELECT count(*) AS n FROM posts ORDER BY 1")
+    assert ordinary.rows == 1  # and queries still run
+
+
 def test_a_worker_holds_no_secret_of_the_server(
     console_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,9 +5,10 @@ it reads any query it caps its own heap (``RLIMIT_DATA``: a scalar function that
 huge value fails to allocate instead of growing the machine's memory, which DuckDB's
 ``memory_limit`` does not prevent) and points its stdout and stderr at ``/dev/null``
 (keeping a private copy of stdout for replies), so nothing DuckDB prints reaches the
-server's log. The pool lowers its priority as it starts it. Before each query it caps its
-CPU time (``RLIMIT_CPU``) at what it has used plus the query's allowance, so the kernel ends
-a runaway query even if the server never gets to. A watchdog thread exits when the server
+server's log; it may write no file and dump no core (``RLIMIT_FSIZE``, ``RLIMIT_CORE``).
+The pool lowers its priority as it starts it. Before each query it caps its CPU time
+(``RLIMIT_CPU``) at what it has used plus the query's allowance, so the kernel ends a
+runaway query even if the server never gets to. A watchdog thread exits when the server
 is gone, whatever the query is doing.
 
 Each query is checked (:mod:`lib.console.checks`) and run in a fresh sandbox
@@ -22,6 +23,7 @@ import json
 import math
 import os
 import resource
+import signal
 import sys
 from typing import Any, BinaryIO
 
@@ -150,9 +152,24 @@ def _limit_memory(memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
 
 
+def _forbid_files() -> None:
+    """No file written and no core dumped, whatever DuckDB is led to do.
+
+    The console writes no file (nothing spills to disk), so a write could only be a way
+    around the sandbox or to fill the disk; it now fails (``EFBIG``) rather than ending the
+    worker. A crashed worker's core, up to its heap cap each time, would land in its working
+    directory, the repository, wherever the host enables core dumps.
+    """
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    for limit in (resource.RLIMIT_FSIZE, resource.RLIMIT_CORE):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(limit, (0, 0))
+
+
 def serve(memory_bytes: int, parent: int) -> None:
     replies = _private_stdout()
     _limit_memory(memory_bytes)
+    _forbid_files()
     exit_with_parent(parent)  # once the server is gone, no one will read a reply
     replies.write(wire.READY)
     for line in sys.stdin.buffer:
