@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from lib.config import REPO_ROOT, SEED_DIR
 from lib.ingest.detect import EXTENSIONS, parser_for, sniff
-from lib.ingest.naming import shown_name
+from lib.ingest.naming import redact_url, shown_name
 from lib.ingest.reading import is_web_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions
 
@@ -128,15 +128,18 @@ def snapshot_folder(url: str) -> Path:
 
     The host (``_port`` added when there is one), then the URL's path without its extension
     (``index`` for none), so two feeds of one blog keep apart; a query string adds a short
-    hash of itself, never its text, which may hold a token.
+    hash of itself, never its text, which may hold a token; so does a path that holds one
+    (``/token/abc123/feed.xml``), named by its redacted text.
     """
     parts = urlsplit(url)
     host = _slug((parts.hostname or "host") + (f"_{parts.port}" if parts.port else ""))
-    path = parts.path.strip("/")
+    redacted = urlsplit(redact_url(url)).path  # a token in the path never names a folder
+    path = redacted.strip("/")
     stem = re.sub(r"\.(xml|rss|atom|json|jsonl|csv|parquet|md|txt)$", "", path, flags=re.I)
     feed = _slug(stem.replace("/", "_")) or "index"
-    if parts.query:
-        feed += "-" + hashlib.sha256(parts.query.encode()).hexdigest()[:8]
+    if parts.query or redacted != parts.path:
+        hidden = parts.query + ("" if redacted == parts.path else parts.path)
+        feed += "-" + hashlib.sha256(hidden.encode()).hexdigest()[:8]
     return Path(host) / feed
 
 

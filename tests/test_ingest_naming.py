@@ -174,6 +174,14 @@ def test_a_failed_fetch_says_so_without_the_credential(
         ("https://h/cb#access_token=abc&state=1", "https://h/cb#access_token=REDACTED&state=1"),
         ("https://ghp_token@h:8443/f.xml", "https://h:8443/f.xml"),
         ("https://h/f.xml?page=2&lang=zh", "https://h/f.xml?page=2&lang=zh"),
+        # Shapes that were stored as typed:
+        ("https://h/f.xml?pass=hunter2&pw=x", "https://h/f.xml?pass=REDACTED&pw=REDACTED"),
+        ("https://h/f.xml?jwt=eyJh.eyJz&bearer=b", "https://h/f.xml?jwt=REDACTED&bearer=REDACTED"),
+        ("https://h/feeds/token/abc123/rss.xml", "https://h/feeds/token/REDACTED/rss.xml"),
+        ("https://h/u/api-key/k3y/feed", "https://h/u/api-key/REDACTED/feed"),
+        ("https://h/feed.xml;jsessionid=abc", "https://h/feed.xml;jsessionid=REDACTED"),
+        ("https://h/private/key=abc/feed.xml", "https://h/private/key=REDACTED/feed.xml"),
+        ("https://h/2024/keynote/feed.xml", "https://h/2024/keynote/feed.xml"),
     ],
 )
 def test_credential_parameters_and_userinfo_are_redacted(url: str, stored: str) -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from lib.config import REPO_ROOT
 from lib.ingest import run_ingest
-from lib.sources import parse_sources, resolve_sources
+from lib.sources import parse_sources, resolve_sources, snapshot_folder
 from tests.helpers import FeedServer, query, rss
 
 FEED = "/feed.xml"
@@ -199,3 +199,19 @@ def test_the_scheduled_workflow_saves_and_commits_each_feed(
     subject = _git(remote, "log", "-1", "--format=%s", "main").strip()
     assert subject == f"Feeds: snapshots of {today}"
     assert _git(remote, "ls-tree", "-r", "--name-only", "main").split() == ["README.md", saved]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://h.example/feeds/token/Zq9xK2p/rss.xml",
+        "https://h.example/feed.xml;jsessionid=Zq9xK2p",
+        "https://h.example/feed.xml?access_token=Zq9xK2p",
+    ],
+)
+def test_a_snapshot_folder_never_holds_a_token_of_its_url(url: str) -> None:
+    """The folder is committed to the repository with the snapshots: a path token was in
+    its name (``feeds_token_Zq9xK2p_rss``)."""
+    folder = snapshot_folder(url)
+    assert "Zq9xK2p" not in str(folder)
+    assert folder != snapshot_folder(url.replace("Zq9xK2p", "other"))  # feeds kept apart

@@ -23,8 +23,14 @@ REDACTED = "REDACTED"
 # Matched anywhere in a parameter's name, whatever the case: a false alarm (``author``)
 # only hides a value from the store, a miss would publish a credential.
 CREDENTIAL_PARAM = re.compile(
-    "token|key|secret|password|passwd|pwd|signature|sig|auth|credential|session|sessid",
+    "token|key|secret|pass|pwd|pw|signature|sig|auth|credential|session|sessid|sid|jwt|bearer"
+    "|hmac|otp|ticket|cookie",
     re.IGNORECASE,
+)
+# A credential in the path: the segment after one named like a credential
+# (``/token/abc123/feed.xml``, ``/api-key/…``), or a path parameter (``;jsessionid=abc``).
+_CREDENTIAL_SEGMENT = re.compile(
+    r"(?i)^[\w.-]*(token|key|secret|pass|password|auth|sig|signature|credential|session|jwt)$"
 )
 # Shorter values are not searched for in messages: replacing "ab" everywhere garbles them,
 # and the whole URL and its user:password@ part are replaced whatever their length.
@@ -36,13 +42,38 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     query, fragment = _redact_parameters(parts.query), _redact_parameters(parts.fragment)
-    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+    path = _redact_path(parts.path)
+    if (netloc, path, query, fragment) == (parts.netloc, parts.path, parts.query, parts.fragment):
         return url  # as typed: urlunsplit may respell a URL it did not need to change
-    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
+    return urlunsplit(parts._replace(netloc=netloc, path=path, query=query, fragment=fragment))
+
+
+def _redact_path(path: str) -> str:
+    return "/".join(_path_segments(path)[0])
+
+
+def _path_segments(path: str) -> tuple[list[str], list[str]]:
+    """The path's segments with credentials redacted, and the credentials found."""
+    segments, found = path.split("/"), []
+    for i, segment in enumerate(segments):
+        if i and segment and _CREDENTIAL_SEGMENT.match(segments[i - 1].partition(";")[0]):
+            segments[i], segment = REDACTED, ""
+            found.append(path.split("/")[i])
+        if "=" in segment:  # ;jsessionid=abc, or key=abc as a whole segment
+            redacted = _redact_parameters(segment)
+            found += _credential_values(segment) if redacted != segment else []
+            segments[i] = redacted
+    return segments, found
 
 
 def _is_credential(name: str) -> bool:
     return bool(CREDENTIAL_PARAM.search(unquote_plus(name)))
+
+
+def _credential_values(text: str) -> list[str]:
+    """The values of the credential parameters in ``text`` (``a=1&token=x;sig=y``)."""
+    pieces = (piece.partition("=") for piece in re.split(r"[&;]", text))
+    return [value for name, _, value in pieces if _is_credential(name)]
 
 
 def _redact_parameters(text: str) -> str:
@@ -70,11 +101,8 @@ def scrub_message(text: str, url: str) -> str:
     userinfo = parts.netloc.rpartition("@")[0]
     if userinfo:
         text = text.replace(f"{userinfo}@", "")
-    secrets = [parts.password or ""]
-    for piece in re.split(r"[&;]", f"{parts.query}&{parts.fragment}"):
-        name, _, value = piece.partition("=")
-        if _is_credential(name):
-            secrets.append(value)
+    secrets = [parts.password or "", *_path_segments(parts.path)[1]]
+    secrets += _credential_values(f"{parts.query}&{parts.fragment}")
     for secret in secrets:
         for spelling in {secret, unquote_plus(secret)}:
             if len(spelling) >= SCRUB_FROM:
