@@ -2,11 +2,12 @@
 
 Each can be set in the environment (``CONSOLE_<NAME>``, e.g. ``CONSOLE_TIMEOUT_S=10``), so
 an operator with a bigger machine can loosen them without a code change; a value that is
-not a positive number is ignored, so a typo can never remove a limit.
+not a positive, finite number is ignored, so a typo can never remove a limit.
 """
 
 from __future__ import annotations
 
+import math
 import os
 
 ENV_PREFIX = "CONSOLE_"
@@ -18,7 +19,8 @@ def _setting(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         return default
-    return value if value > 0 else default
+    # "inf" would remove the limit (or stop the server at start, as an int); "nan" is no number
+    return value if value > 0 and math.isfinite(value) else default
 
 
 MIB = 1024 * 1024
