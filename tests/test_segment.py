@@ -72,3 +72,23 @@ def test_word_lists_in_the_dictionary_folder_are_not_terms() -> None:
     for name in (BILINGUAL_FILE, NOT_LABELS_FILE):
         line = next(line for line in read_lines(DICTIONARY_DIR / name) if len(line.split()) > 2)
         assert len(tokens(line)) > 1, (name, line)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["长文本推理依赖 KV", "cache 的显存占用"],  # a term in two texts is no term
+        ["训练 FlashAttention", "FlashAttention 笔记"],
+        ["Café", "\u0301 combining mark opens the title"],  # no composition across texts
+        ["ΟΔΟΣ", "ΣΟΦΙΑ 与 σοφια"],  # a final sigma is final at a text's end only
+        ["", "只有标题"],
+        ["Qwen3-", "VL"],
+    ],
+)
+def test_texts_cut_in_one_call_give_each_text_s_tokens(texts: list[str]) -> None:
+    """The index cuts a post's text and its title in one call (``raw_tokens_apart``): the
+    tokens a search finds must be those of cutting each text alone."""
+    segmenter = default_segmenter()
+    alone = [t for text in texts for t in segmenter.raw_tokens(text) if t.strip()]
+    together = [t for t in segmenter.raw_tokens_apart(texts) if t.strip()]
+    assert sorted(together) == sorted(alone)

@@ -45,12 +45,17 @@ def document_text(title: str | None, tags: Sequence[str] | None, excerpt: str | 
     counts of every word in it.
     """
     head = " ".join([title or "", *(tags or ())])
-    text = body or ""
+    text = _unplaced(body or "")
     if excerpt:
-        opening = PLACEHOLDER.sub(" ", excerpt)[:30].strip()
-        if not text or opening not in PLACEHOLDER.sub(" ", text):
-            text = f"{excerpt}\n{text}" if text else excerpt
-    return head, PLACEHOLDER.sub(" ", text)
+        shown = _unplaced(excerpt)
+        if not text or shown[:30].strip() not in text:
+            text = f"{shown}\n{text}" if text else shown
+    return head, text
+
+
+def _unplaced(text: str) -> str:
+    """The text without its placeholders (``[代码]``), which no reader wrote."""
+    return PLACEHOLDER.sub(" ", text) if "[" in text else text
 
 
 @dataclass
@@ -88,11 +93,13 @@ def _batch_tokens(batch: pa.RecordBatch) -> tuple[list[str], list[int], list[str
     ):  # fmt: skip
         head, text = document_text(title, tags, excerpt, body)
         before = len(tokens)
-        tokens += segmenter.raw_tokens(text)
-        tokens += segmenter.raw_tokens(head) * TITLE_WEIGHT
+        tokens += segmenter.raw_tokens_apart((text, *(head,) * TITLE_WEIGHT))
         lengths.append(len(tokens) - before)
         names = code_names(source, fmt)
-        prose = set(tokens[before:]) if names else ()
+        if not names:  # a fast-lane post's, and most others'
+            code_lengths.append(0)
+            continue
+        prose = set(tokens[before:])
         fresh = dict.fromkeys(t for t in segmenter.raw_tokens(" ".join(names)) if t not in prose)
         code += fresh
         code_lengths.append(len(fresh))
