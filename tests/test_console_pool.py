@@ -233,6 +233,14 @@ def test_the_queue_is_first_come_first_served(console_store: str) -> None:
     assert "1 query ahead of yours" in heard["second"][0]
 
 
+def test_a_result_with_thousands_of_columns_gets_a_message(console_store: str) -> None:
+    """10,000 columns (``SELECT 1,1,…``) took the server 3 s of CPU to show, at every visit."""
+    with pytest.raises(ConsoleError, match="has 5,000 columns; the console shows at most 1,000"):
+        run_console(console_store, "SELECT " + ",".join(["1"] * 5000))
+    widest = run_console(console_store, "SELECT " + ",".join(["1"] * limits.MAX_COLUMNS))
+    assert widest.frame.shape == (1, limits.MAX_COLUMNS)
+
+
 def test_rows_are_capped(console_store: str) -> None:
     result = run_console(console_store, "SELECT * FROM range(1000000)")
     assert result.rows == MAX_ROWS

@@ -29,6 +29,9 @@ MIB = 1024 * 1024
 DEFAULT_TIMEOUT_S = _setting("TIMEOUT_S", 5.0)
 # Rows and bytes of result kept; the worker stops reading past them, so more is never made.
 MAX_ROWS = int(_setting("MAX_ROWS", 10_000))
+# Columns a result may have: each costs the server a pandas and an Arrow column to show, and
+# 10,000 of them (``SELECT 1,1,…``, 20,000 characters) took it 3 s of CPU per visit.
+MAX_COLUMNS = int(_setting("MAX_COLUMNS", 1_000))
 MAX_RESULT_BYTES = int(_setting("MAX_RESULT_MB", 16) * MIB)
 MAX_SQL_CHARS = 20_000
 # DuckDB's own limit inside the worker: most queries fail cleanly here, well under the cap below.

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
-from lib.console import wire
+from lib.console import limits, wire
 from lib.console.checks import check_statement, check_tables
 from lib.console.errors import (
     MEMORY_MESSAGE,
@@ -93,6 +93,11 @@ def read_capped(
     a list of a million NULLs has almost none.
     """
     reader = con.sql(sql).to_arrow_reader(2048)
+    if len(reader.schema) > limits.MAX_COLUMNS:
+        raise ConsoleError(
+            f"The result has {len(reader.schema):,} columns; the console shows at most"
+            f" {limits.MAX_COLUMNS:,}. Select fewer columns."
+        )
     batches: list[pa.RecordBatch] = []
     rows = size = 0
     reason: str | None = None
