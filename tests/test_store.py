@@ -13,7 +13,9 @@ from lib.export import export_parquet
 from lib.filters import Filters
 from lib.ingest import run_ingest
 from lib.ingest.rederive import rederive
+from lib.locator import locate
 from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
+from lib.store_kinds import open_read_only
 from tests.helpers import query
 
 POSTS = """title,body,url,published
@@ -167,3 +169,11 @@ def test_plain_text_keeps_no_copy_and_a_store_with_copies_reads_the_same(tmp_pat
             assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
         summary = rederive(db)
         assert (summary.posts, summary.changed, summary.without_source) == (3, 0, 0)
+    # A published dataset is the store as it is; the app's download from it reads the same.
+    export_parquet(now, str(tmp_path / "dataset"))
+    con = open_read_only(locate(str(tmp_path / "dataset")))
+    try:
+        download = queries.export(con, Filters()).to_pylist()
+    finally:
+        con.close()
+    assert {p["url"]: p["body_source"] for p in download} == bodies
