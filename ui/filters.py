@@ -14,7 +14,7 @@ from lib import queries
 from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
-from lib.safe_text import escape_markdown
+from lib.safe_text import TAG_CHARS, escape_markdown, shown
 from lib.search import PHRASE_TEXT_LIMIT
 from ui.active_filters import reset_page
 from ui.bad_params import check_filter_params
@@ -25,6 +25,8 @@ __all__ = ["EARLIEST", "LATEST", "current", "filter_panel", "search_note"]
 
 EARLIEST = published_years().earliest  # no post is dated outside the years the store keeps
 LATEST = published_years().latest
+CATEGORY_OPTIONS = 1_000  # categories offered in the box, the largest first
+CATEGORIES_LISTED = 50  # categories counted under the box
 
 
 SEARCH_HELP = """Posts with every word come first, then those with most of them.
@@ -85,16 +87,25 @@ def filter_panel() -> Filters:
                 format="YYYY-MM-DD",
             )
         counts = [(label(cat), n) for cat, n in run(queries.category_counts, current())]
-        # No format_func: the options are the names the URL holds (counts go below).
+        chosen = set(current().categories)
+        # No format_func: the options are the names the URL holds (counts go below). The
+        # largest only, and those chosen: a file of 100,000 categories must not send them
+        # all to every page.
         category_box.multiselect(
             "Category",
-            options=[name for name, _ in counts],
+            options=[
+                name for i, (name, _) in enumerate(counts) if i < CATEGORY_OPTIONS or name in chosen
+            ],
             key="category",
             placeholder="All categories",
         )
+        more = len(counts) - CATEGORIES_LISTED
         category_box.caption(
             "Posts per category under the other filters: "
-            + " · ".join(f"{escape_markdown(name)} **{n:,}**" for name, n in counts)
+            + " · ".join(
+                f"{shown(name, TAG_CHARS)} **{n:,}**" for name, n in counts[:CATEGORIES_LISTED]
+            )
+            + (f" · and {more:,} more" if more > 0 else "")
         )
         st.button("Clear filters", on_click=_clear, width="stretch")
     write_url(current())
