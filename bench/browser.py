@@ -1,6 +1,7 @@
 """What a person feels in Chromium: each step from the action to the page drawn, app vs floor.
 
     python -m bench.browser --db /tmp/bench1m.duckdb [--rounds 5] [--q LoRA --category NLP]
+        [--before /tmp/before]   # a tree of the app at an earlier commit (git archive)
 
 Each round opens a fresh browser context (a new Streamlit session) on the app and, the same
 way, on ``bench/baseline/floor_tour.py`` (the same sidebar widgets and page links, pages made
@@ -14,15 +15,23 @@ pressed, the option or link clicked) to the last change of the page (the last ch
 the last card shown), on the page's own clock.
 The floor's figure for a step is what Streamlit, the websocket, React and Plotly cost for it
 on this machine before any app code.
+
+Every server is started first and the rounds alternate between them (app, floor, and with
+``--before`` the app of another tree), so a swing in the machine's load falls on each alike:
+on a shared machine, before and after compared in separate runs differ by the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,19 +183,50 @@ def one_round(browser: Browser, url: str, q: str, category: str) -> Round:
         context.close()
 
 
-def run_app(browser: Browser, app: App, db: str, args: argparse.Namespace) -> list[Round]:
+@contextlib.contextmanager
+def served(app: App, db: str, tree: Path | None = None) -> Iterator[str]:
+    """The app's server, healthy, as its URL; ``tree``: the app of another checkout."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "streamlit.log"
-        process = spawn(app, db, port, log)
+        process = spawn(app, db, port, log) if tree is None else _spawn_tree(tree, db, port, log)
         try:
             wait_healthy(url, process, log, 600)
-            searches = _searches(args)
-            one_round(browser, url, *searches[0])  # warm: Chromium's code cache, the first visit
-            return [one_round(browser, url, *searches[n + 1]) for n in range(args.rounds)]
+            yield url
         finally:
             stop(process)
+
+
+def _spawn_tree(tree: Path, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``app.py`` of another checkout, started from its folder (its own modules and config)."""
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=tree,
+            env={**os.environ, "POSTS_DB": db},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as ``stop`` expects
+        )
+
+
+def tour(
+    browser: Browser, urls: dict[str, str], args: argparse.Namespace
+) -> dict[str, list[Round]]:
+    """One warm-up round on each server (Chromium's code cache, the first visit), then the
+    rounds, each server in turn."""
+    searches = _searches(args)
+    for url in urls.values():
+        one_round(browser, url, *searches[0])
+    results: dict[str, list[Round]] = {name: [] for name in urls}
+    for n in range(args.rounds):
+        for name, url in urls.items():
+            results[name].append(one_round(browser, url, *searches[n + 1]))
+    return results
 
 
 def _searches(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -202,26 +242,41 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--q", help="the words typed in every round (then cached after one)")
     parser.add_argument("--category", help="the category picked in every round")
+    parser.add_argument("--before", type=Path, help="a tree of the app to compare, same rounds")
     args = parser.parse_args()
     db = str(args.db.resolve())
     check_store(db)
     print(f"store: {db}, {post_count(db):,} posts; {args.rounds} rounds after one warm-up")
     print(f"machine: {machine()}")
-    with sync_playwright() as playwright:
+    with contextlib.ExitStack() as servers, sync_playwright() as playwright:
+        urls = {"app": servers.enter_context(served(APPS["app"], db))}
+        if args.before:
+            urls["before"] = servers.enter_context(served(APPS["app"], db, args.before.resolve()))
+        urls["floor"] = servers.enter_context(served(FLOOR, db))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            results = {app.name: run_app(browser, app, db, args) for app in (APPS["app"], FLOOR)}
+            results = tour(browser, urls, args)
         finally:
             browser.close()
-    print(f"\n{'step':18} {'app median':>11} {'floor median':>13} {'ratio':>6}   app rounds (ms)")
+    _print(results)
+
+
+def _print(results: dict[str, list[Round]]) -> None:
+    others = [name for name in results if name != "app"]
+    heads = "".join(f" {name + ' median':>13}" for name in others)
+    print(f"\n{'step':18} {'app median':>11}{heads} {'ratio':>6}   app rounds (ms)")
     for step in results["app"][0].steps:
-        app_ms = [r.steps[step] for r in results["app"]]
-        floor_ms = [r.steps[step] for r in results["floor"]]
-        ratio = statistics.median(app_ms) / max(statistics.median(floor_ms), 1.0)
-        print(
-            f"{step:18} {statistics.median(app_ms):9,.0f} ms {statistics.median(floor_ms):10,.0f}"
-            f" ms {ratio:5.1f}x   {', '.join(f'{ms:,.0f}' for ms in app_ms)}"
-        )
+        medians = {
+            name: statistics.median(r.steps[step] for r in rs) for name, rs in results.items()
+        }
+        ratio = medians["app"] / max(medians["floor"], 1.0)
+        cells = "".join(f" {medians[name]:10,.0f} ms" for name in others)
+        rounds = ", ".join(f"{r.steps[step]:,.0f}" for r in results["app"])
+        print(f"{step:18} {medians['app']:8,.0f} ms{cells} {ratio:5.1f}x   {rounds}")
+    if "before" in results:
+        print("before rounds (ms):")
+        for step in results["before"][0].steps:
+            print(f"  {step:18} " + ", ".join(f"{r.steps[step]:,.0f}" for r in results["before"]))
 
 
 if __name__ == "__main__":
