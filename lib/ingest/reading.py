@@ -9,8 +9,13 @@ file and the first bad line.
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import socket
+import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
@@ -18,7 +23,54 @@ from lib.ingest.naming import scrub_message, shown_name, split_userinfo
 from lib.ingest.records import IngestError
 
 MAX_FETCH_BYTES = 200 * 1024 * 1024
+# A whole fetch, however its bytes trickle in: the socket's timeout bounds each wait, and a
+# server sending a byte every few seconds would otherwise hold an import for days.
+MAX_FETCH_SECONDS = 300.0
+READ_CHUNK = 1 << 16
 USER_AGENT = "blog-topic-explorer/0.1 (+ingest)"
+
+
+class _Overdue(Exception):
+    """A fetch still running at its deadline."""
+
+
+class _RedirectGuard(urllib.request.HTTPRedirectHandler):
+    """Redirects to http(s) only (urllib also follows ``ftp://``), and never from a feed's
+    host to a link-local address (a cloud's metadata service, 169.254.169.254) or from a
+    public host to a private, loopback or reserved one: a hostile blog could otherwise make
+    the server fetch, and import, what only the server can reach."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        target = urlsplit(newurl)
+        if target.scheme.lower() not in ("http", "https"):
+            raise urllib.error.HTTPError(newurl, code, "redirect to a non-http(s) URL", headers, fp)
+        before, after = _addresses(urlsplit(req.full_url).hostname), _addresses(target.hostname)
+        if any(a.is_link_local for a in after) or (
+            any(_internal(a) for a in after) and not all(_internal(a) for a in before)
+        ):
+            raise urllib.error.HTTPError(
+                newurl, code, "redirect to an internal address refused", headers, fp
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _addresses(host: str | None) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses ``host`` stands for (none when it does not resolve: the fetch then fails)."""
+    if not host:
+        return []
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
+
+
+def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return not address.is_global
 
 
 def is_web_url(source: str) -> bool:
@@ -26,7 +78,7 @@ def is_web_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
 
-def read_bytes(source: str, timeout: float = 30.0) -> bytes:
+def read_bytes(source: str, timeout: float = 30.0, deadline_s: float = MAX_FETCH_SECONDS) -> bytes:
     """The raw bytes of a local file or an http(s) URL.
 
     A URL's ``user:password@`` is sent as HTTP Basic authentication; messages name the URL
@@ -34,7 +86,7 @@ def read_bytes(source: str, timeout: float = 30.0) -> bytes:
     """
     if is_web_url(source):
         url, login = split_userinfo(source)
-        opener = urllib.request.build_opener()
+        opener = urllib.request.build_opener(_RedirectGuard)
         if login is not None:
             # Preemptive, and only for this URL: urllib passes a header added by the
             # handler to no redirect target, where a plain header would go to any host.
@@ -44,7 +96,11 @@ def read_bytes(source: str, timeout: float = 30.0) -> bytes:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
             with opener.open(request, timeout=timeout) as response:
-                data = response.read(MAX_FETCH_BYTES + 1)
+                data = _read_within(response, time.monotonic() + deadline_s)
+        except _Overdue:
+            raise IngestError(
+                shown_name(source), f"cannot fetch: took longer than {deadline_s:g} s"
+            ) from None
         except (OSError, ValueError, http.client.HTTPException) as exc:  # InvalidURL is one
             # "from None": a traceback printed anywhere must not show the URL either.
             reason = scrub_message(str(exc), source)
@@ -56,6 +112,22 @@ def read_bytes(source: str, timeout: float = 30.0) -> bytes:
         return Path(source).read_bytes()
     except OSError as exc:
         raise IngestError(source, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _read_within(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    """At most ``MAX_FETCH_BYTES + 1`` bytes of ``response``, raising :class:`_Overdue` past
+    ``deadline``: ``read1`` returns what one wait brings, so the clock is looked at often."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FETCH_BYTES:
+        if time.monotonic() > deadline:
+            raise _Overdue
+        chunk = response.read1(min(READ_CHUNK, MAX_FETCH_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 UTF8 = "utf-8-sig"  # a byte order mark is allowed, and dropped

@@ -31,12 +31,15 @@ class FeedServer:
     """An HTTP server on 127.0.0.1 whose answers a test sets, path by path.
 
     ``serve(path, body)`` answers 200 with ``body``; ``serve(path, b"", status=500)`` fails;
-    a path never served is a 404; ``delay_s`` holds every answer back, as a slow blog does.
+    a path never served is a 404; ``delay_s`` holds every answer back, as a slow blog does;
+    ``drip_s`` sends the body a byte at a time, that many seconds apart, as a hostile one
+    does; ``serve(path, b"", 302, {"Location": …})`` redirects.
     """
 
     def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes]] = {}
+        self.routes: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self.delay_s = 0.0
+        self.drip_s = 0.0
         self.requests: list[str] = []
         owner = self
 
@@ -44,12 +47,23 @@ class FeedServer:
             def do_GET(self) -> None:
                 owner.requests.append(self.path)
                 time.sleep(owner.delay_s)
-                status, body = owner.routes.get(self.path, (404, b"not found"))
+                status, body, headers = owner.routes.get(self.path, (404, b"not found", {}))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if not owner.drip_s:
+                    self.wfile.write(body)
+                    return
+                try:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(owner.drip_s)
+                except OSError:  # the client gave up, as it should
+                    return
 
             def log_message(self, *args: object) -> None:  # the test's output, not the server's
                 pass
@@ -58,8 +72,10 @@ class FeedServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def serve(self, path: str, body: bytes, status: int = 200) -> str:
-        self.routes[path] = (status, body)
+    def serve(
+        self, path: str, body: bytes, status: int = 200, headers: dict[str, str] | None = None
+    ) -> str:
+        self.routes[path] = (status, body, headers or {})
         return self.url(path)
 
     def url(self, path: str) -> str:
