@@ -137,28 +137,24 @@ class _SearchTables:
             self._values[column] = self.execute(sql, []).fetchall()[0][0]
         return self._values[column]
 
-    def bits_in_columns(self, clause: str, params: list[object]) -> str:
-        """The bitmap of the posts the search keeps whose category and date pass ``clause``
-        (``lib.filters.where``): the slots that pass, then their posts.
+    def columns_bitmap(self, clause: str, params: list[object]) -> tuple[str, list[object]]:
+        """A scalar subquery of the bitmap of the posts whose category and date pass
+        ``clause`` (``lib.filters.where``): the slots that pass, then their posts.
 
         Slots are numbered by category, then day: the slots a category and date filter
         keeps are one run per category, and a test of a few runs is quicker than DuckDB's
-        semi-join of a million posts with the slots."""
+        semi-join of a million posts with the slots. Made inside the query that tests it,
+        it costs no trip of the bitmap through Python."""
         runs = self.execute(
             f"""SELECT min(slot), max(slot) FROM {self.store_days()} WHERE {clause}
                 GROUP BY category ORDER BY 1""",
             params,
         ).fetchall()
         size = doc_bound(self.con)
-        searched, bits = "TRUE", []
-        if self.search.active:
-            searched, bits = _bit_test("s"), [self.mask_value("b")]
         kept = " OR ".join("s.slot BETWEEN ? AND ?" for _ in runs) or "FALSE"
-        sql = f"""SELECT coalesce(bitstring_agg(s.doc, 1, ?), bitstring('0', ?))::VARCHAR
-                  FROM {self.table("slots")} s
-                  WHERE ({kept}) AND s.doc BETWEEN 1 AND ? AND {searched}"""
-        bounds = [int(v) for run in runs for v in run]
-        return str(self.execute(sql, [size, size, *bounds, size, *bits]).fetchall()[0][0])
+        sql = f"""(SELECT coalesce(bitstring_agg(s.doc, 1, ?), bitstring('0', ?))
+                   FROM {self.table("slots")} s WHERE ({kept}) AND s.doc BETWEEN 1 AND ?)"""
+        return sql, [size, size, *(int(v) for run in runs for v in run), size]
 
     def bits_with_keywords(self) -> str:
         """The bitmap of the posts the search keeps that have keywords."""
@@ -276,18 +272,28 @@ class ResolvedSearch:
         return tuple(self.tables.mask_value("unchecked"))
 
     def ranking_doc_filter(self, alias: str) -> tuple[str, list[object]]:
-        """Like :meth:`ranking_where`, as a test of ``<alias>.doc`` alone, in one bitmap of
-        the posts every filter keeps: no join with the posts (DuckDB's semi-join of the
-        postings with a million posts' filter took most of a filtered search)."""
-        if self.ranking_where()[0] == "TRUE":
-            return "TRUE", []
+        """Like :meth:`ranking_where`, as a test of ``<alias>.doc`` alone, in bitmaps (the
+        search's, and the category and date filters') rather than a join with the posts:
+        DuckDB's semi-join of the postings with a million posts' filter took most of a
+        filtered search."""
+        p = self.tables.search.query
+        # Plain words: the ranking keeps the posts with any word itself, as the mask does.
+        words_alone = p.plain and not self.filters.topics
         clause, params = self.columns_where()
-        bits = self.tables.mask_value("b")
+        tests, values = [], []
+        if not words_alone:
+            tests.append(_bit_test(alias))
+            values.append(self.tables.mask_value("b"))
         if clause != "TRUE":
-            bits = self.tables.bits_in_columns(clause, params)
+            bitmap, bitmap_params = self.tables.columns_bitmap(clause, params)
+            tests.append(f"get_bit({bitmap}, {alias}.doc - 1) = 1")
+            values += bitmap_params
+        if not tests:
+            return "TRUE", []
         # A doc past the bitmap (none should be) fails the test rather than the query.
         size = doc_bound(self.con)
-        return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {_bit_test(alias)} END", [bits]
+        both = " AND ".join(tests)
+        return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {both} END", values
 
     def ranking_where(self) -> tuple[str, list[object]]:
         """The clause a ranking of the search (``lib.search.scores_sql``) filters by: none
