@@ -598,25 +598,28 @@ def test_results_light_in_arrow_do_not_fill_the_server(
     pid = attack_app.process.pid
     before = rss_mb(pid)
     page = attacker.new_page()
-    cut = 0
+    cut = whole = 0  # on a busy machine some links meet the time limit instead: a message
     try:
         for i in range(LIGHT_LINKS):
             sql = f"SELECT list_resize([NULL], 2000000) AS x, {i} AS n FROM range(4)"
             open_page(page, sql_url(attack_app, sql))
             assert_no_exception(page)
-            cut += CUT_CAPTION in page.inner_text(MAIN)
+            shown = page.inner_text(MAIN)
+            cut += CUT_CAPTION in shown
+            whole += CUT_CAPTION not in shown and RESULT_CAPTION.search(shown) is not None
     finally:
         page.close()
     time.sleep(2)
     after = rss_mb(pid)
     seconds, answer = visitor.ask()
     REPORT.append(
-        f"light-in-Arrow links: {cut} of {LIGHT_LINKS} cut; server RSS {before:.0f} ->"
-        f" {after:.0f} MB ({after - before:+.0f} MB); visitor {seconds:.2f} s"
+        f"light-in-Arrow links: {cut} of {LIGHT_LINKS} cut, {whole} whole; server RSS"
+        f" {before:.0f} -> {after:.0f} MB ({after - before:+.0f} MB); visitor {seconds:.2f} s"
     )
     assert healthy(attack_app), "the server is down after the links"
     assert answer == str(visitor.posts)
-    assert cut >= LIGHT_LINKS // 2, f"only {cut} of {LIGHT_LINKS} links said the result was cut"
+    assert whole == 0, f"{whole} of {LIGHT_LINKS} links showed their millions of NULLs whole"
+    assert cut >= 1, f"none of {LIGHT_LINKS} links gave a result (each met a limit)"
     assert after - before <= CACHE_MB + FLOOD_SLACK_MB, (
         f"the server's RSS grew by {after - before:.0f} MB over {LIGHT_LINKS} results"
         f" (cache budget {CACHE_MB} MB + {FLOOD_SLACK_MB} MB slack)"
