@@ -22,18 +22,21 @@ _TOML_POSITION = re.compile(r"\s*\(at (?:line \d+, column \d+|end of document)\)
 MAX_YAML_NODES = 10_000
 
 
-def _expanded_nodes(root: yaml.Node) -> int:
-    """How many nodes the document holds with every alias expanded, counting up to the bound."""
+def _expanded_nodes(root: yaml.Node) -> tuple[int, bool]:
+    """How many nodes the document holds with every alias expanded, counting up to the
+    bound, and whether an alias was met (a node reached twice)."""
     count = 0
+    seen: set[int] = set()
     stack: list[yaml.Node] = [root]
     while stack and count <= MAX_YAML_NODES:
         node = stack.pop()
         count += 1
+        seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(item for pair in node.value for item in pair)
-    return count
+    return count, count > len(seen)
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -71,12 +74,15 @@ def load_yaml(block: str, first_line: int, source: str, what: str = "front matte
         root = loader.get_single_node()
         if root is None:
             return None
-        if _expanded_nodes(root) > MAX_YAML_NODES:
+        count, aliased = _expanded_nodes(root)
+        if count > MAX_YAML_NODES:
+            how = (
+                " through YAML aliases (&anchor / *alias): write the values out"
+                if aliased
+                else ": a post's front matter is not a data file"
+            )
             raise IngestError(
-                source,
-                f"{what} expands to more than {MAX_YAML_NODES:,} values through YAML"
-                " aliases (&anchor / *alias): write the values out",
-                line=first_line,
+                source, f"{what} holds more than {MAX_YAML_NODES:,} values{how}", line=first_line
             )
         return loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
