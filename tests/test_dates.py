@@ -6,6 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lib.dates import DEFAULT_YEARS, ENV_VAR, OutOfRange, date_label, kept_date, published_years
@@ -154,3 +156,25 @@ def test_a_year_or_a_time_in_front_matter_stops_the_import_at_its_line(
     with pytest.raises(IngestError, match="not a date") as caught:
         run_ingest(str(tmp_path / "posts.duckdb"), [str(source)])
     assert f"post.md:{line}:" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "published",
+    [pa.array([2**30, 19_000], pa.date32()), pa.array([2**40, 1_700_000_000], pa.timestamp("s"))],
+    ids=["date32", "timestamp"],
+)
+def test_a_typed_day_past_arrows_own_range_is_out_of_range_not_an_error(
+    tmp_path: Path, published: pa.Array
+) -> None:
+    """Arrow wrote such a day as "<value out of range: …>", which stopped the import."""
+    source = tmp_path / "export.parquet"
+    pq.write_table(pa.table({"title": ["far", "near"], "published": published}), source)
+    summary = run_ingest(str(tmp_path / "posts.duckdb"), [str(source)])
+    assert summary.added == 2 and len(summary.dates_out_of_range) == 1
+    assert summary.dates_out_of_range[0][0].endswith("row 1")
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("-nan")])
+def test_nan_is_not_a_date_and_says_so(number: float) -> None:
+    with pytest.raises(ValueError, match=r"not a date: NaN$"):
+        parse_date(number)

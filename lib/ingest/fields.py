@@ -248,7 +248,9 @@ def _from_epoch(value: float) -> date:
     ``ValueError`` as bad text does, instead of the ``OverflowError`` or ``OSError``
     that the conversion throws for it. Neither is a small one (:data:`_EPOCH_FROM`).
     """
-    if not abs(value) >= _EPOCH_FROM:  # NaN too
+    if value != value:
+        raise ValueError("not a date: NaN")
+    if not abs(value) >= _EPOCH_FROM:
         raise ValueError(f"not a date: {value!r:.40} (a year or a count, not a time)")
     if abs(value) >= _EPOCH_UNTIL:
         raise ValueError(f"not a date: {value!r:.40}")

@@ -273,10 +273,25 @@ def _with_readable_dates(table: pa.Table, column: str | None) -> pa.Table:
     if not (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)):
         return table
     years = pc.year(values)
-    if not pc.any(pc.or_(pc.less(years, MINYEAR), pc.greater(years, MAXYEAR))).as_py():
+    beyond = pc.or_(pc.less(years, MINYEAR), pc.greater(years, MAXYEAR))
+    if not pc.any(beyond).as_py():
         return table
-    index = table.column_names.index(column)
-    return table.set_column(index, column, values.cast(pa.string()))
+    # Arrow writes a day past its own range as "<value out of range: …>", which is no date;
+    # such a day is written from its year, month and day instead, as ``parse_date`` reads it.
+    days = zip(
+        beyond.to_pylist(),
+        years.to_pylist(),
+        pc.month(values).to_pylist(),
+        pc.day(values).to_pylist(),
+        values.cast(pa.string()).to_pylist(),
+        strict=True,
+    )
+    text = [_iso_day(y, m, d) if out else written for out, y, m, d, written in days]
+    return table.set_column(table.column_names.index(column), column, pa.array(text, pa.string()))
+
+
+def _iso_day(year: int, month: int, day: int) -> str:
+    return f"{'-' if year < 0 else ''}{abs(year):04d}-{month:02d}-{day:02d}"
 
 
 # --- CSV reading ----------------------------------------------------------------------
