@@ -128,12 +128,12 @@ def test_a_runaway_query_does_not_stall_other_queries(console_store: str) -> Non
     try:
         wait_until_running(1)
         expected = query(console_store, "SELECT id FROM posts ORDER BY id")
-        for n in range(1, 11):
-            started = time.monotonic()
+        # Each answer must come while the runaway still runs: a query queued behind it would
+        # come only after its deadline. No clock is asserted, so a loaded machine cannot fail it.
+        for n in range(1, 4):
             result = run_console(console_store, f"SELECT id FROM posts ORDER BY id LIMIT {n}")
             assert list(result.frame["id"]) == [r[0] for r in expected[:n]]
-            assert time.monotonic() - started < 2
-        assert runner.is_alive(), "the quick queries waited for the slow one"
+            assert runner.is_alive(), f"quick query {n} waited for the slow one"
     finally:
         runner.join()
     assert isinstance(outcome.get("slow"), ConsoleTimeout)
