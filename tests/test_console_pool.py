@@ -158,6 +158,7 @@ def test_a_full_console_says_where_a_query_stands_then_busy(
     console_store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(limits, "QUEUE_WAIT_S", 0.6)
+    monkeypatch.setattr(limits, "PREEMPT_AFTER_S", 60.0)  # the wait ends before any is stopped
     heard: list[str] = []
     threads = _occupy(console_store, [f"heavy-{i}" for i in range(pool().size)], timeout_s=4)
     try:
@@ -186,12 +187,15 @@ def test_one_session_runs_one_query_at_a_time(console_store: str) -> None:
         thread.join()
 
 
-def test_the_queue_is_first_come_first_served(console_store: str) -> None:
+def test_the_queue_is_first_come_first_served(
+    console_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Queued queries start in the order they came, and each hears how many are ahead.
 
     A pool of one worker runs them one after another, so the order they finish in is the
     order they started in.
     """
+    monkeypatch.setattr(limits, "PREEMPT_AFTER_S", 60.0)  # the runaway ends at its deadline
     single = Pool(size=1)
     heard: dict[str, list[str]] = {"first": [], "second": []}
     order: list[str] = []
@@ -231,6 +235,40 @@ def test_the_queue_is_first_come_first_served(console_store: str) -> None:
     assert order == ["first", "second"]
     assert heard["first"][0] == "Waiting for a free worker: all 1 are running queries."
     assert "1 query ahead of yours" in heard["second"][0]
+
+
+def test_a_visitor_with_every_worker_taken_stops_the_longest_query(console_store: str) -> None:
+    """An attacker with as many tabs as workers (each a session) would keep everyone else
+    waiting a deadline at a time: the query that has run longest makes room instead, and
+    its sender hears why. It is stopped long before its 30 s deadline."""
+    single = Pool(size=1)
+    heavy: dict[str, BaseException] = {}
+    heard: list[str] = []
+    request = {"db": console_store, "max_rows": 10, "max_bytes": 10_000, "cpu_s": 31}
+
+    def runaway() -> None:
+        try:
+            single.run({**request, "sql": RUNAWAY}, session="tab-1", timeout_s=30)
+        except ConsoleError as exc:
+            heavy["error"] = exc
+
+    try:
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        while not single._running:
+            time.sleep(0.01)
+        (runaway_pid,) = [r.worker.process.pid for r in single._running]
+        header, _, _ = single.run(
+            {**request, "sql": "SELECT 1"}, session="visitor", timeout_s=5, on_wait=heard.append
+        )
+        assert header["ok"]
+        assert heard and heard[0].startswith("Waiting for a free worker")
+        thread.join()
+        assert isinstance(heavy.get("error"), ConsoleBusy)
+        assert "to make room" in heavy["error"].message
+        assert cpu_ticks(runaway_pid) is None  # the stopped query's worker is gone
+    finally:
+        single.shutdown()
 
 
 def test_a_result_with_thousands_of_columns_gets_a_message(console_store: str) -> None:

@@ -44,6 +44,9 @@ WORKER_MEMORY_BYTES = int(_setting("WORKER_MEMORY_MB", 1024) * MIB)
 MAX_WORKERS = int(_setting("WORKERS", 3))
 # How long a query waits in the queue for a worker before it is told the console is busy.
 QUEUE_WAIT_S = _setting("QUEUE_WAIT_S", 15.0)
+# With every worker busy and a query waiting, the query running longest is stopped once it
+# has run this long, so visitors with many tabs cannot keep everyone else waiting a deadline.
+PREEMPT_AFTER_S = _setting("PREEMPT_AFTER_S", 1.0)
 # How long a new worker may take to start (import DuckDB) before it is given up on.
 WORKER_START_S = _setting("WORKER_START_S", 30.0)
 # A worker serves this many queries, then is replaced, so nothing it leaked outlives it.

@@ -5,7 +5,9 @@ server, so nothing a query does can take the server's memory or CPU past the wor
 Workers start when first needed, serve one query at a time, and are killed, not asked, at
 the deadline; a worker that hit a limit (or served many queries, or kept much memory) is
 replaced. Queries wait in one first-come queue with at most one running per session, so one
-visitor cannot hold every worker; while a query waits, ``on_wait`` hears where it stands.
+visitor cannot hold every worker; while a query waits, ``on_wait`` hears where it stands. A
+visitor with many tabs is many sessions, so when every worker is busy and a query waits, the
+query that has run longest (past ``PREEMPT_AFTER_S``) is stopped to make room.
 How one worker is started, asked and killed is :mod:`lib.console.worker_handle`.
 """
 
@@ -41,6 +43,15 @@ class _Ticket:
     session: str
 
 
+@dataclass(eq=False)
+class _Running:
+    """A query on its worker: when it started, and whether it was stopped to make room."""
+
+    worker: Worker
+    started: float
+    preempted: bool = False
+
+
 class Pool:
     """The worker processes of this server, and the queue in front of them."""
 
@@ -50,6 +61,7 @@ class Pool:
         self._idle: list[Worker] = []
         self._queue: deque[_Ticket] = deque()
         self._running_sessions: set[str] = set()
+        self._running: list[_Running] = []
         self._busy = 0
         self._home = tempfile.mkdtemp(prefix="console-home-")
         threading.Thread(target=self._janitor, name="console-janitor", daemon=True).start()
@@ -57,7 +69,11 @@ class Pool:
     # --- The queue ------------------------------------------------------------------------
 
     def _may_start(self, ticket: _Ticket) -> bool:
-        if self._busy >= self.size or ticket.session in self._running_sessions:
+        return self._busy < self.size and self._is_next(ticket)
+
+    def _is_next(self, ticket: _Ticket) -> bool:
+        """Whether ``ticket`` is the next to run once a worker is free."""
+        if ticket.session in self._running_sessions:
             return False
         for ahead in self._queue:  # first come, first served among those that may run
             if ahead is ticket:
@@ -91,6 +107,7 @@ class Pool:
                         self._running_sessions.add(session)
                         self._busy += 1
                         return
+                    overdue_in = self._preempt_longest() if self._is_next(ticket) else None
                     where = self._where(ticket)
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
@@ -102,13 +119,28 @@ class Pool:
                     on_wait(where)  # may raise (a rerun of the page): the ticket is dropped
                 with self._cond:
                     if not self._may_start(ticket):
-                        self._cond.wait(min(remaining, 0.5))
+                        self._cond.wait(min(remaining, 0.5, overdue_in or 0.5))
         except BaseException:
             with self._cond:
                 if ticket in self._queue:
                     self._queue.remove(ticket)
                     self._cond.notify_all()
             raise
+
+    def _preempt_longest(self) -> float | None:
+        """Stop the query that has run longest, once past ``PREEMPT_AFTER_S``, unless one is
+        already being stopped; else the seconds until it is past. Called holding the lock; it
+        only signals, as the query's own thread reads the pipe and reaps the worker."""
+        if not self._running or any(r.preempted for r in self._running):
+            return None
+        longest = min(self._running, key=lambda r: r.started)
+        overdue_in = longest.started + limits.PREEMPT_AFTER_S - time.monotonic()
+        if overdue_in > 0:
+            return overdue_in
+        longest.preempted = True
+        with contextlib.suppress(OSError):
+            longest.worker.process.kill()
+        return None
 
     def _release(self, session: str, worker: Worker | None) -> None:
         """Hand back a healthy worker, or start its replacement (ready by the next query) when
@@ -221,10 +253,14 @@ class Pool:
         """The worker's header and rows for ``request``, and the seconds it took to run."""
         self._admit(session, limits.QUEUE_WAIT_S, on_wait)
         worker: Worker | None = None
+        running: _Running | None = None
         keep = False
         try:
             worker = self._ready_worker()
             started = time.monotonic()
+            running = _Running(worker, started)
+            with self._cond:
+                self._running.append(running)
             max_reply = int(request["max_bytes"]) * 2 + REPLY_SLACK_BYTES
             try:
                 raw, head_len = worker.exchange(request, started + timeout_s, max_reply)
@@ -246,10 +282,20 @@ class Pool:
             )
             return header, raw[head_len:], seconds
         except WorkerGone:
+            if running is not None and running.preempted:
+                raise ConsoleBusy(
+                    f"Your query was stopped after {time.monotonic() - running.started:.1f} s"
+                    " to make room: every worker was busy and another query was waiting. Try"
+                    " again in a moment, or add a LIMIT or a filter."
+                ) from None
             raise ConsoleError(why_gone(worker)) from None
         except OSError as exc:  # no process could be started (out of processes or memory)
             raise ConsoleBusy(f"The console could not start a worker ({exc.strerror}).") from None
         finally:
+            if running is not None:
+                with self._cond:
+                    self._running.remove(running)
+                keep = keep and not running.preempted  # signalled as it finished: gone
             if worker is not None and not keep:
                 worker.kill()
             self._release(session, worker if keep else None)
