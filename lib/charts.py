@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from lib.filters import NO_CATEGORY  # the label is the URL's value
+from lib.safe_text import clip
 
 UNCATEGORIZED_COLOUR = "#a3a8b3"  # a neutral grey, kept out of the palette
 # Okabe-Ito style colour-blind-safe colours; Safe's last colour is its grey.
@@ -35,6 +36,7 @@ PERIOD_FORMATS = {
     "quarter": "Q%q %Y",
     "year": "%Y",
 }
+CHART_LABEL_CHARS = 80  # a category, topic or value as a chart draws it
 # Below the plot: on a phone a legend at the side takes 40 % of the width.
 LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "title": {"text": ""}}
 
@@ -51,9 +53,15 @@ def plain(text: object) -> str:
 
     Plotly reads a subset of HTML in every label (``<b>``, ``<br>``, ``<a href>``), so a
     category named ``<a href="https://…">`` would be a link on the chart; entities are
-    drawn as the characters they stand for.
+    drawn as the characters they stand for. A label is cut at :data:`CHART_LABEL_CHARS`:
+    a 1 MB category drew a legend and an axis no browser lays out.
     """
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        clip(str(text), CHART_LABEL_CHARS)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:

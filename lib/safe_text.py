@@ -29,6 +29,7 @@ MAX_RENDER_CHARS = 2000
 # hostile 1 MB title or a post with a million tags cannot stall the browser.
 TITLE_CHARS = 300
 TAG_CHARS = 60
+CATEGORY_CHARS = 60
 TAGS_SHOWN = 20
 BODY_CHUNK_CHARS = 20_000
 

@@ -9,6 +9,7 @@ from lib.charts import label
 from lib.dates import date_label
 from lib.safe_text import (
     BODY_CHUNK_CHARS,
+    CATEGORY_CHARS,
     TITLE_CHARS,
     clip,
     escape_markdown,
@@ -50,7 +51,7 @@ if len(title) > TITLE_CHARS:
     with st.expander(f"The whole title ({len(title):,} characters)"):
         st.markdown(shown(title, BODY_CHUNK_CHARS))
 meta = [
-    escape_markdown(label(post["category"])),
+    shown(label(post["category"]), CATEGORY_CHARS),
     date_label(post["published"]),
 ]
 if post["title_derived"]:

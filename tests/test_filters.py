@@ -47,3 +47,17 @@ def test_a_chosen_category_beyond_the_largest_is_still_offered(
     box = at.multiselect(key="category")
     assert last in box.options and box.value == [last]
     assert len(box.options) == CATEGORY_OPTIONS + 1
+
+
+def test_a_megabyte_category_is_not_an_option_unless_chosen(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    huge = "类别" * 500_000
+    rows = [{"title": "a", "excerpt": "x", "category": huge}, {"title": "b", "excerpt": "y"}]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    at = open_app(monkeypatch, db, page="pages/posts.py")
+    assert at.multiselect(key="category").options == ["Uncategorized"]
+    (listed,) = [c.value for c in at.caption if c.value.startswith("Posts per category")]
+    assert len(listed) < 200
+    (card,) = [c.value for c in at.caption if c.value.startswith("类别")]
+    assert len(card) < 100  # the card's "category · date" line

@@ -9,7 +9,15 @@ import streamlit as st
 from lib.charts import label
 from lib.dates import date_label
 from lib.filters import Filters
-from lib.safe_text import TITLE_CHARS, escape_markdown, highlighted, link_host, safe_link, tag_list
+from lib.safe_text import (
+    CATEGORY_CHARS,
+    TITLE_CHARS,
+    highlighted,
+    link_host,
+    safe_link,
+    shown,
+    tag_list,
+)
 from lib.search import query_tokens
 from ui.filter_url import filter_params
 
@@ -25,7 +33,7 @@ def card(post: dict[str, Any], filters: Filters) -> None:
         title = post.get("title") or "Untitled post"
         st.markdown(f"#### {highlighted(title, words, limit=TITLE_CHARS)}")
         meta = [
-            escape_markdown(label(post.get("category"))),
+            shown(label(post.get("category")), CATEGORY_CHARS),
             date_label(post.get("published")),
         ]
         if post.get("title_derived"):

@@ -14,7 +14,7 @@ from lib import queries
 from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
-from lib.safe_text import TAG_CHARS, escape_markdown, shown
+from lib.safe_text import CATEGORY_CHARS, escape_markdown, shown
 from lib.search import PHRASE_TEXT_LIMIT
 from ui.active_filters import reset_page
 from ui.bad_params import check_filter_params
@@ -27,6 +27,7 @@ EARLIEST = published_years().earliest  # no post is dated outside the years the 
 LATEST = published_years().latest
 CATEGORY_OPTIONS = 1_000  # categories offered in the box, the largest first
 CATEGORIES_LISTED = 50  # categories counted under the box
+CATEGORY_OPTION_CHARS = 200  # a longer name is no category a reader picks, but 1 MB a page
 
 
 SEARCH_HELP = """Posts with every word come first, then those with most of them.
@@ -94,7 +95,9 @@ def filter_panel() -> Filters:
         category_box.multiselect(
             "Category",
             options=[
-                name for i, (name, _) in enumerate(counts) if i < CATEGORY_OPTIONS or name in chosen
+                name
+                for i, (name, _) in enumerate(counts)
+                if (i < CATEGORY_OPTIONS and len(name) <= CATEGORY_OPTION_CHARS) or name in chosen
             ],
             key="category",
             placeholder="All categories",
@@ -103,7 +106,7 @@ def filter_panel() -> Filters:
         category_box.caption(
             "Posts per category under the other filters: "
             + " · ".join(
-                f"{shown(name, TAG_CHARS)} **{n:,}**" for name, n in counts[:CATEGORIES_LISTED]
+                f"{shown(name, CATEGORY_CHARS)} **{n:,}**" for name, n in counts[:CATEGORIES_LISTED]
             )
             + (f" · and {more:,} more" if more > 0 else "")
         )

@@ -2,7 +2,8 @@
 
 A 1 MB one-line title sent whole to ``/post`` would keep the tab from ever finishing
 drawing; a post with hundreds of long tags joined them into one caption; a link with a
-``user:pass@`` part showed a button whose real host was never named.
+``user:pass@`` part showed a button whose real host was never named; a 1 MB category was
+shown whole in every card's caption, on the post page and among the sidebar's options.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.e2e
 
 TITLE = "长标题" * 350_000  # about 1 million characters on one line
 TAGS = [f"tag{i}-" + "x" * 500 for i in range(200)]
+CATEGORY = "类别" * 500_000
 BODY = "".join(f"第{i}段的内容。\n\n" for i in range(40_000))
 DRAW_SECONDS = 15  # a page of this size is drawn in a few seconds on a busy machine
 
@@ -34,6 +36,7 @@ def huge_app(launch_app: Callable[[str], App], tmp_path_factory: pytest.TempPath
         "title": TITLE,
         "body": BODY,
         "tags": TAGS,
+        "category": CATEGORY,
         "url": "https://google.com@evil.example/login",
         "published": "2026-01-05",
     }
@@ -68,4 +71,5 @@ def test_the_overview_lists_the_huge_post_as_a_card(page: Page, huge_app: App) -
     open_page(page, huge_app("/"))
     assert_no_exception(page)
     text = page.locator(MAIN).inner_text()
-    assert "长标题长标题" in text and len(text) < 40_000
+    assert "长标题长标题" in text and "类别类别" in text and len(text) < 40_000
+    assert len(page.locator("[data-testid='stSidebar']").inner_text()) < 5_000
