@@ -117,6 +117,8 @@ def test_what_scripts_need_is_kept_while_the_rest_goes(text: str) -> None:
         ("量\u200d化", "量化"),  # nor between Chinese characters
         ("\u3164", None),  # a Hangul filler draws nothing: a tag of it looks empty
         ("A\u3164I\uffa0\u115f\u1160", "AI"),
+        ("Py\ufe0fTorch\ufe0e\ufe0f", "PyTorch"),  # no Latin letter has a variant
+        ("1\ufe0f\u20e3 ❤\ufe0f", "1\ufe0f\u20e3 ❤\ufe0f"),  # a keycap and an emoji keep theirs
     ],
 )
 def test_joiners_that_join_nothing_and_hangul_fillers_are_removed(

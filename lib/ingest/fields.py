@@ -51,6 +51,9 @@ _NON_JOINING = r"[\x00-\x7f\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\
 _IDLE_JOINERS = re.compile(
     rf"(?:^|(?<={_NON_JOINING}))[{JOINERS}]+|[{JOINERS}]+(?={_NON_JOINING}|$)"
 )
+# A variation selector after a Latin letter selects nothing (no letter has a variant), so
+# it only makes ``a\ufe0f`` a second tag that looks like ``a``; digits keep theirs (keycaps).
+_IDLE_SELECTORS = re.compile(r"(?<=[A-Za-z])[\ufe00-\ufe0f]+")
 # Hangul fillers: letters (not format characters) that draw nothing, so a tag or a
 # category of them looks empty; modern Korean text does not use them.
 HANGUL_FILLERS = "\u115f\u1160\u3164\uffa0"
@@ -110,7 +113,7 @@ def without_deceptive_characters(text: str) -> str:
     this leaves unchanged (``lib.ingest.fast_lane``).
     """
     invisible, marks = _deceptive_patterns()
-    text = _IDLE_JOINERS.sub("", invisible.sub("", text))
+    text = _IDLE_SELECTORS.sub("", _IDLE_JOINERS.sub("", invisible.sub("", text)))
     return marks.sub(_cap_marks, text)
 
 
