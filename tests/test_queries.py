@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -21,7 +22,7 @@ from lib import queries
 from lib.filters import MAX_QUERY_CHARS, NO_CATEGORY, Filters, where
 from lib.search import MAX_TOKENS, query_tokens
 from lib.store import connect_read_only
-from tests.helpers import query, store_category_counts
+from tests.helpers import build_store, query, store_category_counts
 from tests.search_oracle import where_with_search
 
 SEED_DAY = date(2026, 1, 11)
@@ -365,3 +366,31 @@ def test_downloads_are_capped_to_fit_a_small_server(con: duckdb.DuckDBPyConnecti
     newest = queries.export(con, Filters(), limit=1).column("published").to_pylist()
     every = queries.export(con, Filters()).column("published").to_pylist()
     assert newest == every[:1]
+
+
+def test_volume_folds_the_smallest_categories_into_one_stack(tmp_path: Path) -> None:
+    """A store with more categories than the chart can tell apart (an export with 20,000
+    drew 20,000 traces, and the Overview took 50 s): the largest stay apart, the rest are
+    one stack, and every post is still counted; categories picked stay apart."""
+    many = queries.TOP_CATEGORIES + 5
+    rows = [
+        {
+            "title": f"post {c}-{i}",
+            "excerpt": "text",
+            "url": f"https://blog.example/{c}/{i}",
+            "published": "2024-03-05",
+            "category": f"cat{c:02}",
+        }
+        for c in range(many)
+        for i in range(many - c)  # cat00 largest, the last one smallest
+    ]
+    db = build_store(tmp_path / "many.duckdb", rows)
+    con = connect_read_only(db)
+    frame, _ = queries.volume(con, Filters())
+    shown = set(frame["category"])
+    assert shown == {f"cat{c:02}" for c in range(queries.TOP_CATEGORIES)} | {
+        queries.OTHER_CATEGORIES
+    }
+    assert int(frame["posts"].sum()) == len(rows)
+    picked = tuple(f"cat{c:02}" for c in range(many - 3, many))  # the three smallest
+    assert set(queries.volume(con, Filters(categories=picked))[0]["category"]) == set(picked)

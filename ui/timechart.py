@@ -17,6 +17,7 @@ from lib import queries, topics
 from lib.charts import CHART_CONFIG, UNCATEGORIZED_COLOUR, category_colours, volume_chart
 from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
+from lib.topic_charts import OUTLIER_COLOUR
 from lib.topic_queries import OTHER
 from ui.active_filters import reset_page
 from ui.store_access import run
@@ -67,6 +68,7 @@ def time_chart(
         colours[OTHER] = UNCATEGORIZED_COLOUR
     else:
         frame, interval = run(queries.volume, filters, asked)
+        colours = {**(colours or {}), queries.OTHER_CATEGORIES: OUTLIER_COLOUR}
     st.session_state["_shown_interval"] = interval
     if frame.empty:
         st.info("No dated posts under these filters.")
@@ -75,6 +77,11 @@ def time_chart(
         st.caption(
             f"The {TOP_TOPICS} largest topics under these filters; the rest, and posts in no"
             f" topic, as “{OTHER}”. The Topics page names and lists them."
+        )
+    elif queries.OTHER_CATEGORIES in set(frame["category"]):
+        st.caption(
+            f"The {queries.TOP_CATEGORIES} largest categories under these filters; the rest"
+            f" as “{queries.OTHER_CATEGORIES}”. Pick categories in the sidebar to see them."
         )
     if asked and interval != asked:
         st.caption(
