@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -190,28 +187,12 @@ def served(app: App, db: str, tree: Path | None = None) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "streamlit.log"
-        process = spawn(app, db, port, log) if tree is None else _spawn_tree(tree, db, port, log)
+        process = spawn(app, db, port, log, tree or REPO_ROOT)
         try:
             wait_healthy(url, process, log, 600)
             yield url
         finally:
             stop(process)
-
-
-def _spawn_tree(tree: Path, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``app.py`` of another checkout, started from its folder (its own modules and config)."""
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    command += ["--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command,
-            cwd=tree,
-            env={**os.environ, "POSTS_DB": db},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, as ``stop`` expects
-        )
 
 
 def tour(

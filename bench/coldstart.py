@@ -87,8 +87,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def spawn(app: App, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``streamlit run`` as a user would start it, leading its own process group."""
+def spawn(
+    app: App, db: str, port: int, log: Path, tree: Path = REPO_ROOT
+) -> subprocess.Popen[bytes]:
+    """``streamlit run`` as a user would start it, leading its own process group; ``tree``:
+    the checkout it runs from (its own modules and config), this one unless told."""
     command = [
         sys.executable,
         "-m",
@@ -109,7 +112,7 @@ def spawn(app: App, db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
+            cwd=tree,
             env={**os.environ, "POSTS_DB": db},
             stdout=out,
             stderr=subprocess.STDOUT,
