@@ -563,9 +563,7 @@ def test_a_result_cache_flood_stays_within_its_budget(
         for tab in tabs:
             tab.close()
     flood_s = time.monotonic() - started
-    time.sleep(2)
-    after = rss_mb(pid)
-    seconds, answer = visitor.ask()
+    after, seconds, answer = _settled(pid, visitor)
     REPORT.append(
         f"cache flood: {len(results)} results ({min(results, default=0):.2f}-"
         f"{max(results, default=0):.2f} s each) and {len(timeouts)} timeouts in {flood_s:.1f} s;"
@@ -579,10 +577,7 @@ def test_a_result_cache_flood_stays_within_its_budget(
     assert healthy(attack_app), "the server is down after the cache flood"
     assert answer == str(visitor.posts)
     assert seconds <= OTHER_VISITOR_S, f"the other visitor waited {seconds:.2f} s after the flood"
-    assert after - before <= CACHE_MB + FLOOD_SLACK_MB, (
-        f"the server's RSS grew by {after - before:.0f} MB over {FLOOD_QUERIES} results"
-        f" (cache budget {CACHE_MB} MB + {FLOOD_SLACK_MB} MB slack)"
-    )
+    _assert_within_cache_budget(before, after, FLOOD_QUERIES)
 
 
 LIGHT_LINKS = 16
@@ -609,9 +604,7 @@ def test_results_light_in_arrow_do_not_fill_the_server(
             whole += CUT_CAPTION not in shown and RESULT_CAPTION.search(shown) is not None
     finally:
         page.close()
-    time.sleep(2)
-    after = rss_mb(pid)
-    seconds, answer = visitor.ask()
+    after, seconds, answer = _settled(pid, visitor)
     REPORT.append(
         f"light-in-Arrow links: {cut} of {LIGHT_LINKS} cut, {whole} whole; server RSS"
         f" {before:.0f} -> {after:.0f} MB ({after - before:+.0f} MB); visitor {seconds:.2f} s"
@@ -620,8 +613,21 @@ def test_results_light_in_arrow_do_not_fill_the_server(
     assert answer == str(visitor.posts)
     assert whole == 0, f"{whole} of {LIGHT_LINKS} links showed their millions of NULLs whole"
     assert cut >= 1, f"none of {LIGHT_LINKS} links gave a result (each met a limit)"
+    _assert_within_cache_budget(before, after, LIGHT_LINKS)
+
+
+def _settled(pid: int, visitor: Visitor) -> tuple[float, float, str]:
+    """The server's RSS (MB) once the attacker's pages have settled, read before the visitor
+    asks, then the visitor's seconds and answer."""
+    time.sleep(2)
+    after = rss_mb(pid)
+    seconds, answer = visitor.ask()
+    return after, seconds, answer
+
+
+def _assert_within_cache_budget(before: float, after: float, results: int) -> None:
     assert after - before <= CACHE_MB + FLOOD_SLACK_MB, (
-        f"the server's RSS grew by {after - before:.0f} MB over {LIGHT_LINKS} results"
+        f"the server's RSS grew by {after - before:.0f} MB over {results} results"
         f" (cache budget {CACHE_MB} MB + {FLOOD_SLACK_MB} MB slack)"
     )
 
