@@ -39,8 +39,11 @@ def show(notes: Iterable[str]) -> None:
         st.caption(line)
 
 
-def check_filter_params(categories: Iterable[str], earliest: date, latest: date) -> None:
-    """Note the filter parameters of this URL that the filter panel will not apply."""
+def check_filter_params(
+    categories: Iterable[str], earliest: date, latest: date, renamed: dict[str, str | None]
+) -> None:
+    """Note the filter parameters of this URL that the filter panel will not apply, or
+    applies as another value (``renamed``: topics a refit named anew, ``lib.topic_links``)."""
     params = st.query_params
     notes: list[str] = []
     dates: dict[str, date] = {}
@@ -62,6 +65,15 @@ def check_filter_params(categories: Iterable[str], earliest: date, latest: date)
     for value in params.get_all("category"):
         if value not in known:
             notes.append(note("category", value, "no such category, so every category is shown"))
+    for value, now in renamed.items():
+        if now is None:
+            notes.append(note("topic", value, "no topic has that name or its terms since a refit"))
+        else:
+            notes.append(
+                f":material/info: The topic {escape_markdown(clip(value, SHOWN_CHARS))} is now"
+                f" named {escape_markdown(clip(now, SHOWN_CHARS))}: the topics were fitted"
+                " again since the link was made."
+            )
     st.session_state[NOTES_KEY] = notes
 
 

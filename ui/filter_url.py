@@ -63,10 +63,13 @@ def _kept_day(values: list[str], earliest: date, latest: date) -> date | None:
     return day if day is not None and earliest <= day <= latest else None
 
 
-def read_url(categories: Iterable[str], earliest: date, latest: date) -> None:
+def read_url(
+    categories: Iterable[str], earliest: date, latest: date, renamed: dict[str, str | None]
+) -> None:
     """Put the URL's filters into the filter widgets when the URL changed from outside.
 
-    Only values the widgets can take: ``lib.bad_params`` names the others.
+    Only values the widgets can take: ``lib.bad_params`` names the others. A topic a refit
+    named anew is read as its new name (``renamed``), one left with no topic is dropped.
     """
     state = st.session_state
     found = _in_url()
@@ -77,7 +80,8 @@ def read_url(categories: Iterable[str], earliest: date, latest: date) -> None:
     state["from"] = _kept_day(found.get("from", []), earliest, latest)
     state["to"] = _kept_day(found.get("to", []), earliest, latest)
     state["q"] = (found.get("q") or [""])[-1][:MAX_QUERY_CHARS]
-    state["topic"] = list(dict.fromkeys(t for t in found.get("topic", []) if t.strip()))
+    topics = (renamed.get(t, t) for t in found.get("topic", []))
+    state["topic"] = list(dict.fromkeys(t for t in topics if t and t.strip()))
     state[SEEN_KEY] = found
     state[MEANT_KEY] = filter_params(current())  # left as it is: bad values stay, named
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import queries
+from lib import queries, topic_links
 from lib.charts import label
 from lib.dates import published_years
 from lib.filters import MAX_QUERY_CHARS, Filters
@@ -54,8 +54,10 @@ def _clear() -> None:
 def filter_panel() -> Filters:
     # Before the widgets: a value they cannot take is named, then left out.
     categories = [label(cat) for cat, _ in run(queries.category_counts, Filters())]
-    check_filter_params(categories, EARLIEST, LATEST)
-    read_url(categories, EARLIEST, LATEST)
+    in_url = tuple(st.query_params.get_all("topic"))
+    renamed = run(topic_links.renamed_topics, in_url) if in_url else {}
+    check_filter_params(categories, EARLIEST, LATEST, renamed)
+    read_url(categories, EARLIEST, LATEST, renamed)
     with st.sidebar:
         st.subheader("Filters")
         category_box = st.container()
@@ -66,7 +68,8 @@ def filter_panel() -> Filters:
             max_chars=MAX_QUERY_CHARS,
             help=SEARCH_HELP,
         )
-        chosen = list(dict.fromkeys([*st.query_params.get_all("topic"), *current().topics]))
+        in_url_kept = [t for t in in_url if t not in renamed]  # not a stale topic's name
+        chosen = list(dict.fromkeys([*in_url_kept, *current().topics]))
         st.multiselect(
             "Topics",
             options=chosen,
