@@ -36,6 +36,8 @@ EXTENSIONS = {
     ".atom": "feed",
     ".md": "markdown",
     ".markdown": "markdown",
+    ".qmd": "markdown",  # Quarto: Markdown with pandoc's divs, spans and citations
+    ".rmd": "markdown",  # R Markdown, the same
     ".csv": "csv",
     ".tsv": "csv",
     ".jsonl": "jsonl",

@@ -50,7 +50,19 @@ def parse_feed(data: bytes, source: str, options: ParseOptions) -> list[PostReco
     )
     _check_parsed(parsed, text, source)
     base = parsed.feed.get("link") or options.base_url
-    return [_record(entry, number, source, base) for number, entry in enumerate(parsed.entries, 1)]
+    return [
+        _record(entry, number, source, base)
+        for number, entry in enumerate(parsed.entries, 1)
+        if _is_published_post(entry)
+    ]
+
+
+def _is_published_post(entry: Any) -> bool:
+    """False for what a WordPress export (WXR) holds beside its published posts: pages,
+    attachments, menu items, drafts, private and trashed posts. A plain feed's entries
+    have no ``wp:post_type`` and are all posts."""
+    kind = entry.get("wp_post_type")
+    return kind is None or (kind == "post" and entry.get("wp_status", "publish") == "publish")
 
 
 def _check_parsed(parsed: Any, text: str, source: str) -> None:
@@ -125,7 +137,9 @@ def _summary(entry: Any, body_html: str | None) -> str | None:
 
 
 def _published(entry: Any, source: str, number: int) -> date | None:
-    raw = entry.get("published") or entry.get("updated")
+    # A WordPress export's wp:post_date is the day the blog shows (its own time zone);
+    # the pubDate beside it is UTC, a day off for posts written after midnight east of it.
+    raw = _wordpress_date(entry) or entry.get("published") or entry.get("updated")
     if not raw:
         return None
     try:
@@ -139,3 +153,8 @@ def _published(entry: Any, source: str, number: int) -> date | None:
         if parsed is not None:
             return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday)
         raise IngestError(source, f"entry {number}: bad date {raw!r}: {exc}") from exc
+
+
+def _wordpress_date(entry: Any) -> str | None:
+    raw = entry.get("wp_post_date")
+    return raw if raw and not raw.startswith("0000") else None

@@ -61,12 +61,41 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_TAG.search(text)) and bool(_CLOSING_OR_VOID.search(text))
 
 
+# WordPress shortcodes, left unrendered in its export (WXR) and in some feeds: a formula, code,
+# a caption around an image, an embedded player. Paired ones need their closing tag, lone
+# ones an attribute, so "[code]" or "[1]" in prose stays as written.
+_WP_PAIRED = re.compile(
+    r"\[(?P<name>latex|code|sourcecode|caption|embed|audio|video)\b[^\]\n]{0,300}\]"
+    r"(?P<inner>[\s\S]{0,100000}?)\[/(?P=name)\]",
+    re.IGNORECASE,
+)
+_WP_LONE = re.compile(r"\[(?:gallery|playlist|audio|video|embed)\s+\w+=[^\]\n]{0,300}\]", re.I)
+_WP_AS_HTML = {"latex": '<span class="math">', "code": "<pre>", "sourcecode": "<pre>"}
+
+
+def _wordpress_shortcode(found: re.Match[str]) -> str:
+    name = found.group("name").lower()
+    if name in ("embed", "audio", "video"):
+        return ""
+    opening = _WP_AS_HTML.get(name)
+    if opening is None:  # a caption: its text is the figure's
+        return f"<p>{found.group('inner')}</p>"
+    return f"{opening}{found.group('inner')}</{opening[1:].split()[0].rstrip('>')}>"
+
+
+def wordpress_shortcodes(fragment: str) -> str:
+    """WordPress shortcodes as the HTML the blog shows for them (formula, code, caption)."""
+    if "[" not in fragment:
+        return fragment
+    return _WP_LONE.sub("", _WP_PAIRED.sub(_wordpress_shortcode, fragment))
+
+
 def html_to_text(fragment: str | None) -> str | None:
     """The readable text of an HTML fragment, paragraphs separated by blank lines."""
     if fragment is None:
         return None
     parser = _TextExtractor()
-    parser.feed(_unfinished_tag_removed(fragment))
+    parser.feed(_unfinished_tag_removed(wordpress_shortcodes(fragment)))
     parser.close()
     return _INLINE_TEX.sub(_inline_formula, parser.text()) or None
 

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
+from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -39,6 +41,7 @@ _TEMPLATE = re.compile(
     r"|\{\{[<%]\s*(?P<closing>/?)\s*(?P<shortcode>[A-Za-z_][\w-]*)(?P<args>[^\n]{0,300}?)[>%]\}\}"
     r"|\{\{[^\n{}]{0,300}?\}\}"  # Liquid output: {{ site.baseurl }}
     r"|\{:[^\n{}]{0,200}\}"  # kramdown attribute lists: {:toc}, {: .note}
+    r"|\{#[A-Za-z][\w:.-]{0,100}(?:\s[^\n{}]{0,200})?\}"  # pandoc's ids: $$ … $$ {#eq-loss}
 )
 # Paired tags whose content is code: the whole region becomes one code marker. Liquid's raw
 # region is kept as written (it is how a post shows template syntax). Other tags and outputs
@@ -56,7 +59,24 @@ _parser = (
     .use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
     .use(footnote_plugin)
     .use(tasklists_plugin)  # "- [x] done" reads "done"
+    # Pandoc's (Quarto's, R Markdown's) fenced divs and bracketed spans: "::: {.callout-note}"
+    # and "[words]{.mark}" read as their content.
+    .use(container_plugin, name="div", validate=lambda *_: True)
+    .use(attrs_plugin, spans=True)
 )
+# Pandoc citations and cross-references, which its output replaces: "[@vaswani2017; @x]" is a
+# reference the reader sees as "(Vaswani 2017)", "@fig-loss" as "Figure 1".
+_CITATION = re.compile(
+    r"\[[^\[\]\n]{0,200}?(?<![\w.])-?@[A-Za-z_][\w:.#$%&+?<>~/-]*[^\[\]\n]{0,200}?\]"
+)
+_CROSS_REFERENCE = re.compile(r"(?<![\w@.])@(fig|tbl|eq|sec|lst|thm|lem|cor|def|exm|exr)-[\w-]+")
+_REFERENCE_NAMES = {
+    "fig": "Figure",
+    "tbl": "Table",
+    "eq": "Equation",
+    "sec": "Section",
+    "lst": "Listing",
+}
 
 
 # What a paragraph of plain text parses to; any other token is markup the parser found.
@@ -189,7 +209,9 @@ def _inline(children: list[Token]) -> str:
     parts: list[str] = []
     for child in children:
         kind = child.type
-        if kind in ("text", "code_inline"):
+        if kind == "text":
+            parts.append(_references(child.content))
+        elif kind == "code_inline":
             parts.append(child.content)
         elif kind == "softbreak":
             parts.append(_SOFT_BREAK)
@@ -204,6 +226,14 @@ def _inline(children: list[Token]) -> str:
             parts.append("\n")
         # images, footnote markers, link and emphasis marks and inline tags say nothing
     return _join_soft_breaks("".join(parts))
+
+
+def _references(text: str) -> str:
+    """Pandoc citations dropped and cross-references named as its output names them."""
+    if "@" not in text:
+        return text
+    text = _CITATION.sub("", text)
+    return _CROSS_REFERENCE.sub(lambda m: _REFERENCE_NAMES.get(m.group(1), ""), text)
 
 
 def _join_soft_breaks(text: str) -> str:
