@@ -129,7 +129,10 @@ class Worker:
 
 
 def _tree(rev: str, folder: Path) -> Path:
-    """The files of commit ``rev``, unpacked into ``folder``."""
+    """The files of commit ``rev``, unpacked into ``folder``; ``rev`` may also name a
+    folder that already holds them (an export of a commit)."""
+    if Path(rev).is_dir():
+        return Path(rev)
     root = Path(__file__).resolve().parent.parent
     archive = folder / "tree.tar"
     with archive.open("wb") as out:
@@ -174,7 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--db", type=Path, default=None, help="reuse (or create) this store")
-    parser.add_argument("--before", help="also time the code of this commit, alternately")
+    parser.add_argument(
+        "--before", help="also time the code of this commit (or folder), alternately"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "posts.duckdb"

@@ -86,11 +86,11 @@ class MaskQuery:
     passes, among those their tokens narrow to."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, search: Search, phrase_text_limit: int
+        self, con: duckdb.DuckDBPyConnection, search: Search, phrase_text_limit: int, size: int
     ) -> None:
         self.con, self.search = con, search
         self.phrase_text_limit = phrase_text_limit  # past it, a phrase is matched as its words
-        self.size = doc_bound(con)
+        self.size = size  # the highest doc number (:func:`doc_bound`), read once per search
         self.params: list[object] = []
         self.ctes: list[str] = []
         self.tables = ["bits"]

@@ -76,21 +76,27 @@ class _SearchTables:
     def __init__(self, con: duckdb.DuckDBPyConnection, search: Search) -> None:
         self.con = con
         self.search = search
+        self.scratch = scratch_tables.of(con)
         self._asked: set[Part] = set()  # the parts the queries read: remade if dropped
         self._values: dict[str, Any] = {}  # columns read from the mask
+
+    @cached_property
+    def size(self) -> int:
+        """The highest doc number, the length of every bitmap: read once per search."""
+        return doc_bound(self.con)
 
     def table(self, part: Part) -> str:
         self._asked.add(part)
         key = self.search.key(part)
-        if found := scratch_tables.existing(self.con, key, part):
+        if found := self.scratch.existing(key, part):
             return found
         sql, params = self.sql(part)
-        return scratch_tables.materialise(self.con, key, part, sql, params)
+        return self.scratch.make(key, part, sql, params)
 
     def sql(self, part: Part) -> tuple[str, list[object]]:
         """The query of a table (see the module's docstring)."""
         if part == "mask":
-            return MaskQuery(self.con, self.search, PHRASE_TEXT_LIMIT).sql()
+            return MaskQuery(self.con, self.search, PHRASE_TEXT_LIMIT, self.size).sql()
         if part == "days":
             if not self.search.active:  # numbered: each row is a slot (see ``slots``)
                 return (
@@ -116,7 +122,7 @@ class _SearchTables:
                     WHERE p.doc IS NOT NULL ORDER BY p.doc""",
                 [],
             )
-        size = doc_bound(self.con)
+        size = self.size
         # A doc repeated (once per keyword) just sets its bit again: no DISTINCT needed.
         return (
             "SELECT bitstring_agg(doc, 1, ?) AS b FROM post_keywords WHERE doc BETWEEN 1 AND ?",
@@ -150,7 +156,7 @@ class _SearchTables:
                 GROUP BY category ORDER BY 1""",
             params,
         ).fetchall()
-        size = doc_bound(self.con)
+        size = self.size
         kept = " OR ".join("s.slot BETWEEN ? AND ?" for _ in runs) or "FALSE"
         sql = f"""(SELECT coalesce(bitstring_agg(s.doc, 1, ?), bitstring('0', ?))
                    FROM {self.table("slots")} s WHERE ({kept}) AND s.doc BETWEEN 1 AND ?)"""
@@ -172,6 +178,7 @@ class _SearchTables:
             # newest few are kept): made again, under the same name, the query holds.
             if not self._asked:
                 raise
+            self.scratch.lost()
             for part in sorted(self._asked):
                 self.table(part)
             return self.con.execute(sql, params)
@@ -237,7 +244,7 @@ class ResolvedSearch:
         if self.filters.q.strip() and self.filters == Filters(q=self.filters.q):
             # Words alone: the bitmap's own count; a search counted once and never sliced
             # keeps no table.
-            if scratch_tables.existing(self.con, self.tables.search.key("mask"), "mask"):
+            if self.tables.scratch.existing(self.tables.search.key("mask"), "mask"):
                 return int(self.tables.mask_value("matched"))
             sql, params = self.tables.sql("mask")
             return int(self.con.execute(f"SELECT matched FROM ({sql})", params).fetchall()[0][0])
@@ -291,7 +298,7 @@ class ResolvedSearch:
         if not tests:
             return "TRUE", []
         # A doc past the bitmap (none should be) fails the test rather than the query.
-        size = doc_bound(self.con)
+        size = self.tables.size
         both = " AND ".join(tests)
         return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {both} END", values
 
