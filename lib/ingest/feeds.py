@@ -95,6 +95,8 @@ def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecor
     locator = f"{source} entry {number}"
     body_html = _content(entry)
     summary = _summary(entry, body_html)
+    if body_html is None and _is_whole_post(summary):
+        body_html, summary = summary, None
     body = html_to_text(body_html)
     return build_record(
         source=source,
@@ -134,6 +136,15 @@ def _summary(entry: Any, body_html: str | None) -> str | None:
     if not summary or summary == body_html:
         return None
     return summary
+
+
+# Block elements a summary does not hold: a description with headings, code or several
+# paragraphs is the whole post (Quarto's and many blogs' RSS put the post there).
+_WHOLE_POST = re.compile(r"<(?:h[1-6]|pre|table|ul|ol|blockquote)\b|(?:<p\b[\s\S]*?){3}", re.I)
+
+
+def _is_whole_post(summary: str | None) -> bool:
+    return summary is not None and _WHOLE_POST.search(summary[:100_000]) is not None
 
 
 def _published(entry: Any, source: str, number: int) -> date | None:

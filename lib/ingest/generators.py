@@ -54,15 +54,29 @@ def read_terms(meta: Mapping[str, Any], place: PostPlace) -> Terms:
         return _jekyll_terms(meta, place.path)
     if generator == "hexo":
         return Terms(_hexo_paths(meta.get("categories")), _names(meta.get("tags")))
+    if generator == "quarto":  # flat categories, shown as a post's tags; no tags of its own
+        return Terms(tuple((name,) for name in _names(meta.get("categories"))), ())
     return _hugo_terms(meta, place.site)
 
 
-def unpublished(meta: Mapping[str, Any], generator: str | None) -> str | None:
-    """Why the generator never builds this post (the front matter that says so), or ``None``."""
+def unpublished(
+    meta: Mapping[str, Any], generator: str | None, path: PurePosixPath | None = None
+) -> str | None:
+    """Why the generator never builds this post (the front matter that says so), or ``None``.
+
+    A Quarto site's documents are all pages: its listing page (``listing:``), an about page
+    (``about:``) and pages beside ``_quarto.yml`` are not posts.
+    """
     if generator in ("jekyll", "hexo") and meta.get("published") is False:
         return "published: false"
-    if generator == "hugo" and str(meta.get("draft")).lower() == "true":
+    if generator in ("hugo", "quarto") and str(meta.get("draft")).lower() == "true":
         return "draft: true"
+    if generator == "quarto":
+        page = next((key for key in ("listing", "about") if key in meta), None)
+        if page is not None:
+            return f"a page ({page}:), not a post"
+        if path is not None and len(path.parts) == 1:
+            return "a page beside _quarto.yml, not a post"
     return None
 
 

@@ -131,7 +131,8 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
     body.
     """
     meta = front.meta
-    reason = unpublished(meta, place.site.generator)
+    generator = place.site.generator
+    reason = unpublished(meta, generator, place.path)
     if reason is not None:
         raise NotPublished(source, reason)
     body, more_excerpt = _split_more(front.body)
@@ -147,13 +148,18 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
         category_paths=terms.category_paths,
         meta=meta,
     )
-    summary = None if body_text else _first_text(meta, EXCERPT_KEYS, front, source)
+    # Quarto's listings show a post's ``description``, so it is the excerpt a reader sees.
+    summary = (
+        None
+        if body_text and generator != "quarto"
+        else _first_text(meta, EXCERPT_KEYS, front, source)
+    )
     written = clean_line(_first(meta, URL_KEYS))
     return build_record(
         source=source,
         locator=f"{source}:{front.first_line - 1}",
         title=title,
-        excerpt=more_excerpt or (markdown_text(summary) if summary else None),
+        excerpt=(markdown_text(summary) if summary else None) or more_excerpt,
         body=body_text,
         categories=[terms.category] if terms.category else None,
         tags=terms.stored_tags(),

@@ -217,6 +217,8 @@ def _merge_fields(
         if not base[name]:
             base[name] = offered
             continue
+        if name == "excerpt" and _opens_own_body(record):
+            continue  # the sighting had no excerpt of its own: the stored one is not contradicted
         (kept_stem, kept_cut), (new_stem, _) = text_stem(base[name]), text_stem(offered)
         # Within one post, a text that opens the other is no disagreement (a feed's summary,
         # a listing's cut), marked as cut or not; only a cut-off stored text is replaced.
@@ -376,3 +378,10 @@ def _write_sightings(
         )
     finally:
         con.unregister("_seen")
+
+
+def _opens_own_body(record: PostRecord) -> bool:
+    """True when a record's excerpt is the opening of its own body (derived, not written)."""
+    if not record.body or not record.excerpt:
+        return False
+    return text_stem(record.body)[0].startswith(text_stem(record.excerpt)[0])

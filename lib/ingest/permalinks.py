@@ -315,6 +315,12 @@ def _hugo_path(place: PostPlace, facts: PostFacts) -> str | None:
     return path
 
 
+def _quarto_path(place: PostPlace, facts: PostFacts) -> str | None:
+    """Quarto renders ``posts/x/index.qmd`` to ``posts/x/index.html`` and links it so, in its
+    listings and feeds alike."""
+    return place.path.with_suffix(".html").as_posix()
+
+
 # --- No generator: --permalink with the placeholders all three share --------------------------
 
 
@@ -338,4 +344,5 @@ _BUILDERS: dict[str, Callable[[PostPlace, PostFacts], str | None]] = {
     "jekyll": _jekyll_path,
     "hexo": _hexo_path,
     "hugo": _hugo_path,
+    "quarto": _quarto_path,
 }

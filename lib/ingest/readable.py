@@ -37,7 +37,7 @@ from lib.text import CODE_MARK, MATH_MARK
 # Template tags of Jekyll (Liquid), Hexo and Hugo, each kind by name. Bounded and on one line,
 # so a file of unclosed "{%" is still read in one linear pass.
 _TEMPLATE = re.compile(
-    r"\{%-?\s*(?P<liquid>[A-Za-z_]\w*)[^\n]{0,300}?-?%\}"  # {% highlight python %}
+    r"\{%-?\s*(?P<liquid>[A-Za-z_]\w*)(?P<tag_args>[^\n]{0,300}?)-?%\}"  # {% highlight python %}
     r"|\{\{[<%]\s*(?P<closing>/?)\s*(?P<shortcode>[A-Za-z_][\w-]*)(?P<args>[^\n]{0,300}?)[>%]\}\}"
     r"|\{\{[^\n{}]{0,300}?\}\}"  # Liquid output: {{ site.baseurl }}
     r"|\{:[^\n{}]{0,200}\}"  # kramdown attribute lists: {:toc}, {: .note}
@@ -46,7 +46,24 @@ _TEMPLATE = re.compile(
 # Paired tags whose content is code: the whole region becomes one code marker. Liquid's raw
 # region is kept as written (it is how a post shows template syntax). Other tags and outputs
 # are dropped; the text between any other pair ({% note %}…{% endnote %}) stays.
-_LIQUID_CODE = {"highlight": "endhighlight", "codeblock": "endcodeblock"}
+_LIQUID_CODE = {
+    "highlight": "endhighlight",
+    "codeblock": "endcodeblock",
+    "mermaid": "endmermaid",  # a diagram's source, as a fenced mermaid block
+}
+# Hexo theme tags (Butterfly, NexT, Fluid) that show text of their own: which argument it is.
+# "{% label 经验 blue %}", "{% btn url,查看结果,icon %}", "{% hideToggle 标题,bg %}",
+# "{% span center, 文字 %}", "{% folding cyan, 标题 %}", Fluid's "{% fold info @标题 %}".
+_TAG_TEXT = {
+    "label": lambda a: a.split()[0] if a.split() else "",
+    "btn": lambda a: a.split(",")[1] if "," in a else "",
+    "hidetoggle": lambda a: a.split(",")[0],
+    "span": lambda a: a.split(",", 1)[-1] if "," in a else "",
+    "p": lambda a: a.split(",", 1)[-1] if "," in a else "",
+    "folding": lambda a: a.split(",", 1)[-1] if "," in a else "",
+    "fold": lambda a: a.split("@", 1)[-1] if "@" in a else "",
+}
+_TAG_TITLES = frozenset({"hidetoggle", "folding", "fold"})
 _SHORTCODE_CODE = frozenset({"highlight", "code"})
 _CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
@@ -139,6 +156,10 @@ def _template_tags(markdown: str) -> str:
             closing = _LIQUID_CODE.get(liquid, "endraw")
         elif shortcode in _SHORTCODE_CODE and not found.group("closing"):
             closing = f"/{shortcode}"
+        elif liquid in _TAG_TEXT:
+            shown = _TAG_TEXT[liquid](found.group("tag_args").strip()).strip(" '\"")
+            gap = "\n\n" if liquid in _TAG_TITLES else " "  # a toggle's title is a heading
+            out.append(f"{gap}{shown}{gap}" if shown else "")
         elif shortcode == "figure":  # a reader sees the figure's caption
             caption = _CAPTION.search(found.group("args") or "")
             out.append(f"\n\n{caption.group(1)}\n\n" if caption else "")

@@ -5,8 +5,8 @@ Jekyll, Hexo and Hugo read the same front matter differently (a space-separated
 at a URL of their own making. So a post is read as its generator means it once the
 generator is known: from the site's config, found by walking up from the post
 (Jekyll ``_config.yml`` + ``_posts/``, Hexo ``_config.yml`` + ``source/_posts/``, Hugo
-``hugo.toml``/``config.toml``/… + ``content/``), or from ``--generator`` for a bare
-folder. A post in none of these is read as before.
+``hugo.toml``/``config.toml``/… + ``content/``, Quarto ``_quarto.yml``), or from
+``--generator`` for a bare folder. A post in none of these is read as before.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lib.ingest.records import IngestError, ParseOptions
 from lib.ingest.yaml_toml import load_toml, load_yaml
 
-GENERATORS = ("jekyll", "hexo", "hugo")
+GENERATORS = ("jekyll", "hexo", "hugo", "quarto")
+QUARTO_CONFIGS = ("_quarto.yml", "_quarto.yaml")
 HUGO_CONFIGS = tuple(
     f"{stem}.{ext}" for stem in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json")
 )
@@ -31,6 +32,7 @@ NOT_SOURCE = {
     "jekyll": ("_site", ".jekyll-cache", "vendor", "node_modules"),
     "hexo": ("public", "node_modules", "themes", "scaffolds"),
     "hugo": ("public", "resources", "themes", "archetypes", "node_modules"),
+    "quarto": ("_site", "_freeze", ".quarto", "site_libs", "node_modules", "renv"),
 }
 
 
@@ -124,6 +126,8 @@ class SiteFinder:
         inside = post.relative_to(folder)
         if site.generator == "jekyll" and "_posts" in inside.parts[:-1]:
             return PostPlace(site, PurePosixPath(inside.as_posix()))
+        if site.generator == "quarto":  # every document is a page; a listing names the posts
+            return PostPlace(site, PurePosixPath(inside.as_posix()))
         prefix = {"hexo": ("source", "_posts"), "hugo": ("content",)}.get(site.generator or "")
         if prefix and inside.parts[: len(prefix)] == prefix:
             return PostPlace(site, PurePosixPath(*inside.parts[len(prefix) :]))
@@ -154,6 +158,10 @@ def _read_site(folder: Path, generator: str | None) -> Site | None:
         return _hexo_site(jekyll_or_hexo)
     if "jekyll" in wanted and jekyll_or_hexo.is_file() and (folder / "_posts").is_dir():
         return _jekyll_site(jekyll_or_hexo)
+    if "quarto" in wanted:
+        for name in QUARTO_CONFIGS:
+            if (folder / name).is_file():
+                return _quarto_site(folder / name)
     if "hugo" in wanted and (folder / "content").is_dir():
         for name in HUGO_CONFIGS:
             if (folder / name).is_file():
@@ -254,3 +262,9 @@ def _hugo_site(path: Path) -> Site:
             "ugly_urls": bool(settings.get("uglyurls", False)),
         },
     )
+
+
+def _quarto_site(path: Path) -> Site:
+    website = _read_config(path).get("website")
+    address = website.get("site-url") if isinstance(website, Mapping) else None
+    return Site(generator="quarto", base=site_base(address))
