@@ -27,6 +27,8 @@ from lib.ingest.records import IngestError, ParseOptions, PostRecord
 _PROLOG = re.compile(r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(r"<(rss|feed|rdf:RDF)[\s>/]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# WordPress's "more" marker, in an export's raw content (``<!--more Read on-->`` too).
+_HTML_MORE = re.compile(r"<!--\s*more\b[^>]{0,200}-->", re.IGNORECASE)
 
 
 def looks_like_feed(text: str) -> bool:
@@ -97,6 +99,8 @@ def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecor
     summary = _summary(entry, body_html)
     if body_html is None and _is_whole_post(summary):
         body_html, summary = summary, None
+    if summary is None and body_html and (more := _HTML_MORE.search(body_html)) is not None:
+        summary = body_html[: more.start()]  # WordPress's teaser, as its listing shows it
     body = html_to_text(body_html)
     return build_record(
         source=source,
