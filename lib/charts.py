@@ -1,4 +1,4 @@
-"""Plotly figures for the Overview and the SQL page, and the look every chart shares.
+"""Plotly figures for the Overview and the SQL page, in the look of ``lib.chart_look``.
 
 Figures are built from the small aggregated frames that ``lib.queries`` returns, or from a
 console result; the Topics page's figures are ``lib.topic_charts``.
@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from lib.chart_look import CHART_TEMPLATE
 from lib.filters import NO_CATEGORY  # the label is the URL's value
 from lib.safe_text import clip
 
@@ -65,12 +66,15 @@ def plain(text: object) -> str:
 
 
 def figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """A figure from plain trace and layout dicts, not validated property by property.
+    """A figure in the app's look, from plain trace and layout dicts, not validated property
+    by property.
 
     Plotly's validation of every property was most of a page rerun; these specs are fixed by
     the chart modules (and checked by their tests), and Streamlit serialises without it.
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure(
+        {"data": data, "layout": {"template": CHART_TEMPLATE, **layout}}, _validate=False
+    )
 
 
 def category_colours(categories: Iterable[object]) -> dict[str, str]:
@@ -283,6 +287,7 @@ def result_chart(frame: pd.DataFrame) -> go.Figure | None:
     trace = go.Scatter(x=xs, y=ys, mode="lines+markers") if line else go.Bar(x=xs, y=ys)
     fig = go.Figure(trace)
     fig.update_layout(
+        template=CHART_TEMPLATE,
         title=f"{y_title} by {plain(x_name)}",
         xaxis_title=plain(x_name),
         yaxis_title=y_title,

@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from lib import queries
-from lib.charts import CHART_CONFIG, category_chart, category_colours
+from lib.charts import category_chart, category_colours
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
 from ui import bad_params
 from ui.active_filters import active_filters
 from ui.cards import card_list
+from ui.charts import show_chart
 from ui.filters import current, search_note
 from ui.post_nav import LIST_PAGE_KEY
 from ui.shell import require_shell
@@ -63,7 +64,7 @@ category_frame = pd.DataFrame(
 
 def by_category_chart() -> None:
     figure = category_chart(category_frame, colours, filters.categories)
-    st.plotly_chart(figure, key="by_category", config=CHART_CONFIG)
+    show_chart(figure, key="by_category")
     if filters.categories:
         st.caption("Bars in full colour are the categories the filter selects.")
 

@@ -16,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from lib import console
-from lib.charts import CHART_CONFIG, result_chart
+from lib.charts import result_chart
 from lib.safe_text import escape_markdown
+from ui.charts import show_chart
 from ui.shell import require_shell
 from ui.store_access import Store, signature
 
@@ -150,7 +151,7 @@ def _result(store: Store, sql: str) -> None:
         if figure is None:
             st.info("The result has no rows to chart.")
         else:
-            st.plotly_chart(figure, theme="streamlit", key="sql_result_chart", config=CHART_CONFIG)
+            show_chart(figure, key="sql_result_chart")
     st.dataframe(outcome.frame, hide_index=True)
 
 

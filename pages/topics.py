@@ -20,6 +20,7 @@ from lib.topic_charts import (
 )
 from lib.topics import MAX_COMPARED, Periods
 from ui.active_filters import active_filters
+from ui.charts import show_chart
 from ui.filter_url import filter_params
 from ui.filters import EARLIEST, current
 from ui.post_nav import LIST_PAGE_KEY
@@ -128,7 +129,7 @@ def _over_time() -> None:
     if frame.empty:
         st.info("No dated posts under these filters.")
         return
-    st.plotly_chart(topics_over_time(frame, interval, measure or "count"), key="topic_time")
+    show_chart(topics_over_time(frame, interval, measure or "count"), key="topic_time")
     undated = int(table["posts"].sum()) - int(frame["posts"].sum())
     if undated > 0:
         st.caption(f"{undated:,} undated posts are counted in the topics' sizes, not here.")
@@ -156,7 +157,7 @@ def _topic_movers() -> None:
     if movers.empty:
         st.info("No topic has at least two posts in either period.")
     else:
-        st.plotly_chart(movers_chart(movers), key="movers")
+        show_chart(movers_chart(movers), key="movers")
 
 
 def _by_category() -> None:
@@ -188,7 +189,7 @@ def _map() -> None:
     if points.empty:
         st.info("No fitted topics yet: they are fitted at the next import.")
         return
-    st.plotly_chart(topic_map(points, list(table["topic"])), key="topic_map")
+    show_chart(topic_map(points, list(table["topic"])), key="topic_map")
     st.caption(f"{len(points):,} posts drawn (a fixed sample of the filtered posts).")
 
 
@@ -230,9 +231,9 @@ def _compare() -> None:
         st.info("No dated posts under these filters.")
     elif frame["period"].nunique() < 2:
         st.caption("Every dated post shares one date, so topics are compared as totals.")
-        st.plotly_chart(topic_totals_chart(frame), key="compare_totals")
+        show_chart(topic_totals_chart(frame), key="compare_totals")
     else:
-        st.plotly_chart(compare_chart(frame, measure or "count", interval), key="compare_chart")
+        show_chart(compare_chart(frame, measure or "count", interval), key="compare_chart")
     if not frame.empty:
         st.caption("Counted over dated posts only: undated posts have no place on a timeline.")
     shown = [as_typed.get(t, t) for t in compared]

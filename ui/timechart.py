@@ -14,12 +14,13 @@ from datetime import date
 import streamlit as st
 
 from lib import queries, topics
-from lib.charts import CHART_CONFIG, UNCATEGORIZED_COLOUR, category_colours, volume_chart
+from lib.charts import UNCATEGORIZED_COLOUR, category_colours, volume_chart
 from lib.filters import Filters
 from lib.periods import MAX_PERIODS, period_end, period_start
 from lib.topic_charts import OUTLIER_COLOUR
 from lib.topic_queries import OTHER
 from ui.active_filters import reset_page
+from ui.charts import show_chart
 from ui.store_access import run
 
 CHART_KEY = "volume_chart"
@@ -88,10 +89,9 @@ def time_chart(
             f":material/info: Shown by {interval}: by {asked} this span needs more than"
             f" {MAX_PERIODS:,} bars, too many to read. Narrow the dates to see {asked}s."
         )
-    st.plotly_chart(
+    show_chart(
         volume_chart(frame, interval, colours),
         key=CHART_KEY,
-        config=CHART_CONFIG,
         on_select=_apply_selection,
         selection_mode=("box", "points"),
     )
