@@ -247,3 +247,41 @@ def test_nearly_every_judged_query_ranks_its_post_first(blogs) -> None:
         _ranked(blogs[name][0], q)[:1] == [url] for name, q, url in (p.values for p in JUDGED)
     )
     assert firsts >= 0.95 * len(JUDGED)
+
+
+# --- Hugo Blox (Wowchemy) ----------------------------------------------------------------------
+
+HUGO_BLOX = "https://lab-notes.example.org/post/"
+
+
+def test_hugo_list_pages_headless_bundles_and_unrendered_pages_are_not_posts(blogs) -> None:
+    summary = blogs["hugo-wowchemy"][1]
+    skipped = {
+        Path(where).as_posix().split("content/")[-1]: why for where, why in summary.unpublished
+    }
+    assert skipped == {
+        "_index.md": "a list page (_index), not a post",
+        "post/_index.md": "a list page (_index), not a post",
+        "authors/admin/_index.md": "a list page (_index), not a post",
+        "post/gallery-widgets/index.md": "headless: true",
+        "post/hidden-build.md": "build: render: never",
+        "post/draft-diffusion-policy.md": "draft: true",
+    }
+
+
+def test_hugo_summary_is_the_excerpt_and_authors_are_no_tags(blogs) -> None:
+    gnn = _post(blogs, "hugo-wowchemy", HUGO_BLOX + "gnn-oversmoothing/")
+    assert gnn["excerpt"].startswith("GCN 堆到八层以后节点表示几乎一样")
+    assert (gnn["category"], gnn["tags"]) == ("图学习", ["GNN", "过平滑"])  # not "admin"
+    assert gnn["published"] == date(2023, 5, 9)  # date, not lastmod
+
+
+def test_hugo_math_callout_and_tab_shortcodes_read_as_the_page_shows_them(blogs) -> None:
+    gnn = _post(blogs, "hugo-wowchemy", HUGO_BLOX + "gnn-oversmoothing/")["body"]
+    assert "[Math]" in gnn and "tilde" not in gnn  # {{< katex >}} … {{< /katex >}}
+    assert "相当于一个低通滤波器" in gnn  # {{% callout note %}}
+    vit = _post(blogs, "hugo-wowchemy", HUGO_BLOX + "vit-的-patch-大小怎么选/")["body"]
+    assert "图：16×16 与 8×8 patch 的序列长度对比" in vit  # {{< figure caption=… >}}
+    assert "检测任务上 8×8 对小物体的召回明显更高" in vit  # {{< tab >}}
+    byte = _post(blogs, "hugo-wowchemy", HUGO_BLOX + "byte-level-models-can-we-drop-the-tokenizer/")
+    assert "Sequences get three to four times longer" in byte["body"]  # {{< callout >}}

@@ -47,6 +47,10 @@ class Terms:
         return [*self.tags, *others, *self.other_terms]
 
 
+# Taxonomies of people (Hugo Blox's ``authors: [admin]``): shown as a byline, never a tag.
+PEOPLE_TAXONOMIES = frozenset({"authors", "author", "contributors"})
+
+
 def read_terms(meta: Mapping[str, Any], place: PostPlace) -> Terms:
     """The front matter's categories and tags as the post's generator reads them."""
     generator = place.site.generator
@@ -71,12 +75,27 @@ def unpublished(
         return "published: false"
     if generator in ("hugo", "quarto") and str(meta.get("draft")).lower() == "true":
         return "draft: true"
+    if generator == "hugo":
+        return _hugo_unlisted(meta, path)
     if generator == "quarto":
         page = next((key for key in ("listing", "about") if key in meta), None)
         if page is not None:
             return f"a page ({page}:), not a post"
         if path is not None and len(path.parts) == 1:
             return "a page beside _quarto.yml, not a post"
+    return None
+
+
+def _hugo_unlisted(meta: Mapping[str, Any], path: PurePosixPath | None) -> str | None:
+    """Hugo's list pages (``_index.md``), headless bundles and pages built but never
+    rendered or listed are no posts of the blog."""
+    if path is not None and path.stem == "_index":
+        return "a list page (_index), not a post"
+    if meta.get("headless") is True:
+        return "headless: true"
+    build = meta.get("build") or meta.get("_build")
+    if isinstance(build, Mapping) and str(build.get("render")).lower() in ("never", "false"):
+        return "build: render: never"
     return None
 
 
@@ -156,6 +175,6 @@ def _hugo_terms(meta: Mapping[str, Any], site: Site) -> Terms:
             categories = names
         elif plural == "tags":
             tags = names
-        else:
+        elif plural not in PEOPLE_TAXONOMIES:  # a byline, not a subject
             others.extend(names)
     return Terms(tuple((name,) for name in categories), tags, tuple(dict.fromkeys(others)))

@@ -45,6 +45,8 @@ MAX_POST_BYTES = MAX_POST_MB * 1_000_000
 DATE_KEYS = ("date", "published", "pubdate", "publishdate")
 URL_KEYS = ("permalink", "url", "link")
 EXCERPT_KEYS = ("summary", "description", "excerpt")
+# The front matter key a generator's listings show in place of the post's opening.
+SHOWN_SUMMARY = {"quarto": ("description",), "hugo": ("summary",)}
 
 
 @dataclass(frozen=True)
@@ -148,12 +150,11 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
         category_paths=terms.category_paths,
         meta=meta,
     )
-    # Quarto's listings show a post's ``description``, so it is the excerpt a reader sees.
-    summary = (
-        None
-        if body_text and generator != "quarto"
-        else _first_text(meta, EXCERPT_KEYS, front, source)
-    )
+    # Quarto's listings show a post's ``description``, Hugo's (and its RSS) ``summary``: the
+    # excerpt a reader sees. Other summaries stand in only for an empty body.
+    summary = _first_text(meta, SHOWN_SUMMARY.get(generator or "", EXCERPT_KEYS), front, source)
+    if body_text and generator not in SHOWN_SUMMARY:
+        summary = None
     written = clean_line(_first(meta, URL_KEYS))
     return build_record(
         source=source,

@@ -65,6 +65,8 @@ _TAG_TEXT = {
 }
 _TAG_TITLES = frozenset({"hidetoggle", "folding", "fold"})
 _SHORTCODE_CODE = frozenset({"highlight", "code"})
+# Paired shortcodes whose content is a formula (Hugo themes' KaTeX and MathJax shortcodes).
+_SHORTCODE_MATH = frozenset({"katex", "math", "latex", "mathjax"})
 _CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
@@ -137,6 +139,7 @@ def _template_tags(markdown: str) -> str:
     out: list[str] = []
     last = 0
     closing: str | None = None  # inside a code or raw region: the tag that ends it
+    region_mark = f"\n\n{CODE_MARK}\n\n"  # what the region reads as
     for found in _TEMPLATE.finditer(markdown):
         liquid = (found.group("liquid") or "").lower()
         shortcode = (found.group("shortcode") or "").lower()
@@ -146,7 +149,7 @@ def _template_tags(markdown: str) -> str:
                 if closing == "endraw":
                     out.append(markdown[last : found.start()])
                 else:
-                    out.append(f"\n\n{CODE_MARK}\n\n")
+                    out.append(region_mark)
                 closing = None
                 last = found.end()
             continue
@@ -154,8 +157,10 @@ def _template_tags(markdown: str) -> str:
         last = found.end()
         if liquid in _LIQUID_CODE or liquid == "raw":
             closing = _LIQUID_CODE.get(liquid, "endraw")
-        elif shortcode in _SHORTCODE_CODE and not found.group("closing"):
+        elif shortcode in _SHORTCODE_CODE | _SHORTCODE_MATH and not found.group("closing"):
             closing = f"/{shortcode}"
+            is_math = shortcode in _SHORTCODE_MATH  # a formula reads inline, code as a block
+            region_mark = f" {MATH_MARK} " if is_math else f"\n\n{CODE_MARK}\n\n"
         elif liquid in _TAG_TEXT:
             shown = _TAG_TEXT[liquid](found.group("tag_args").strip()).strip(" '\"")
             gap = "\n\n" if liquid in _TAG_TITLES else " "  # a toggle's title is a heading
@@ -165,8 +170,8 @@ def _template_tags(markdown: str) -> str:
             out.append(f"\n\n{caption.group(1)}\n\n" if caption else "")
     if closing == "endraw":
         out.append(markdown[last:])
-    elif closing is not None:  # never closed: the rest is code
-        out.append(f"\n\n{CODE_MARK}\n\n")
+    elif closing is not None:  # never closed: the rest is code (or a formula)
+        out.append(region_mark)
     else:
         out.append(markdown[last:])
     return "".join(out)
