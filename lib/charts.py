@@ -285,9 +285,9 @@ def result_chart(frame: pd.DataFrame) -> go.Figure | None:
             pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
         )
     trace = go.Scatter(x=xs, y=ys, mode="lines+markers") if line else go.Bar(x=xs, y=ys)
-    fig = go.Figure(trace)
+    # The template at construction: update_layout would merge it into Plotly's default one.
+    fig = go.Figure(trace, layout={"template": CHART_TEMPLATE})
     fig.update_layout(
-        template=CHART_TEMPLATE,
         title=f"{y_title} by {plain(x_name)}",
         xaxis_title=plain(x_name),
         yaxis_title=y_title,
