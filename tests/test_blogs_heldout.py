@@ -120,6 +120,7 @@ def test_pandoc_citations_spans_and_cross_references_read_as_quarto_shows_them(b
     calibration = _post(blogs, "quarto", QUARTO + "calibration/index.html")["body"]
     assert "Fit the temperature on a split you do not report on, or" in calibration
     assert "as Table shows" in calibration and "tbl-calibration" not in calibration
+    assert "\n\nCalibration on the validation split\n\n" in calibration  # ": caption"
     warmup = _post(blogs, "quarto", QUARTO + "lr-warmup/index.html")["body"]
     assert "Figure shows the shape" in warmup and "lr_at" not in warmup
 

@@ -220,8 +220,8 @@ def _blocks(tokens: list[Token]) -> Iterator[str]:
             text = _inline(token.children or [])
             if row is not None:
                 row.append(text)
-            else:
-                yield text
+            else:  # pandoc's table caption and definition (": text") show no colon
+                yield text[2:] if text.startswith(": ") else text
         elif kind in ("fence", "code_block"):
             info = (token.info or "").strip().lower()
             yield MATH_MARK if info in _MATH_FENCES else CODE_MARK
