@@ -42,7 +42,8 @@ class ScratchTables:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+        # Weakly: :func:`of` keeps it as long as its connection, which it must not keep.
+        self.con = weakref.proxy(con)
         self._schema: str | None = None
         self._seen: set[str] = set()  # qualified names of tables seen to exist
         self._registered: set[str] = set()  # keys of the searches it noted in the registry

@@ -7,7 +7,9 @@ What a connection runs is read from DuckDB's own query log (``enable_logging``).
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from datetime import date
 
@@ -169,3 +171,17 @@ def test_forgetting_searches_keeps_the_tables_about_every_post(
     selection.forget(cur)
     assert scratch_tables.of(cur).existing(scratch_tables.STORE_WIDE, "slots") is None
     assert queries.count(cur, filters) == expected_count(cur, filters)
+
+
+def test_what_a_connection_remembers_goes_with_it(connection: duckdb.DuckDBPyConnection) -> None:
+    # The app takes a cursor per question: what each remembered must not pile up.
+    remembered = []
+    for q in SEARCHES[:4]:
+        cur = connection.cursor()
+        filters = Filters(categories=("NLP",), q=q)
+        assert queries.count(cur, filters) == expected_count(cur, filters)
+        remembered.append(weakref.ref(scratch_tables.of(cur)))
+        cur.close()
+        del cur
+    gc.collect()
+    assert [r() for r in remembered] == [None] * 4
