@@ -10,15 +10,17 @@ charts over time leave them out and the page says how many.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from lib import queries, selection
+from lib import queries, scratch_tables, selection
 from lib.filters import Filters
 from lib.selection import ResolvedSearch
+from lib.store import table_exists
 
 if TYPE_CHECKING:  # lib.topics re-exports this module
     from lib.topics import Periods
@@ -28,12 +30,9 @@ OTHER = "other"
 
 
 def _has_topics(con: duckdb.DuckDBPyConnection) -> bool:
-    # Tables in a store, views over Parquet files in a dataset.
-    found = con.execute(
-        """SELECT count(DISTINCT table_name) FROM information_schema.tables
-           WHERE table_name IN ('topics', 'post_topics')"""
-    ).fetchall()[0][0]
-    return found == 2
+    # Tables in a store, views over Parquet files in a dataset: probed, which is quicker
+    # than asking the catalogue.
+    return table_exists(con, "topics") and table_exists(con, "post_topics")
 
 
 def _post_topics_of(found: ResolvedSearch) -> tuple[str, list[object]]:
@@ -42,9 +41,52 @@ def _post_topics_of(found: ResolvedSearch) -> tuple[str, list[object]]:
     return f"(SELECT * FROM post_topics pt WHERE {clause})", params
 
 
-def topic_table(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 30) -> pd.DataFrame:
+# Each topic over every post: its share of all posts, and the category where it is most
+# over-represented with that lift. The same for every filter, so it is worked out once per
+# store (a scratch table kept as long as the store's connection) rather than from a million
+# rows on every change of the filters.
+_SPREAD_PART = "topic_spread"
+_SPREAD_SQL = """
+    WITH everywhere AS (SELECT topic_id, count(*) AS n, sum(count(*)) OVER () AS all_n
+                        FROM post_topics GROUP BY topic_id),
+         per_class AS (SELECT topic_id, category,
+                              count(*) / sum(count(*)) OVER (PARTITION BY category) AS share
+                       FROM post_topics GROUP BY topic_id, category),
+         -- arg_max_null: the posts without a category are a class too (arg_max skips a
+         -- NULL category, and named another beside the lift of the uncategorised posts).
+         peak AS (SELECT p.topic_id,
+                         arg_max_null(p.category, p.share / (e.n / e.all_n)) AS category,
+                         max(p.share / (e.n / e.all_n)) AS lift
+                  FROM per_class p JOIN everywhere e USING (topic_id) GROUP BY p.topic_id)
+    SELECT e.topic_id, e.n / e.all_n AS store_share, k.category AS most_in, k.lift AS peak_lift
+    FROM everywhere e LEFT JOIN peak k USING (topic_id)"""
+
+
+def _with_spread(
+    con: duckdb.DuckDBPyConnection, sql_of: Callable[[str], str], params: list[object]
+) -> duckdb.DuckDBPyConnection:
+    """The query ``sql_of(spread)`` run, ``spread`` the table of each topic over every post."""
+
+    def spread() -> str:
+        return scratch_tables.materialise(
+            con, scratch_tables.STORE_WIDE, _SPREAD_PART, _SPREAD_SQL, []
+        )
+
+    try:
+        return con.execute(sql_of(spread()), params)
+    except duckdb.CatalogException:
+        # Dropped by another session meanwhile (a benchmark forgetting every table): made
+        # again under the same name, the query holds.
+        return con.execute(sql_of(spread()), params)
+
+
+def topic_table(
+    con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 30, examples: int = 0
+) -> pd.DataFrame:
     """Topics under the filters, most posts first: ``topic`` (its name, what ``topic=``
-    takes), ``terms``, ``posts``, ``share`` of the filtered posts, ``lift`` and ``most_in``.
+    takes), ``terms``, ``posts``, ``share`` of the filtered posts, ``lift`` and ``most_in``;
+    with ``examples``, also ``examples``: the docs of that many filtered posts closest to
+    the topic's centre, closest first (their titles: :func:`example_posts`).
 
     ``lift`` is how much more often the topic is among the filtered posts than among all
     posts; without filters that is 1 everywhere, so then it is the lift in the category
@@ -52,30 +94,28 @@ def topic_table(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 3
     distinctive of.
     """
     columns = ["topic_id", "topic", "terms", "posts", "share", "lift", "most_in", "outlier"]
+    columns += ["examples"] if examples else []
     if not _has_topics(con):
         return pd.DataFrame(columns=columns)
     rows, params = _post_topics_of(selection.resolve(con, filters))
-    frame = con.execute(
-        f"""WITH here AS (SELECT topic_id, count(*) AS n FROM {rows} GROUP BY topic_id),
-                 total AS (SELECT sum(n) AS n FROM here),
-                 everywhere AS (SELECT topic_id, count(*) AS n, sum(count(*)) OVER () AS all_n
-                                FROM post_topics GROUP BY topic_id),
-                 per_class AS (
-                     SELECT topic_id, category,
-                            count(*) / sum(count(*)) OVER (PARTITION BY category) AS share
-                     FROM post_topics GROUP BY topic_id, category),
-                 peak AS (SELECT p.topic_id, arg_max(p.category, p.share / (e.n / e.all_n))
-                                     AS category, max(p.share / (e.n / e.all_n)) AS lift
-                          FROM per_class p JOIN everywhere e USING (topic_id)
-                          GROUP BY p.topic_id)
-            SELECT t.topic_id, t.label AS topic, t.terms, h.n AS posts, h.n / s.n AS share,
-                   (h.n / s.n) / (e.n / e.all_n) AS lift, k.category AS most_in,
-                   k.lift AS peak_lift, t.topic_id < 0 AS outlier
-            FROM here h JOIN topics t USING (topic_id) JOIN everywhere e USING (topic_id)
-                 LEFT JOIN peak k USING (topic_id), total s
-            ORDER BY outlier, posts DESC, topic LIMIT ?""",
-        [*params, int(limit)],
-    ).df()
+    # The examples come from the same scan as the counts: the filtered rows are read once.
+    # max_by with a count keeps each topic's best posts in one hash aggregate, where a
+    # window over a million rows sorted them all.
+    best = ", max_by(doc, weight, ?) AS examples" if examples else ""
+
+    def sql(spread: str) -> str:
+        return f"""
+            WITH here AS (SELECT topic_id, count(*) AS n{best} FROM {rows} GROUP BY topic_id),
+                 total AS (SELECT sum(n) AS n FROM here)
+            SELECT h.*, t.label AS topic, t.terms, h.n AS posts, h.n / s.n AS share,
+                   (h.n / s.n) / e.store_share AS lift, e.most_in, e.peak_lift,
+                   t.topic_id < 0 AS outlier
+            FROM here h JOIN topics t USING (topic_id) JOIN {spread} e USING (topic_id),
+                 total s
+            ORDER BY outlier, posts DESC, topic LIMIT ?"""
+
+    values = [*([int(examples)] if examples else []), *params, int(limit)]
+    frame = _with_spread(con, sql, values).df()
     if not filters_narrow(filters):
         frame["lift"] = frame["peak_lift"]
     return frame[columns]
@@ -86,25 +126,13 @@ def filters_narrow(filters: Filters) -> bool:
     return bool(filters.categories or filters.start or filters.end or filters.q or filters.topics)
 
 
-def representatives(
-    con: duckdb.DuckDBPyConnection, filters: Filters, topic_ids: tuple[int, ...], per: int = 3
-) -> pd.DataFrame:
-    """The filtered posts closest to each topic's centre: ``topic_id, id, title``."""
-    if not topic_ids or not _has_topics(con):
-        return pd.DataFrame(columns=["topic_id", "id", "title"])
-    rows, params = _post_topics_of(selection.resolve(con, filters))
-    marks = ", ".join("?" for _ in topic_ids)
-    # max_by with a count keeps each topic's best posts in one hash aggregate, where a
-    # window over a million rows sorted them all.
+def example_posts(con: duckdb.DuckDBPyConnection, docs: tuple[int, ...]) -> pd.DataFrame:
+    """The posts ``docs`` (a topic table's ``examples``) as a page links them: ``doc, id``
+    and ``title`` (the id where a post has none)."""
     return con.execute(
-        f"""WITH best AS (SELECT topic_id, max_by(doc, weight, ?) AS docs FROM {rows}
-                          WHERE topic_id IN ({marks}) GROUP BY topic_id),
-                 ranked AS (SELECT topic_id, unnest(docs) AS doc,
-                                   generate_subscripts(docs, 1) AS place FROM best)
-            SELECT r.topic_id, p.id, coalesce(p.title, p.id) AS title
-            FROM ranked r JOIN posts p USING (doc)
-            ORDER BY r.topic_id, r.place""",
-        [int(per), *params, *map(int, topic_ids)],
+        """SELECT p.doc, p.id, coalesce(p.title, p.id) AS title
+           FROM (SELECT unnest(?::INTEGER[]) AS doc) d JOIN posts p USING (doc)""",
+        [[int(doc) for doc in docs]],
     ).df()
 
 

@@ -300,10 +300,10 @@ def movers(
 # The fitted topics (lib.topic_model), which the pages ask for as ``topics.…``.
 from lib.topic_queries import (  # noqa: E402 - they use Periods, defined above
     distinct_by_category,
+    example_posts,
     filters_narrow,
     map_points,
     post_topic,
-    representatives,
     topic_movers,
     topic_table,
     volume_by_topic,
@@ -311,10 +311,10 @@ from lib.topic_queries import (  # noqa: E402 - they use Periods, defined above
 
 __all__ = [
     "distinct_by_category",
+    "example_posts",
     "filters_narrow",
     "map_points",
     "post_topic",
-    "representatives",
     "topic_movers",
     "topic_table",
     "volume_by_topic",

@@ -32,6 +32,7 @@ require_shell()
 LEADING = 20
 LISTED = 30  # topics in the table
 REPRESENTED = 8  # topics shown with their most typical posts
+EXAMPLES = 3  # posts shown of each
 PICK_KEY = "_topic_pick"
 
 filters = current()
@@ -43,7 +44,7 @@ st.caption(
     " use, and named by its most distinctive terms. Pick one to filter every page by it."
 )
 
-table = run(topics.topic_table, filters, LISTED)
+table = run(topics.topic_table, filters, LISTED, EXAMPLES)
 if table.empty:
     st.info(
         "No topics under these filters: no post matches, or the store has no topics yet"
@@ -70,6 +71,23 @@ topics_tab, time_tab, movers_tab, class_tab, map_tab, compare_tab = st.tabs(
 )
 
 
+TABLE_HEADER = (
+    "| topic | posts | share % | lift | most typical of |\n| :-- | --: | --: | --: | :-- |"
+)
+
+
+def _table_markdown(frame: pd.DataFrame) -> str:
+    """The topics as a Markdown table: names and categories escaped, numbers formatted."""
+    rows = [
+        f"| {escape_markdown(topic)} | {posts:,} | {share * 100:.1f} | {lift:.2f}"
+        f" | {escape_markdown(label(category))} |"
+        for topic, posts, share, lift, category in frame[
+            ["topic", "posts", "share", "lift", "most_in"]
+        ].itertuples(index=False)
+    ]
+    return "\n".join([TABLE_HEADER, *rows])
+
+
 def _topic_list() -> None:
     if table.empty:  # said above
         return
@@ -87,25 +105,14 @@ def _topic_list() -> None:
         if narrowed
         else "how much more often the topic is in its most typical category than overall"
     )
-    # A static table: the interactive grid was the slowest part of the tab for a browser to
-    # draw (bench/README.md). Its cells are Markdown, so text from posts is escaped.
-    shown = pd.DataFrame(
-        {
-            "topic": [escape_markdown(t) for t in table["topic"]],
-            "posts": table["posts"],
-            "share %": (table["share"] * 100).round(1),
-            "lift": table["lift"].round(2),
-            "most typical of": [escape_markdown(label(c)) for c in table["most_in"]],
-        }
-    )
-    st.table(
-        shown.style.format({"posts": "{:,}", "share %": "{:.1f}", "lift": "{:.2f}"}),
-        hide_index=True,
-        border="horizontal",
-    )
+    # A Markdown table: the element Streamlit draws every page with. st.table's code and
+    # the Arrow reader under it load on a first visit, and the page waited for them
+    # (bench/README.md, session 10). Text from posts is escaped, "|" too.
+    st.markdown(_table_markdown(table))
     st.caption(f"Lift: {lift_help}. A topic's name is its most distinctive terms.")
     named = table[~table["outlier"]].head(REPRESENTED)
-    examples = run(topics.representatives, filters, tuple(int(t) for t in named["topic_id"]))
+    docs = tuple(int(doc) for examples in named["examples"] for doc in examples)
+    posts = run(topics.example_posts, docs).set_index("doc")
     kept = filter_params(filters)
     kept.pop("topic", None)
     for row in named.itertuples():
@@ -115,9 +122,11 @@ def _topic_list() -> None:
                 label=f"{clip(row.topic, 120)} — {row.posts:,} posts",
                 query_params={**kept, "topic": row.topic},
             )
-            for post in examples[examples["topic_id"] == row.topic_id].itertuples():
-                st.page_link("pages/post.py", label=shown_text(post.title, 90),
-                             query_params={"id": post.id})  # fmt: skip
+            for doc in row.examples:
+                if doc in posts.index:  # a doc without its post (none should be) has no link
+                    post = posts.loc[doc]
+                    st.page_link("pages/post.py", label=shown_text(post["title"], 90),
+                                 query_params={"id": post["id"]})  # fmt: skip
 
 
 def _over_time() -> None:

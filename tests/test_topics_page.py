@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pandas as pd
 import pytest
 
@@ -11,9 +14,11 @@ from lib.filters import Filters
 from lib.safe_text import escape_markdown
 from lib.store import connect_read_only
 from tests.helpers import (
+    HOSTILE_TITLE,
     build_store,
     card_titles,
     charts,
+    markdown_tables,
     multi_month_posts,
     open_app,
     plotly_values,
@@ -57,11 +62,11 @@ def test_topics_page_lists_topics_with_their_posts(
         "Topics", "Over time", "Rising and falling", "By category", "Map", "Compare words"
     ]  # fmt: skip
     expected = fitted(blog_db, Filters())
-    shown = at.table[0].value  # a static table, its cells Markdown: names escaped
-    assert list(shown["topic"]) == [escape_markdown(t) for t in expected["topic"]]
-    assert list(shown["posts"]) == list(expected["posts"])
+    (shown,) = markdown_tables(at)  # a Markdown table: names read as they are written
+    assert list(shown["topic"]) == list(expected["topic"])
+    assert [int(n.replace(",", "")) for n in shown["posts"]] == list(expected["posts"])
     # Without filters the lift is the topic's lift in its most typical category, not 1.
-    assert (shown["lift"] > 1).all()
+    assert all(float(lift) > 1 for lift in shown["lift"])
     options = [o.content for o in at.get("pills")[0].proto.options]
     assert options == [escape_markdown(t) for t in expected["topic"]]
     links = [(el.proto.label, el.proto.query_string) for el in at.get("page_link")]
@@ -101,17 +106,39 @@ def test_topic_counts_agree_on_overview_topics_and_browse(
     at = open_app(monkeypatch, blog_db, None, params)
     overview_posts = int(at.metric[0].value.replace(",", ""))
     at.switch_page("pages/topics.py").run()
-    table = at.table[0].value
-    assert int(table["posts"].sum()) == overview_posts  # every post in one topic or outliers
+    (table,) = markdown_tables(at)
+    posts_shown = [int(n.replace(",", "")) for n in table["posts"]]
+    assert sum(posts_shown) == overview_posts  # every post in one topic or outliers
     topic = fitted(blog_db, Filters(categories=("Infra",)))["topic"].iloc[0]
-    assert table["topic"].iloc[0] == escape_markdown(topic)
-    posts = int(table["posts"].iloc[0])
+    assert table["topic"].iloc[0] == topic
+    posts = posts_shown[0]
     at.get("pills")[0].set_value(topic).run()
     assert at.multiselect(key="topic").value == [topic]
     at.switch_page("pages/posts.py").run()
     assert at.markdown[0].value == f"**{posts:,}** posts match"
     at.switch_page("pages/overview.py").run()
     assert int(at.metric[0].value.replace(",", "")) == posts
+
+
+def test_a_topic_name_reads_as_written_in_the_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The table is Markdown: a name with markup or a "|" (names come from posts) is one
+    cell of plain text, and the pills say the same."""
+    rows = [{k: v for k, v in r.items() if k != "subject"} for r in blog_posts("zh-llm-notes", 120)]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    name = f"a | b {HOSTILE_TITLE}"
+    with duckdb.connect(db) as con:
+        con.execute(
+            """UPDATE topics SET label = ? WHERE topic_id =
+               (SELECT topic_id FROM topics WHERE topic_id >= 0 ORDER BY size DESC LIMIT 1)""",
+            [name],
+        )
+    at = open_app(monkeypatch, db, "pages/topics.py")
+    (shown,) = markdown_tables(at)
+    assert list(shown.columns) == ["topic", "posts", "share %", "lift", "most typical of"]
+    assert shown["topic"].iloc[0] == name
+    assert at.get("pills")[0].proto.options[0].content == escape_markdown(name)
 
 
 def test_an_old_keyword_link_still_filters_by_the_word(

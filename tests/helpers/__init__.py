@@ -18,6 +18,7 @@ from tests.helpers.app import (
     assert_no_exception,
     card_titles,
     charts,
+    markdown_tables,
     metrics,
     open_app,
     open_sql,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.config import REPO_ROOT
@@ -106,3 +107,22 @@ def result_frame(at: AppTest) -> pd.DataFrame:
     assert len(at.columns) == 2, "the page is not laid out as box and schema"
     (frame,) = at.columns[0].dataframe
     return frame.value
+
+
+def markdown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The tables the page writes in Markdown, in order, each cell as the text a reader
+    sees: read with the Markdown parser the app pins, so text from posts that was not
+    escaped would lose its punctuation here (``*x*`` read as emphasis: ``x``)."""
+    parser = MarkdownIt("commonmark").enable("table")
+    tables = []
+    for block in at.markdown:
+        rows: list[list[str]] = []
+        for token in parser.parse(block.value):
+            if token.type == "tr_open":
+                rows.append([])
+            elif token.type == "inline" and rows:
+                shown = [c.content for c in token.children or [] if c.type == "text"]
+                rows[-1].append("".join(shown))
+        if rows:
+            tables.append(pd.DataFrame(rows[1:], columns=rows[0]))
+    return tables
