@@ -71,18 +71,35 @@ _CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
 
-_parser = (
-    MarkdownIt("commonmark", {"html": True})
-    .enable(["table", "strikethrough"])
-    # No digit right after an opening dollar, as pandoc reads it: "$5 and $10" are prices.
-    .use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
-    .use(footnote_plugin)
-    .use(tasklists_plugin)  # "- [x] done" reads "done"
-    # Pandoc's (Quarto's, R Markdown's) fenced divs and bracketed spans: "::: {.callout-note}"
-    # and "[words]{.mark}" read as their content.
+
+def _commonmark() -> MarkdownIt:
+    return (
+        MarkdownIt("commonmark", {"html": True})
+        .enable(["table", "strikethrough"])
+        # No digit right after an opening dollar, as pandoc reads it: "$5 and $10" are prices.
+        .use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+        .use(footnote_plugin)
+        .use(tasklists_plugin)  # "- [x] done" reads "done"
+    )
+
+
+_parser = _commonmark()
+# Pandoc's (Quarto's, R Markdown's) fenced divs and bracketed spans: "::: {.callout-note}"
+# and "[words]{.mark}" read as their content. Each plugin costs a quarter of the parse,
+# so only a post that has their markers is read with them.
+_pandoc_parser = (
+    _commonmark()
     .use(container_plugin, name="div", validate=lambda *_: True)
     .use(attrs_plugin, spans=True)
 )
+_PANDOC_MARKERS = (":::", "]{")
+
+
+def _parsed(markdown: str) -> list[Token]:
+    pandoc = any(marker in markdown for marker in _PANDOC_MARKERS)
+    return (_pandoc_parser if pandoc else _parser).parse(markdown)
+
+
 # Pandoc citations and cross-references, which its output replaces: "[@vaswani2017; @x]" is a
 # reference the reader sees as "(Vaswani 2017)", "@fig-loss" as "Figure 1".
 _CITATION = re.compile(
@@ -121,7 +138,7 @@ def markdown_code(markdown: str) -> list[str]:
     """The code blocks of a Markdown post (fenced or indented; not formulas), as written."""
     return [
         token.content
-        for token in _parser.parse(markdown)
+        for token in _parsed(markdown)
         if token.type in ("fence", "code_block")
         and (token.info or "").strip().lower() not in _MATH_FENCES
     ]
@@ -129,7 +146,7 @@ def markdown_code(markdown: str) -> list[str]:
 
 def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
-    paragraphs = list(_blocks(_parser.parse(_template_tags(markdown))))
+    paragraphs = list(_blocks(_parsed(_template_tags(markdown))))
     text = "\n\n".join(p for p in paragraphs if p.strip())
     return tidy_paragraphs(_latex_environments(text))
 
