@@ -48,7 +48,7 @@ import duckdb
 from lib import scratch_tables
 from lib.filters import Filters, where
 from lib.search import PHRASE_TEXT_LIMIT
-from lib.search_bitmaps import MaskQuery, Search, doc_bound
+from lib.search_bitmaps import MaskQuery, Search, doc_bound, no_posts
 
 Part = Literal["mask", "days", "with_keywords", "slots"]
 
@@ -115,11 +115,13 @@ class _SearchTables:
                 [self.mask_value("b")],
             )
         if part == "slots":
+            # In slot order: a category and date filter's runs of slots are then runs of
+            # rows, and its bitmap reads only their row groups.
             return (
                 f"""SELECT p.doc, k.slot FROM posts p JOIN {self.store_days()} k
                       ON p.category IS NOT DISTINCT FROM k.category
                      AND p.published IS NOT DISTINCT FROM k.published
-                    WHERE p.doc IS NOT NULL ORDER BY p.doc""",
+                    WHERE p.doc IS NOT NULL ORDER BY k.slot, p.doc""",
                 [],
             )
         size = self.size
@@ -158,7 +160,7 @@ class _SearchTables:
         ).fetchall()
         size = self.size
         kept = " OR ".join("s.slot BETWEEN ? AND ?" for _ in runs) or "FALSE"
-        sql = f"""(SELECT coalesce(bitstring_agg(s.doc, 1, ?), bitstring('0', ?))
+        sql = f"""(SELECT coalesce(bitstring_agg(s.doc, 1, ?), {no_posts("?")})
                    FROM {self.table("slots")} s WHERE ({kept}) AND s.doc BETWEEN 1 AND ?)"""
         return sql, [size, size, *(int(v) for run in runs for v in run), size]
 
