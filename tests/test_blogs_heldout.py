@@ -286,3 +286,21 @@ def test_hugo_math_callout_and_tab_shortcodes_read_as_the_page_shows_them(blogs)
     assert "检测任务上 8×8 对小物体的召回明显更高" in vit  # {{< tab >}}
     byte = _post(blogs, "hugo-wowchemy", HUGO_BLOX + "byte-level-models-can-we-drop-the-tokenizer/")
     assert "Sequences get three to four times longer" in byte["body"]  # {{< callout >}}
+
+
+# --- A Typecho feed of formulas (UTF-8 with a BOM) --------------------------------------------
+
+TYPECHO = "https://formula.example.cn/archives/"
+
+
+def test_mathjax_environments_and_inline_formulas_in_a_feed_read_as_formulas(blogs) -> None:
+    elbo = _post(blogs, "typecho-feed", TYPECHO + "1021/")
+    assert "把对数似然拆开，有 [Math] KL 散度非负" in elbo["body"]  # \begin{equation} in HTML
+    assert elbo["excerpt"] == (
+        "变分推断用一个简单的分布 [Math] 去近似难以计算的后验 [Math]。"
+        "近似得好不好，用 KL 散度衡量。"
+    )
+    residual = _post(blogs, "typecho-feed", TYPECHO + "1066/")["body"]
+    assert "写成 [Math]，" in residual and "partial" not in residual  # $x + f(x)$, math/tex
+    assert (elbo["category"], elbo["tags"]) == ("概率", ["变分推断"])
+    assert elbo["published"] == date(2024, 3, 11)

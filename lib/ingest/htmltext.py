@@ -9,6 +9,7 @@ that :mod:`lib.ingest.readable` writes for Markdown. The standard library's tole
 
 from __future__ import annotations
 
+import bisect
 import re
 from html.parser import HTMLParser
 
@@ -31,6 +32,7 @@ _SKIP = frozenset(
 _MATH_CLASSES = re.compile(r"\b(?:katex|katex-display|MathJax\w*|math(?:-display|-inline)?)\b")
 # MathJax delimiters left in text: bounded and on a few lines, so unclosed ones cost no rescans.
 _TEX_IN_TEXT = re.compile(r"\$\$[^$]{1,2000}?\$\$|\\\[[\s\S]{1,2000}?\\\]|\\\([^\n]{1,500}?\\\)")
+_BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _CELL = frozenset(("td", "th"))
 _HTML_TAG = re.compile(
     r"</?(?:p|br|div|span|a|img|h[1-6]|ul|ol|li|pre|code|em|strong|b|i|u|blockquote|table"
@@ -46,6 +48,11 @@ _INLINE_TEX = re.compile(r"\$(?![\s$\d])([^$\n]{1,300}?)(?<!\s)\$(?!\d)")
 # A formula a sentence reads as it is ($d_k$), in Markdown and in HTML alike.
 SIMPLE_FORMULA = re.compile(r"[A-Za-z0-9_]{1,12}")
 _TEX_SIGNS = re.compile(r"[\\^_{}]")
+# A formula with no TeX in it ($q(z)$, $p(z|x)$, $x + f(x)$): symbols and one- or two-letter
+# names, an operator or bracket among them; never a word of three letters ("$HOME/$USER").
+_PLAIN_FORMULA = re.compile(
+    r"(?=[^()|=+<>]*[()|=+<>])(?![\s\S]*[A-Za-z]{3})[A-Za-z0-9 ()|=+\-*/<>,.']+"
+)
 _RUN_OF_SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_NEWLINE = re.compile(r"[ \t]+\n")
 _SPACE_AFTER_NEWLINE = re.compile(r"\n[ \t]+")
@@ -106,7 +113,9 @@ def _inline_formula(found: re.Match[str]) -> str:
     inner = found.group(1)
     if SIMPLE_FORMULA.fullmatch(inner):
         return inner
-    return MATH_MARK if _TEX_SIGNS.search(inner) else found.group(0)
+    if _TEX_SIGNS.search(inner) or _PLAIN_FORMULA.fullmatch(inner):
+        return MATH_MARK
+    return found.group(0)
 
 
 def _unfinished_tag_removed(fragment: str) -> str:
@@ -125,11 +134,41 @@ def is_cjk_boundary(before: str, after: str) -> bool:
 
 def tidy_paragraphs(text: str) -> str:
     """Spaces folded, lines trimmed, at most one blank line between paragraphs."""
-    text = _TEX_IN_TEXT.sub(MATH_MARK, text)
+    text = _TEX_IN_TEXT.sub(MATH_MARK, _latex_environments(text))
     text = _RUN_OF_SPACES.sub(" ", text.replace("\xa0", " "))
     text = _SPACE_BEFORE_NEWLINE.sub("\n", text)
     text = _SPACE_AFTER_NEWLINE.sub("\n", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _latex_environments(text: str) -> str:
+    """``\\begin{align}…\\end{align}`` left in the text as a formula: written outside ``$$``
+    in Markdown, or in a feed's HTML for MathJax to typeset.
+
+    Each ``\\begin`` is paired with the first matching ``\\end`` after it, found by bisecting
+    the sorted positions of every ``\\end``, so unclosed environments cost no rescans.
+    """
+    if "\\begin{" not in text:
+        return text
+    ends: dict[str, list[int]] = {}
+    out: list[str] = []
+    last = 0
+    for found in _BEGIN.finditer(text):
+        if found.start() < last:
+            continue  # inside an environment already replaced
+        name = found.group(1)
+        closing = f"\\end{{{name}}}"
+        if name not in ends:
+            ends[name] = [m.start() for m in re.finditer(re.escape(closing), text)]
+        positions = ends[name]
+        i = bisect.bisect_left(positions, found.end())
+        if i == len(positions):
+            continue
+        out.append(text[last : found.start()])
+        out.append(MATH_MARK)
+        last = positions[i] + len(closing)
+    out.append(text[last:])
+    return "".join(out)
 
 
 class _TextExtractor(HTMLParser):

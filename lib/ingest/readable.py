@@ -14,7 +14,6 @@ Raw HTML inside the Markdown is read by :func:`lib.ingest.htmltext.html_to_text`
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterator
 
@@ -68,7 +67,6 @@ _SHORTCODE_CODE = frozenset({"highlight", "code"})
 # Paired shortcodes whose content is a formula (Hugo themes' KaTeX and MathJax shortcodes).
 _SHORTCODE_MATH = frozenset({"katex", "math", "latex", "mathjax"})
 _CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
-_BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
 
 
@@ -148,7 +146,7 @@ def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
     paragraphs = list(_blocks(_parsed(_template_tags(markdown))))
     text = "\n\n".join(p for p in paragraphs if p.strip())
-    return tidy_paragraphs(_latex_environments(text))
+    return tidy_paragraphs(text)
 
 
 def _template_tags(markdown: str) -> str:
@@ -191,35 +189,6 @@ def _template_tags(markdown: str) -> str:
         out.append(region_mark)
     else:
         out.append(markdown[last:])
-    return "".join(out)
-
-
-def _latex_environments(text: str) -> str:
-    """``\\begin{align}…\\end{align}`` left in the text (written outside ``$$``) as a formula.
-
-    Each ``\\begin`` is paired with the first matching ``\\end`` after it, found by bisecting
-    the sorted positions of every ``\\end``, so unclosed environments cost no rescans.
-    """
-    if "\\begin{" not in text:
-        return text
-    ends: dict[str, list[int]] = {}
-    out: list[str] = []
-    last = 0
-    for found in _BEGIN.finditer(text):
-        if found.start() < last:
-            continue  # inside an environment already replaced
-        name = found.group(1)
-        closing = f"\\end{{{name}}}"
-        if name not in ends:
-            ends[name] = [m.start() for m in re.finditer(re.escape(closing), text)]
-        positions = ends[name]
-        i = bisect.bisect_left(positions, found.end())
-        if i == len(positions):
-            continue
-        out.append(text[last : found.start()])
-        out.append(MATH_MARK)
-        last = positions[i] + len(closing)
-    out.append(text[last:])
     return "".join(out)
 
 
