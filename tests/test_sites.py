@@ -94,10 +94,13 @@ def test_hugo_config_names_its_custom_taxonomies_and_permalinks_per_section(
     assert (post.category, post.tags) == ("LLM", ("KV Cache", "推理", "推理优化"))
 
 
-def test_a_markdown_page_outside_the_posts_folder_is_read_as_before(tmp_path: Path) -> None:
+def test_a_page_outside_the_posts_folder_named_on_its_own_is_read_as_before(
+    tmp_path: Path,
+) -> None:
     about = _front(title="关于", categories="个人 简介")
     _write(tmp_path, {"_config.yml": JEKYLL_CONFIG, "_posts/.keep": "", "about.md": about})
-    post = _read(tmp_path, "about.md")
+    place = SiteFinder(ParseOptions()).place_of(tmp_path / "about.md")  # not walking a folder
+    (post,) = parse_markdown(about.encode(), "about.md", ParseOptions(place=place))
     assert (post.category, post.url) == ("个人 简介", None)
 
 
@@ -352,3 +355,34 @@ def test_command_line_generator_base_url_and_permalink(tmp_path: Path) -> None:
     assert query(db, "SELECT title, url FROM posts") == [
         ("Flash Attention", "https://h.example.org/2024/flash-attention/")
     ]
+
+
+def test_a_sites_pages_found_walking_it_are_not_posts(tmp_path: Path) -> None:
+    """Imported whole, a Jekyll or Hexo site's about page, archive and other pages are
+    skipped and named, as drafts are: its readers never see them among the posts."""
+    _write(
+        tmp_path / "jekyll",
+        {
+            "_config.yml": JEKYLL_CONFIG,
+            "_posts/2024-01-02-real.md": _front(title="真的文章", date="2024-01-02"),
+            "about.md": _front(title="关于", layout="page"),
+            "_pages/projects.md": _front(title="项目", layout="page"),
+        },
+    )
+    _write(
+        tmp_path / "hexo",
+        {
+            "_config.yml": HEXO_CONFIG,
+            "source/_posts/real.md": _front(title="Hexo 文章", date="2024-01-03"),
+            "source/about/index.md": _front(title="关于我", date="2024-01-01"),
+        },
+    )
+    db = str(tmp_path / "posts.duckdb")
+    summary = run_ingest(db, [str(tmp_path / "jekyll"), str(tmp_path / "hexo")])
+    assert sorted(t for (t,) in query(db, "SELECT title FROM posts")) == ["Hexo 文章", "真的文章"]
+    assert sorted(Path(where).name for where, _ in summary.unpublished) == [
+        "about.md",
+        "index.md",
+        "projects.md",
+    ]
+    assert {why for _, why in summary.unpublished} == {"a page of the site, not a post"}

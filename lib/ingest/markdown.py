@@ -134,7 +134,8 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
     """
     meta = front.meta
     generator = place.site.generator
-    reason = unpublished(meta, generator, place.path)
+    reason = "a page of the site, not a post" if place.page else None
+    reason = reason or unpublished(meta, generator, place.path)
     if reason is not None:
         raise NotPublished(source, reason)
     body, more_excerpt = _split_more(front.body)

@@ -66,6 +66,7 @@ class PostPlace:
 
     site: Site
     path: PurePosixPath
+    page: bool = False  # a page of the site (about.md, archive.md), outside its post folder
 
 
 def site_base(address: object) -> str | None:
@@ -96,13 +97,14 @@ class SiteFinder:
         """The post's place in the site that holds it, or under the command line's options.
 
         ``walked`` is the folder the user named, whose layout stands for the site's
-        when no config is found.
+        when no config is found. A page of a site (``about.md``) found walking a folder is
+        placed as a page, to be skipped; named on its own, it is read as a post, as before.
         """
         post = post.resolve()
         for folder in post.parents:
             found = self._site_at(folder, post)
             if found is not None:
-                return found
+                return None if found.page and walked is None else found
         if self.options.generator is None and self.options.permalink is None:
             return None
         site = self.with_options(Site(generator=self.options.generator))
@@ -131,6 +133,8 @@ class SiteFinder:
         prefix = {"hexo": ("source", "_posts"), "hugo": ("content",)}.get(site.generator or "")
         if prefix and inside.parts[: len(prefix)] == prefix:
             return PostPlace(site, PurePosixPath(*inside.parts[len(prefix) :]))
+        if site.generator in ("jekyll", "hexo"):  # its pages: about.md, source/about/index.md
+            return PostPlace(site, PurePosixPath(inside.as_posix()), page=True)
         return None
 
     def _config_site(self, folder: Path) -> Site | None:
