@@ -134,6 +134,16 @@ def test_quarto_categories_and_dates_as_its_listing_shows_them(blogs) -> None:
     assert spec["published"] == date(2024, 11, 18)  # written 11/18/2024
 
 
+def test_a_notebook_post_reads_as_its_page_without_outputs(blogs) -> None:
+    pca = _post(blogs, "quarto", QUARTO + "pca-notebook/index.html")
+    assert (pca["title"], pca["published"]) == ("PCA by Hand, Then by SVD", date(2024, 12, 9))
+    assert (pca["category"], pca["tags"]) == ("linear-algebra", ["notebooks"])
+    assert pca["body"].startswith("Principal component analysis finds the directions")
+    assert "\n\nWhy SVD\n\n" in pca["body"] and "[代码]" in pca["body"]
+    assert "explained_variance_ratio" not in pca["body"]  # an output
+    assert "Figure size" not in pca["body"] and "eigh" not in pca["body"]  # output, code
+
+
 # --- Hexo + Butterfly --------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from lib.ingest import tabular
 from lib.ingest.feeds import looks_like_feed, parse_feed
 from lib.ingest.markdown import looks_like_markdown_post, parse_markdown
 from lib.ingest.naming import shown_name, stored_name
+from lib.ingest.notebooks import notebook_markdown
 from lib.ingest.reading import decode_text, is_web_url, read_bytes
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 from lib.ingest.sites import PostPlace, Site, SiteFinder
@@ -38,6 +39,7 @@ EXTENSIONS = {
     ".markdown": "markdown",
     ".qmd": "markdown",  # Quarto: Markdown with pandoc's divs, spans and citations
     ".rmd": "markdown",  # R Markdown, the same
+    ".ipynb": "markdown",  # a notebook post, read as the Markdown it renders to
     ".csv": "csv",
     ".tsv": "csv",
     ".jsonl": "jsonl",
@@ -126,7 +128,7 @@ def expand(
         if path.is_dir():
             yield from _walk(path, forced, skipped, sites)
         elif path.exists():
-            data = read_bytes(source)
+            data = _post_bytes(path, read_bytes(source))
             fmt = forced or _by_extension(path) or sniff(data, shown)
             place = sites.place_of(path) if fmt == "markdown" else None
             file_options = _with_place(options, fmt, place)
@@ -146,7 +148,11 @@ def _walk(
         if fmt is None or sites.is_build_output(path):
             skipped.append(str(path))  # a site's rendered pages and themes are not its posts
             continue
-        data = read_bytes(str(path))
+        try:
+            data = _post_bytes(path, read_bytes(str(path)))
+        except IngestError:  # a notebook that is not one: not a post file either
+            skipped.append(str(path))
+            continue
         if fmt == "markdown" and not forced and not looks_like_markdown_post(_head(data)):
             skipped.append(str(path))  # a README.md beside the posts is not a post
             continue
@@ -154,6 +160,11 @@ def _walk(
         file_options = _with_place(sites.options, fmt, place)
         stored = stored_name(str(path), named=str(folder))
         yield SourceFile(stored, fmt, data, str(path), file_options)
+
+
+def _post_bytes(path: Path, data: bytes) -> bytes:
+    """A file's bytes as its parser reads them: a notebook as its Markdown."""
+    return notebook_markdown(data, str(path)) if path.suffix.lower() == ".ipynb" else data
 
 
 def _with_place(options: ParseOptions, fmt: str, place: PostPlace | None) -> ParseOptions:
