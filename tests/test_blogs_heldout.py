@@ -160,6 +160,8 @@ def test_butterfly_tag_plugins_keep_the_words_a_reader_sees(blogs) -> None:
     assert "查看评测结果" in rag and "far fa" not in rag  # {% btn url,text,icon %}
     spec = _post(blogs, "butterfly", BUTTERFLY + "0c77e215/")["body"]
     assert "拒绝采样的细节\n\n验证时" in spec  # {% folding cyan open, title %}
+    paged = _post(blogs, "butterfly", BUTTERFLY + "8e9f0a1b/")["body"]
+    assert "见 KV Cache 量化实践笔记。" in paged  # {% post_link slug 'text' %}
     flash = _post(blogs, "butterfly", BUTTERFLY + "77ab3e0d/")["body"]
     assert "不改变数值结果，只改变读写顺序" in flash and "logo large" not in flash
 

@@ -257,3 +257,11 @@ def test_a_posts_code_is_its_fenced_and_indented_blocks_not_its_formulas() -> No
     html = "<p>见 <code>inline_name</code></p><pre><code>torch.nn.LayerNorm(d)</code></pre>"
     assert code_names(html, "html") == ["torch.nn.LayerNorm", "torch", "nn", "LayerNorm"]
     assert code_names(post, "text") == []
+
+
+def test_a_jekyll_figure_include_reads_as_its_caption_and_other_includes_go() -> None:
+    text = markdown_text(
+        '见下图。\n\n{% include figure.html image="/img/loss.png" caption="图 2：验证集损失" %}\n\n'
+        "{% include toc.html %}\n"
+    )
+    assert text == "见下图。\n\n图 2：验证集损失"

@@ -61,12 +61,16 @@ _TAG_TEXT = {
     "p": lambda a: a.split(",", 1)[-1] if "," in a else "",
     "folding": lambda a: a.split(",", 1)[-1] if "," in a else "",
     "fold": lambda a: a.split("@", 1)[-1] if "@" in a else "",
+    # Hexo's links to another post: "{% post_link slug '读这篇' %}" reads its text.
+    "post_link": lambda a: a.split(None, 1)[1] if len(a.split(None, 1)) > 1 else "",
+    # Jekyll themes' figures: "{% include figure.html image=… caption="图 1" %}".
+    "include": lambda a: found.group(1) if (found := _CAPTION.search(a)) else "",
 }
 _TAG_TITLES = frozenset({"hidetoggle", "folding", "fold"})
 _SHORTCODE_CODE = frozenset({"highlight", "code"})
 # Paired shortcodes whose content is a formula (Hugo themes' KaTeX and MathJax shortcodes).
 _SHORTCODE_MATH = frozenset({"katex", "math", "latex", "mathjax"})
-_CAPTION = re.compile(r'\b(?:caption|title)="([^"]{1,300})"')
+_CAPTION = re.compile(r'\b(?:caption|title|description)="([^"]{1,300})"')
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
 
 
@@ -178,7 +182,7 @@ def _template_tags(markdown: str) -> str:
             region_mark = f" {MATH_MARK} " if is_math else f"\n\n{CODE_MARK}\n\n"
         elif liquid in _TAG_TEXT:
             shown = _TAG_TEXT[liquid](found.group("tag_args").strip()).strip(" '\"")
-            gap = "\n\n" if liquid in _TAG_TITLES else " "  # a toggle's title is a heading
+            gap = "\n\n" if liquid in _TAG_TITLES else ""  # a toggle's title is a heading
             out.append(f"{gap}{shown}{gap}" if shown else "")
         elif shortcode == "figure":  # a reader sees the figure's caption
             caption = _CAPTION.search(found.group("args") or "")
