@@ -21,7 +21,7 @@ import pytest
 
 from lib import queries
 from lib.filters import Filters
-from lib.ingest import RunSummary, run_ingest
+from lib.ingest import ParseOptions, RunSummary, run_ingest
 from lib.store import connect_read_only
 from tests.helpers import query
 
@@ -44,7 +44,8 @@ def blogs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, RunS
     out = {}
     for name, blog in HELDOUT.items():
         db = str(tmp_path_factory.mktemp(name) / "posts.duckdb")
-        out[name] = (db, run_ingest(db, [str(BLOGS / blog["source"])]))
+        options = ParseOptions(base_url=blog.get("base_url"))  # an export without its address
+        out[name] = (db, run_ingest(db, [str(BLOGS / blog["source"])], options=options))
     return out
 
 
@@ -318,3 +319,23 @@ def test_mathjax_environments_and_inline_formulas_in_a_feed_read_as_formulas(blo
     assert "写成 [Math]，" in residual and "partial" not in residual  # $x + f(x)$, math/tex
     assert (elbo["category"], elbo["tags"]) == ("概率", ["变分推断"])
     assert elbo["published"] == date(2024, 3, 11)
+
+
+# --- A Ghost export ----------------------------------------------------------------------------
+
+GHOST = "https://tensor-notes.example.com/"
+
+
+def test_a_ghost_export_gives_its_published_posts_with_their_tags_and_days(blogs) -> None:
+    db = blogs["ghost"][0]
+    titles = {t for (t,) in query(db, "SELECT title FROM posts")}
+    assert not titles & {"About", "MoE notes (draft)", "Scheduled: tokenizer notes"}
+    beam = _post(blogs, "ghost", GHOST + "beam-search-length-penalty/")
+    assert beam["tags"] == ["Decoding"]  # not the internal "#internal"
+    assert beam["published"] == date(2024, 1, 3)  # 23:30 UTC is 3 January in Asia/Shanghai
+    assert "Beam width against BLEU on the dev set" in beam["body"]  # the figure's caption
+    kl = _post(blogs, "ghost", GHOST + "kl-divergence-direction/")
+    assert kl["excerpt"] == "Mode covering versus mode seeking, with two Gaussians."
+    assert "reverse KL has become popular" in kl["body"]  # an HTML card's text
+    bugs = _post(blogs, "ghost", GHOST + "mixed-precision-bugs/")["body"]
+    assert "[代码]" in bugs and "unscale_" not in bugs

@@ -22,6 +22,7 @@ from lib.ingest.cells import RowPlace, json_kind, record_of_row, records_from_ob
 from lib.ingest.columns import mapped_columns, require_text_column, resolve_columns, with_aliases
 from lib.ingest.fast_lane import fast_rows
 from lib.ingest.fast_lane import no_rows as _no_rows
+from lib.ingest.ghost import ghost_posts
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
 
@@ -202,7 +203,8 @@ def _json_objects(
         raise IngestError(source, TOO_DEEP, line=1) from exc
     except ValueError as exc:
         raise IngestError(source, TOO_LONG_NUMBER) from exc
-    items = _json_items(document, source)
+    items = ghost_posts(document, options.base_url)
+    items = _json_items(document, source) if items is None else items
     objects = []
     for number, value in enumerate(items, start=1):
         where = RowPlace(f"{source} row {number}", row=number)
