@@ -228,7 +228,7 @@ def ranked(
     if not p.words:  # only fields or exclusions: every post they keep, newest first
         clause, params = found.ranking_where()
         return f"SELECT doc, 0.0 AS score FROM posts WHERE {clause}", params
-    kept, params = found.ranking_doc_filter("h")
+    kept, params = found.ranking_doc_filter("h", top)
     scored, scored_params = scores_sql(
         query_terms(filters.q.strip()), p.words, top=top, doc_filter=kept
     )

@@ -244,9 +244,11 @@ class ResolvedSearch:
     def count(self) -> int:
         """How many posts every filter keeps."""
         if self.filters.q.strip() and self.filters == Filters(q=self.filters.q):
-            # Words alone: the bitmap's own count; a search counted once and never sliced
-            # keeps no table.
-            if self.tables.scratch.existing(self.tables.search.key("mask"), "mask"):
+            # Words alone: the bitmap's own count; a search of one word counted once and
+            # never sliced keeps no table (of several, its page asks how many have every
+            # word, and its ranking may keep only those: see ``ranking_doc_filter``).
+            several = len(self.tables.search.query.words) > 1
+            if several or self.tables.scratch.existing(self.tables.search.key("mask"), "mask"):
                 return int(self.tables.mask_value("matched"))
             sql, params = self.tables.sql("mask")
             return int(self.con.execute(f"SELECT matched FROM ({sql})", params).fetchall()[0][0])
@@ -280,17 +282,25 @@ class ResolvedSearch:
             return ()
         return tuple(self.tables.mask_value("unchecked"))
 
-    def ranking_doc_filter(self, alias: str) -> tuple[str, list[object]]:
+    def ranking_doc_filter(self, alias: str, top: int | None = None) -> tuple[str, list[object]]:
         """Like :meth:`ranking_where`, as a test of ``<alias>.doc`` alone, in bitmaps (the
         search's, and the category and date filters') rather than a join with the posts:
         DuckDB's semi-join of the postings with a million posts' filter took most of a
-        filtered search."""
+        filtered search.
+
+        With ``top`` (the ranking need only list its best ``top``): when at least that many
+        posts have every word, only they are ranked, since they rank before every post that
+        lacks a word (``lib.search.scores_sql``); a search of several broad words otherwise
+        scores most of the posts."""
         p = self.tables.search.query
         # Plain words: the ranking keeps the posts with any word itself, as the mask does.
         words_alone = p.plain and not self.filters.topics
         clause, params = self.columns_where()
         tests, values = [], []
-        if not words_alone:
+        if top is not None and len(p.words) > 1 and self.every_word_count >= top:
+            tests.append(_bit_test(alias))
+            values.append(self.tables.mask_value("every"))
+        elif not words_alone:
             tests.append(_bit_test(alias))
             values.append(self.tables.mask_value("b"))
         if clause != "TRUE":

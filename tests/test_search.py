@@ -16,6 +16,7 @@ from lib import queries, topics
 from lib.bootstrap import schema_version, upgrade
 from lib.filters import Filters
 from lib.ingest import run_ingest
+from lib.search_plan import plan
 from lib.store import SCHEMA_VERSION, connect_read_only, write_transaction
 from tests.helpers import build_store, multi_month_posts, query
 
@@ -404,16 +405,23 @@ def test_stop_words_left_out_are_named(compounds: duckdb.DuckDBPyConnection) -> 
         Filters(q="attention"),
         Filters(q="模", categories=("Large Model",)),
         Filters(q="训练", categories=("Large Model",), start=date(2020, 1, 1)),
+        # Several words: pages within the posts with every word rank only those.
+        Filters(q="模型 训练"),
+        Filters(q="attention 模型"),
+        Filters(q="训练 数据", categories=("Large Model",)),
     ],
 )
 def test_relevance_pages_follow_one_ranking(
     con: duckdb.DuckDBPyConnection, filters: Filters
 ) -> None:
-    """A page of a one-word search ranks only the posts it shows (``lib.search``'s
-    cutoff): read two cards at a time, the pages list the same posts, in the same order
-    and with the same scores, as one long list."""
+    """A page ranks only the posts it can show (a one-word search: ``lib.search``'s
+    cutoff; several words: the posts with every word while there are enough of them):
+    read two cards at a time, the pages list the same posts, in the same order and with
+    the same scores, as one long list."""
     whole = queries.cards(con, filters, queries.RELEVANCE, 100)
     assert len(whole) > 4
+    if len(plan(filters.q).words) > 1:  # pages on both sides of the last with every word
+        assert 2 < queries.search_note(con, filters).every < len(whole) - 2
     paged = [
         card
         for offset in range(0, len(whole), 2)
