@@ -64,6 +64,9 @@ def forget(con: duckdb.DuckDBPyConnection, store_wide: bool = True) -> None:
     scratch_tables.drop_all(con, store_wide)
 
 
+_MASK_COUNTS = ("matched", "with_every", "unchecked")  # the mask's columns but its bitmaps
+
+
 def _bit_test(alias: str) -> str:
     col = f"{alias}." if alias else ""
     return f"get_bit(?::BIT, {col}doc - 1) = 1"
@@ -138,11 +141,16 @@ class _SearchTables:
         return _SearchTables(self.con, Search.of(Filters())).table("days")
 
     def mask_value(self, column: str) -> Any:
-        """A column of the search's mask (a bitmap read as text, to bind as a constant)."""
+        """A column of the search's mask (a bitmap read as text, to bind as a constant);
+        its counts are read together, in one statement."""
         if column not in self._values:
-            cast = "::VARCHAR" if column in ("b", "every") else ""
-            sql = f"SELECT {column}{cast} FROM {self.table('mask')}"
-            self._values[column] = self.execute(sql, []).fetchall()[0][0]
+            if column in ("b", "every"):
+                sql = f"SELECT {column}::VARCHAR FROM {self.table('mask')}"
+                self._values[column] = self.execute(sql, []).fetchall()[0][0]
+            else:
+                sql = f"SELECT {', '.join(_MASK_COUNTS)} FROM {self.table('mask')}"
+                row = self.execute(sql, []).fetchall()[0]
+                self._values.update(zip(_MASK_COUNTS, row, strict=True))
         return self._values[column]
 
     def columns_bitmap(self, clause: str, params: list[object]) -> tuple[str, list[object]]:
@@ -288,16 +296,17 @@ class ResolvedSearch:
         DuckDB's semi-join of the postings with a million posts' filter took most of a
         filtered search.
 
-        With ``top`` (the ranking need only list its best ``top``): when at least that many
-        posts have every word, only they are ranked, since they rank before every post that
-        lacks a word (``lib.search.scores_sql``); a search of several broad words otherwise
-        scores most of the posts."""
+        With ``top`` (the ranking need only list its best ``top``): when some posts lack a
+        word but at least ``top`` have every word (:meth:`_every_word_posts_fill`), only
+        those are ranked, since they rank before every post that lacks one
+        (``lib.search.scores_sql``); a search of several broad words otherwise scores most
+        of the posts."""
         p = self.tables.search.query
         # Plain words: the ranking keeps the posts with any word itself, as the mask does.
         words_alone = p.plain and not self.filters.topics
         clause, params = self.columns_where()
         tests, values = [], []
-        if top is not None and len(p.words) > 1 and self.every_word_count >= top:
+        if top is not None and self._every_word_posts_fill(top):
             tests.append(_bit_test(alias))
             values.append(self.tables.mask_value("every"))
         elif not words_alone:
@@ -313,6 +322,14 @@ class ResolvedSearch:
         size = self.tables.size
         both = " AND ".join(tests)
         return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {both} END", values
+
+    def _every_word_posts_fill(self, top: int) -> bool:
+        """Whether some posts lack a word but ``top`` or more have every word, when the
+        search's bitmap alone says so (words without other filters: with them, counting
+        would cost a scan of the posts or the day counts)."""
+        if self.filters != Filters(q=self.filters.q):
+            return False
+        return self.any_word_fallback and self.every_word_count >= top
 
     def ranking_where(self) -> tuple[str, list[object]]:
         """The clause a ranking of the search (``lib.search.scores_sql``) filters by: none
