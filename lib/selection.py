@@ -65,6 +65,10 @@ def forget(con: duckdb.DuckDBPyConnection, store_wide: bool = True) -> None:
 
 
 _MASK_COUNTS = ("matched", "with_every", "unchecked")  # the mask's columns but its bitmaps
+# Posts lacking a word past which a ranking keeps only those with every word: below it,
+# scoring them costs less than reading the bitmap and testing it (about 3 ms at a million
+# posts; bench/README.md, session 10).
+RANK_EVERY_WORD_PAST = 50_000
 
 
 def _bit_test(alias: str) -> str:
@@ -296,7 +300,7 @@ class ResolvedSearch:
         DuckDB's semi-join of the postings with a million posts' filter took most of a
         filtered search.
 
-        With ``top`` (the ranking need only list its best ``top``): when some posts lack a
+        With ``top`` (the ranking need only list its best ``top``): when many posts lack a
         word but at least ``top`` have every word (:meth:`_every_word_posts_fill`), only
         those are ranked, since they rank before every post that lacks one
         (``lib.search.scores_sql``); a search of several broad words otherwise scores most
@@ -324,12 +328,13 @@ class ResolvedSearch:
         return f"CASE WHEN {alias}.doc BETWEEN 1 AND {size} THEN {both} END", values
 
     def _every_word_posts_fill(self, top: int) -> bool:
-        """Whether some posts lack a word but ``top`` or more have every word, when the
-        search's bitmap alone says so (words without other filters: with them, counting
-        would cost a scan of the posts or the day counts)."""
-        if self.filters != Filters(q=self.filters.q):
+        """Whether many posts lack a word (:data:`RANK_EVERY_WORD_PAST`) but ``top`` or
+        more have every word, when the search's bitmap alone says so (words without other
+        filters: with them, counting would cost a scan of the posts or the day counts)."""
+        if self.filters != Filters(q=self.filters.q) or len(self.tables.search.query.words) < 2:
             return False
-        return self.any_word_fallback and self.every_word_count >= top
+        every = self.every_word_count
+        return every >= top and self.count - every > RANK_EVERY_WORD_PAST
 
     def ranking_where(self) -> tuple[str, list[object]]:
         """The clause a ranking of the search (``lib.search.scores_sql``) filters by: none

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lib import queries, topics
+from lib import queries, selection, topics
 from lib.bootstrap import schema_version, upgrade
 from lib.filters import Filters
 from lib.ingest import run_ingest
@@ -412,12 +412,13 @@ def test_stop_words_left_out_are_named(compounds: duckdb.DuckDBPyConnection) -> 
     ],
 )
 def test_relevance_pages_follow_one_ranking(
-    con: duckdb.DuckDBPyConnection, filters: Filters
+    con: duckdb.DuckDBPyConnection, filters: Filters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page ranks only the posts it can show (a one-word search: ``lib.search``'s
     cutoff; several words: the posts with every word while there are enough of them):
     read two cards at a time, the pages list the same posts, in the same order and with
     the same scores, as one long list."""
+    monkeypatch.setattr(selection, "RANK_EVERY_WORD_PAST", 0)  # a few posts lack a word here
     whole = queries.cards(con, filters, queries.RELEVANCE, 100)
     assert len(whole) > 4
     if len(plan(filters.q).words) > 1:  # pages on both sides of the last with every word
