@@ -386,3 +386,32 @@ def test_a_sites_pages_found_walking_it_are_not_posts(tmp_path: Path) -> None:
         "projects.md",
     ]
     assert {why for _, why in summary.unpublished} == {"a page of the site, not a post"}
+
+
+def test_a_jekyll_post_written_in_html_is_a_post_and_a_rendered_page_is_not(
+    tmp_path: Path,
+) -> None:
+    html_post = (
+        "---\ntitle: 老博客的 HTML 文章\ndate: 2015-03-01\ncategories: 机器学习\n---\n"
+        "<p>早年的文章直接写 <b>HTML</b>，逻辑回归用 sigmoid 把分数变成概率。</p>\n"
+    )
+    _write(
+        tmp_path,
+        {
+            "_config.yml": JEKYLL_CONFIG,
+            "_posts/2015-03-01-logistic.html": html_post,
+            "_posts/2024-01-02-real.md": _front(title="新文章", date="2024-01-02"),
+            "google1234.html": "<html><body>google-site-verification</body></html>",
+        },
+    )
+    db = str(tmp_path / "posts.duckdb")
+    run_ingest(db, [str(tmp_path)])
+    rows = query(db, "SELECT title, body, url FROM posts ORDER BY published")
+    assert rows == [
+        (
+            "老博客的 HTML 文章",
+            "早年的文章直接写 HTML，逻辑回归用 sigmoid 把分数变成概率。",
+            "https://ml.example.org/notes/机器学习/2015/03/01/logistic.html",
+        ),
+        ("新文章", "正文第一段。", rows[1][2]),
+    ]

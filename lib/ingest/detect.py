@@ -40,6 +40,10 @@ EXTENSIONS = {
     ".qmd": "markdown",  # Quarto: Markdown with pandoc's divs, spans and citations
     ".rmd": "markdown",  # R Markdown, the same
     ".ipynb": "markdown",  # a notebook post, read as the Markdown it renders to
+    # Jekyll and Hexo also build posts written in HTML under front matter; an HTML file
+    # without front matter (a rendered page) is skipped like a README.
+    ".html": "markdown",
+    ".htm": "markdown",
     ".csv": "csv",
     ".tsv": "csv",
     ".jsonl": "jsonl",
