@@ -29,7 +29,15 @@ HUGO_CONFIGS = tuple(
 # What each generator builds into or installs beside the posts: walking a site's folder
 # must not read its rendered pages, copied feeds or a theme's example posts as posts.
 NOT_SOURCE = {
-    "jekyll": ("_site", ".jekyll-cache", "vendor", "node_modules"),
+    "jekyll": (
+        "_site",
+        ".jekyll-cache",
+        "vendor",
+        "node_modules",
+        "_layouts",
+        "_includes",
+        "_sass",
+    ),
     "hexo": ("public", "node_modules", "themes", "scaffolds"),
     "hugo": ("public", "resources", "themes", "archetypes", "node_modules"),
     "quarto": ("_site", "_freeze", ".quarto", "site_libs", "node_modules", "renv"),
