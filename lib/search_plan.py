@@ -27,6 +27,7 @@ from lib.text import CJK
 
 MAX_TOKENS = 8  # typed tokens: a pasted paragraph is not a query; its first words are
 MAX_ALL_TOKENS = 16  # with dictionary variants; each is a bit of an INTEGER mask
+MAX_NAME_WORDS = 5  # the longest dictionary name looked for inside a longer query
 VARIANT_WEIGHT = 0.6  # a near-synonym or spelling variant from the dictionary
 
 
@@ -156,6 +157,39 @@ class _TokenCollector:
         return out
 
 
+def _dictionary_names(run: list[str]) -> list[list[str]]:
+    """A run of plain words cut so that each name of several words the dictionary knows is
+    a piece of its own (``decision tree overfitting``: ``decision tree``, ``overfitting``),
+    the longest name first at each place, so a name keeps its variants (决策树) inside a
+    longer query as it does alone."""
+    if len(run) < 2:
+        return [run]
+    pieces: list[list[str]] = []
+    rest: list[str] = []  # words not in a name, segmented together as before
+    i = 0
+    while i < len(run):
+        end = next(
+            (
+                j
+                for j in range(min(len(run), i + MAX_NAME_WORDS), i + 1, -1)
+                if synonyms().get(_normalise(" ".join(run[i:j])))
+            ),
+            None,
+        )
+        if end is None:
+            rest.append(run[i])
+            i += 1
+            continue
+        if rest:
+            pieces.append(rest)
+            rest = []
+        pieces.append(run[i:end])
+        i = end
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
 def _run_words(builder: _TokenCollector, text: str, several: bool) -> list[Word]:
     """The words of a run of plain words, each with its dictionary variants; a name of
     several words the dictionary knows (mixture of experts) is one word."""
@@ -200,7 +234,8 @@ def plan(q: str) -> Plan:
             run.append(clause[0].text)
             continue
         if run:
-            words += _run_words(builder, " ".join(run), several=len(run) > 1)
+            for piece in _dictionary_names(run):
+                words += _run_words(builder, " ".join(piece), several=len(piece) > 1)
             run = []
         alternatives = []
         for term in clause:
