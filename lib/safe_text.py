@@ -66,11 +66,22 @@ def _spelling(term: str) -> str:
     return r"[-._\s]?".join(re.escape(ch) for ch in squeezed)
 
 
-def highlighted(text: str | None, words: Iterable[str], limit: int = MAX_RENDER_CHARS) -> str:
-    """Escaped Markdown of ``text`` with each occurrence of ``words`` marked, case-insensitively."""
+def highlighted(
+    text: str | None,
+    words: Iterable[str],
+    limit: int = MAX_RENDER_CHARS,
+    paragraphs: bool = False,
+) -> str:
+    """Escaped Markdown of ``text`` with each occurrence of ``words`` marked, case-insensitively.
+
+    With ``paragraphs``, the blank lines between a post's paragraphs (its headings, list
+    items and table rows, as ingest stores them) stay paragraph breaks instead of spaces.
+    """
     if not text:
         return ""
     text = clip(text, limit)
+    if paragraphs and "\n\n" in text:
+        return "\n\n".join(highlighted(p, words, len(p)) for p in text.split("\n\n"))
     terms = sorted({w for w in words if w.strip()}, key=len, reverse=True)
     if not terms:
         return escape_markdown(text)

@@ -69,7 +69,7 @@ text = post["body"] or post["excerpt"]
 if text:
     more_key = f"_post_chars_{post['id']}"
     limit = st.session_state.get(more_key, BODY_CHUNK_CHARS)
-    st.markdown(highlighted(text, query_tokens(filters.q), limit=limit))
+    st.markdown(highlighted(text, query_tokens(filters.q), limit=limit, paragraphs=True))
     if len(text) > limit:
         left = len(text) - limit
         st.button(

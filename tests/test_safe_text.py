@@ -183,3 +183,14 @@ def test_bare_links_and_addresses_cannot_autolink() -> None:
     assert "https\\:\u200b\\/\\/example" in out
     assert "www\u200b\\.example" in out
     assert "me\\@\u200bexample" in out
+
+
+def test_a_post_keeps_its_paragraphs_and_each_stays_inert() -> None:
+    body = "Measuring it\n\nBin the predictions by **confidence**.\n\n# not a heading"
+    shown = highlighted(body, ["confidence"], paragraphs=True)
+    assert shown.split("\n\n")[:2] == [
+        "Measuring it",
+        "Bin the predictions by \\*\\*:orange-background[**confidence**]\\*\\*\\.",
+    ]
+    assert shown.endswith("\n\n\\# not a heading")
+    assert "\n\n" not in highlighted(body, ["confidence"])  # cards stay one paragraph
