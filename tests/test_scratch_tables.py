@@ -185,3 +185,17 @@ def test_what_a_connection_remembers_goes_with_it(connection: duckdb.DuckDBPyCon
         del cur
     gc.collect()
     assert [r() for r in remembered] == [None] * 4
+
+
+def test_a_prepared_connection_makes_only_the_search_s_own_tables(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    """The app prepares a connection in the background when it opens it, so that the first
+    search does not number every post's day while a reader waits."""
+    selection.prepare(connection.cursor())
+    connection.execute("CALL enable_logging('QueryLog')")
+    first = Filters(q="topic twin")
+    counted = dict(queries.category_counts(connection.cursor(), first))
+    assert sum(counted.values()) == expected_count(connection, first)
+    made = [s.split()[5] for s in logged(connection) if s.startswith("CREATE TABLE IF NOT")]
+    assert made and not [t for t in made if t.startswith("selections.all_")], made

@@ -11,13 +11,14 @@ results move on to it; a remote store's signature changes every few minutes
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
 
-from lib import refresh, store_kinds
+from lib import refresh, selection, store_kinds
 from lib.config import resolve_db
 from lib.locator import StoreError
 from lib.safe_text import escape_markdown
@@ -75,7 +76,21 @@ def _connection(path: str, signature: store_kinds.Signature) -> duckdb.DuckDBPyC
     token = _secret("motherduck_token")
     connection = store_kinds.open_read_only(path, motherduck_token_secret=token)
     _LATEST[path] = connection
+    threading.Thread(target=_prepare_search, args=(connection,), daemon=True).start()
     return connection
+
+
+def _prepare_search(connection: duckdb.DuckDBPyConnection) -> None:
+    """``lib.selection.prepare`` in the background, while the reader reads the first page,
+    so that a first search does not wait for what every search needs."""
+    try:
+        cur = connection.cursor()
+        try:
+            selection.prepare(cur)
+        finally:
+            cur.close()
+    except (duckdb.Error, ReferenceError):  # closed since (a new import), or no such tables
+        pass
 
 
 def signature() -> Store:
