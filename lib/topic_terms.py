@@ -63,9 +63,18 @@ def not_labels() -> frozenset[str]:
     return frozenset(word.lower() for line in lines for word in line.split())
 
 
+def number_fragment(term: str) -> bool:
+    """Whether an index term is a piece of a number, not a name: a Latin term that starts
+    with a digit or holds fewer than two letters (``e-5`` of a learning rate ``1e-5``,
+    ``1e``, ``3b``, ``v2``). A term of the dictionary is a name (add ``H100`` to keep it)."""
+    if CJK.search(term) or term in default_segmenter().terms:
+        return False
+    return term[:1].isdigit() or sum(ch.isalpha() for ch in term) < 2
+
+
 def labelable(term: str) -> bool:
     """Whether an index term (already judged topical at import) can stand in a label."""
-    if term in not_labels() or _CODE_LIKE.search(term):
+    if term in not_labels() or number_fragment(term) or _CODE_LIKE.search(term):
         return False
     if CJK.search(term):
         return len(term) >= 2

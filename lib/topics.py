@@ -140,12 +140,13 @@ def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -
 
     ``posts`` is how many filtered posts have the topic among their keywords,
     ``share`` the fraction of filtered posts, and ``lift`` how much more often it
-    leads here than in all posts (1 = as often as anywhere).
+    leads here than in all posts (1 = as often as anywhere). Topics of one score (on a
+    small blog, most lead two or three posts) come in order of use (:func:`_by_use`).
     """
     found = selection.resolve(con, filters)
     counts, params = _counts_sql(found, _KEYWORDS)
     sizes, size_params = _counts_sql(found, _POSTS_WITH_KEYWORDS)
-    return con.execute(
+    ranked = con.execute(
         f"""WITH here AS (SELECT term, sum(n)::BIGINT AS n FROM ({counts}) GROUP BY term),
                  size AS (SELECT sum(n)::BIGINT AS docs FROM ({sizes})),
                  everywhere AS (SELECT term, sum(posts)::BIGINT AS n FROM topic_months
@@ -155,9 +156,36 @@ def leading(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 20) -
                    (h.n / s.docs) / (e.n / t.docs) AS lift,
                    h.n / s.docs * ln(1 + t.docs / e.n) AS score
             FROM here h JOIN everywhere e USING (term), size s, total t
-            ORDER BY score DESC, posts DESC, topic LIMIT ?""",
+            QUALIFY rank() OVER (ORDER BY score DESC, posts DESC) <= ?
+            ORDER BY score DESC, posts DESC, topic""",
         [*params, *size_params, int(limit)],
     ).df()
+    return _by_use(con, ranked).head(int(limit)).reset_index(drop=True)
+
+
+def _by_use(con: duckdb.DuckDBPyConnection, ranked: pd.DataFrame) -> pd.DataFrame:
+    """``ranked`` with its ties of score and posts in order of use: first the topic its
+    posts use more (its summed keyword weight, tf·idf: a post's subject, named all
+    through it, before a word it uses twice), then the one more posts use at all; the
+    alphabet only last. Looked up for the tied topics only, few on a large store."""
+    tied = ranked[ranked.duplicated(["score", "posts"], keep=False)]
+    if tied.empty:
+        return ranked
+    use = con.execute(
+        """SELECT t.term AS topic, t.df AS used_in, coalesce(k.weight, 0) AS weight
+           FROM terms t LEFT JOIN (SELECT term, sum(weight) AS weight FROM post_keywords
+                                   WHERE term IN (SELECT unnest(?)) GROUP BY term) k
+                ON k.term = t.term
+           WHERE t.term IN (SELECT unnest(?))""",
+        [list(tied["topic"]), list(tied["topic"])],
+    ).df()
+    merged = ranked.merge(use, on="topic", how="left").fillna({"used_in": 0, "weight": 0})
+    merged = merged.sort_values(
+        ["score", "posts", "weight", "used_in", "topic"],
+        ascending=[False, False, False, False, True],
+        kind="stable",
+    )
+    return merged[list(ranked.columns)]
 
 
 def by_class(

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from lib.search import idf_sql
+from lib.topic_terms import number_fragment
 
 KEYWORDS_PER_POST = 8
 
@@ -35,8 +36,10 @@ def store_keywords(
     topical = np.zeros(size, dtype=bool)
     idf = np.zeros(size, dtype=np.float64)
     rank = np.zeros(size, dtype=np.int64)  # the term's place in term order
-    for place, (term_id, _, is_topical, value) in enumerate(sorted(rows, key=lambda r: r[1])):
-        topical[term_id], idf[term_id], rank[term_id] = is_topical, value, place
+    for place, (term_id, term, is_topical, value) in enumerate(sorted(rows, key=lambda r: r[1])):
+        # A piece of a number (``e-5`` of ``1e-5``) is searchable but names nothing.
+        keyword = is_topical and not number_fragment(term)
+        topical[term_id], idf[term_id], rank[term_id] = keyword, value, place
     chosen = topical[terms] & (tfs > 0)  # a name only in the post's code is no keyword
     terms, docs, tfs = terms[chosen], docs[chosen], tfs[chosen]
     top = _top_per_doc(docs, terms, tfs, idf, rank, KEYWORDS_PER_POST)
