@@ -24,6 +24,22 @@ from lib.bootstrap import needs_seeding, schema_version
 from lib.config import REPO_ROOT
 from lib.store import SCHEMA_VERSION, connect_read_only
 
+# Words and a category a reader might search, one pair a round or run: each round of a
+# benchmark asks other words in another category, as a new reader would (with the same ones,
+# every query after the first is a cache hit). Not "Generative Model": picked in the floor
+# page's list, its click starts no run (not found why).
+READER_SEARCHES = (
+    ("LoRA", "NLP"),
+    ("显存", "Large Model"),
+    ("量化", "Python"),
+    ("注意力", "NLP"),
+    ("MoE", "Large Model"),
+    ("FlashAttention", "Python"),
+    ("分布式训练", "NLP"),
+    ("训练", "Large Model"),
+    ("微调", "Python"),
+)
+
 
 @dataclass(frozen=True)
 class Page:

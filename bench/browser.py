@@ -34,7 +34,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.apps import APPS, App, check_store, machine, post_count
+from bench.apps import APPS, READER_SEARCHES, App, check_store, machine, post_count
 from bench.coldstart import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -51,18 +51,7 @@ FLOOR = App("floor", REPO_ROOT / "bench" / "baseline" / "floor_tour.py", APPS["a
 QUIET_MS = 400  # no change in the page for this long: it is drawn
 POLL_S = 0.02
 STEP_TIMEOUT_S = 60.0
-# Each round searches other words in another category, as a new reader would: with the same
-# ones every round, every query after the warm-up round is an st.cache_data hit. Not
-# "Generative Model": picked in the floor's list, its click starts no run (not found why).
-SEARCHES = (
-    ("LoRA", "NLP"),
-    ("显存", "Large Model"),
-    ("量化", "Python"),
-    ("注意力", "NLP"),
-    ("MoE", "Large Model"),
-    ("FlashAttention", "Python"),
-    ("分布式训练", "NLP"),
-)
+SEARCHES = READER_SEARCHES  # one pair a round (bench.apps)
 LINK_STEPS = (("Browse", "Browse posts"), ("Topics", "Topics"), ("Overview", "Overview"))
 
 # Counts the server's messages, notes the time of the person's last input (a key or a

@@ -39,18 +39,6 @@ CALLS = (
     "map_points",
 )
 CATEGORY = "NLP"
-# Words and categories of the searched case, one pair a run (those of ``bench.browser``).
-SEARCHES = (
-    ("LoRA", "NLP"),
-    ("显存", "Large Model"),
-    ("量化", "Python"),
-    ("注意力", "NLP"),
-    ("MoE", "Large Model"),
-    ("FlashAttention", "Python"),
-    ("分布式训练", "NLP"),
-    ("训练", "Large Model"),
-    ("微调", "Python"),
-)
 CASES = ("no filters", "a category", "a year", "a topic", "words in a category")
 REPRESENTED = 8  # topics the Topics tab shows with example posts (``pages/topics.py``)
 
@@ -93,9 +81,9 @@ def _serve(db: str) -> None:
     con = connect_read_only(db)
     first = topics.topic_table(con, Filters())["topic"].iloc[0]
 
-    def filters_of(case: str, run: int) -> Any:
+    def filters_of(case: str, search: list[str]) -> Any:
         if case == "words in a category":
-            q, category = SEARCHES[run % len(SEARCHES)]
+            q, category = search
             found = Filters(categories=(category,), q=q)
             selection.resolve(con, found).where()  # the steps before the Topics step
             return found
@@ -128,7 +116,7 @@ def _serve(db: str) -> None:
     table_of(Filters())  # what a process makes once
     for line in sys.stdin:
         request = json.loads(line)
-        filters = filters_of(request["case"], request["run"])
+        filters = filters_of(request["case"], request["search"])
         table, table_ms = timed(lambda f=filters: table_of(f))
         named = table[~table["outlier"]].head(REPRESENTED)
         _, examples_ms = timed(lambda f=filters, n=named: examples_of(f, n))
@@ -154,13 +142,17 @@ def _fit(db: str) -> None:
 
 
 def _compare(db: str, trees: dict[str, Path], runs: int) -> None:
+    # Imported here: a worker runs this file with another tree's ``bench`` on its path.
+    from bench.apps import READER_SEARCHES
+
     workers = {name: Worker(tree, db) for name, tree in trees.items()}
     times: dict[tuple[str, str, str], list[float]] = {}
     try:
         for case in CASES:
             for run in range(runs):
                 for name, worker in workers.items():  # in turn: the same load on each
-                    for call, ms in worker.ask({"case": case, "run": run}).items():
+                    search = READER_SEARCHES[run % len(READER_SEARCHES)]  # the searched case's
+                    for call, ms in worker.ask({"case": case, "search": search}).items():
                         times.setdefault((name, case, call), []).append(ms)
     finally:
         for worker in workers.values():
