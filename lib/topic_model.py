@@ -39,6 +39,7 @@ REFIT_GROWTH = 2  # refit at import once the store holds this many times the fit
 OUTLIER_SIMILARITY = 0.2  # cosine to the nearest centre below which a post is an outlier
 MIN_DF_SHARE = 0.0005  # a term in fewer posts than this share says little about groups
 MAX_DF_SHARE = 0.4  # nor does one in more
+NAMED_BY_ALL_TERMS = 200  # posts up to which topics are named from terms of a single post too
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -83,9 +84,12 @@ class Model:
         return cls(**{k: arrays[k] for k in cls.__dataclass_fields__})
 
 
-def _vocabulary(con: duckdb.DuckDBPyConnection, posts: int) -> tuple[np.ndarray, np.ndarray, list]:
-    """The term ids the model counts, each one's column, and the index terms of each column."""
-    low = max(2, int(posts * MIN_DF_SHARE))
+def _vocabulary(
+    con: duckdb.DuckDBPyConnection, posts: int, least: int = 2
+) -> tuple[np.ndarray, np.ndarray, list]:
+    """The term ids the model counts, each one's column, and the index terms of each column
+    (those in at least ``least`` posts, and in ``MIN_DF_SHARE`` of them)."""
+    low = max(least, int(posts * MIN_DF_SHARE))
     high = max(low + 1, int(posts * MAX_DF_SHARE)) if posts >= 20 else posts
     rows = con.execute(
         "SELECT term_id, term, df FROM terms WHERE topical AND df >= ? ORDER BY term_id", [low]
@@ -250,15 +254,36 @@ def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     say("placing posts")
     topic, counts = _assign(con, model, docs_sql)
     say("naming topics")
-    placed = topic >= 0
-    by_topic = sparse.csr_matrix(
-        (np.ones(int(placed.sum())), (topic[placed], np.flatnonzero(placed))),
-        shape=(len(centres), len(topic)),
-    )
-    name_topics(con, (by_topic @ counts).toarray(), model.places, members)
+    _name(con, model, topic, counts, members, docs_sql)
     _refresh_sizes(con)
     con.execute("INSERT INTO topic_model VALUES ('model', ?)", [model.dump()])
     return int(con.execute("SELECT count(*) FROM topics WHERE topic_id >= 0").fetchall()[0][0])
+
+
+def _name(
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    topic: np.ndarray,
+    counts: sparse.csr_matrix,
+    members: list,
+    docs: str,
+) -> None:
+    """Name the topics from the term counts of their posts (``topic`` and ``counts``, one
+    row per post of ``docs``, as :func:`_assign` gives them)."""
+    if model.fitted_posts <= NAMED_BY_ALL_TERMS:
+        # A small blog's topic holds a few posts, each on its own subject, which it names
+        # all through (FlashAttention, YaRN) and which no other post shares: the words
+        # its posts share are generic (长度, 优化). Name it from every term.
+        term_ids, columns, members = _vocabulary(con, model.fitted_posts, least=1)
+        _, counts = _counts(con, term_ids, columns, docs)
+        counts.resize((counts.shape[0], len(members)))
+        term_ids, columns, members, counts = _merge_companions(term_ids, columns, members, counts)
+    placed = topic >= 0
+    by_topic = sparse.csr_matrix(
+        (np.ones(int(placed.sum())), (topic[placed], np.flatnonzero(placed))),
+        shape=(len(model.centres), len(topic)),
+    )
+    name_topics(con, (by_topic @ counts).toarray(), model.places, members)
 
 
 def assign(con: duckdb.DuckDBPyConnection, model: Model, docs: str) -> int:
