@@ -41,6 +41,8 @@ def cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
         labels = _kmeans(k, trial, tries)
         found = labels.predict(probe)
         score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
+        if len(trial) <= FULL_KMEANS and np.bincount(labels.labels_).min() < 2:
+            continue  # a group of one post is no topic: it is that post's subject
         if score > best_score:
             best_k, best_score = k, score
     if not best_k:
