@@ -18,6 +18,7 @@ CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitte
 MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
 PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
 SMALL_GROUP = 3  # posts a group of a small blog holds at least, on average
+SMALL_BLOG = 200  # posts up to which a group of one post is no topic
 SMALL_BLOG_TOPICS = 20  # up to this many groups are tried, one by one, on a small blog
 
 
@@ -41,7 +42,7 @@ def cluster(embedded: np.ndarray, guess: int) -> np.ndarray:
         labels = _kmeans(k, trial, tries)
         found = labels.predict(probe)
         score = silhouette_score(probe, found) if len(set(found)) > 1 else -1.0
-        if len(trial) <= FULL_KMEANS and np.bincount(labels.labels_).min() < 2:
+        if len(trial) <= SMALL_BLOG and np.bincount(labels.labels_).min() < 2:
             continue  # a group of one post is no topic: it is that post's subject
         if score > best_score:
             best_k, best_score = k, score

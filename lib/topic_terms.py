@@ -29,9 +29,13 @@ COMPANION_SHARE = 0.9  # names together in this share of each one's posts are on
 COMPANION_MIN_DF = 10  # posts a name needs before its company says anything
 COMPANION_COLUMNS = 3_000  # the most frequent terms checked for company, pairwise
 CASING_SAMPLE = 200_000  # posts whose titles, tags and excerpts show how terms are written
-# Identifiers and remnants: snake_case, dotted paths (nn.functional.xxx, utils.py,
-# qwen1.57bchat), hex, a digit first.
-_CODE_LIKE = re.compile(r"_|^\d|^[0-9a-f]{6,}$|\.|^\W|\W$")
+# Identifiers and remnants: snake_case, hex, a digit first; dotted paths with digits
+# (qwen1.57bchat), two dots (nn.functional.xxx), a file or host (utils.py, github.com) or a
+# module alias (nn.xxx, np.array); a name written with one dot stays (torch.compile).
+_CODE_LIKE = re.compile(
+    r"_|^\d|^[0-9a-f]{6,}$|\.\w*\d|\.\w*\.|\.(?:py|com|org|net|io|ai|cn|md|exe)$"
+    r"|^(?:nn|np|pd|tf|os|sys|f)\.|^\W|\W$"
+)
 
 
 def _lines(name: str) -> list[str]:
