@@ -189,3 +189,48 @@ def test_names_always_written_together_are_one_term(tmp_path: Path) -> None:
     db = build_store(tmp_path / "posts.duckdb", rows)
     labels = [label for topic_id, label, _, _ in _topics(db) if topic_id >= 0]
     assert any("剪枝/pruning" in label or "pruning/剪枝" in label for label in labels), labels
+
+
+# A small blog: four themes of three posts, each post on a subject of its own that it names
+# all through; a theme's posts share only its everyday words, the blog shares its own.
+SMALL_BLOG = {
+    ("显存", "内存", "节省"): ("LoRA", "ZeRO", "BF16"),
+    ("吞吐量", "服务器", "集群"): ("PagedAttention", "Medusa", "GPTQ"),
+    ("长度", "上下文", "序列"): ("RoPE", "YaRN", "ALiBi"),
+    ("奖励", "人类", "信号"): ("DPO", "PPO", "KTO"),
+}
+
+
+def _small_blog_rows() -> list[dict]:
+    rows = []
+    for shared, subjects in SMALL_BLOG.items():
+        for subject in subjects:
+            sentences = [f"{subject} 的做法值得细看，{subject} 在实践里很常用。"] * 4
+            sentences += [f"这类方法都关心{shared[0]}、{shared[1]}和{shared[2]}。"] * 2
+            sentences += ["这是我的学习笔记，记录实验和思考。"]
+            rows.append(
+                {
+                    "title": f"{subject} 读后",
+                    "body": "".join(sentences),
+                    "url": f"https://s.example/{subject}",
+                }
+            )
+    return rows
+
+
+def test_a_small_blogs_topics_are_named_by_the_subjects_of_their_posts(tmp_path: Path) -> None:
+    # Named from terms of 2+ posts only, a topic read 显存 · 内存 · 节省: true of every
+    # post in it, and not what any of them is about.
+    db = build_store(tmp_path / "posts.duckdb", _small_blog_rows())
+    rows = query(
+        db,
+        """SELECT p.title, t.label FROM posts p JOIN post_topics pt USING (doc)
+           JOIN topics t USING (topic_id) WHERE pt.topic_id >= 0""",
+    )
+    assert len({label for _, label in rows}) == 4, rows
+    named = [
+        title
+        for title, label in rows
+        if any(term.lower() in title.lower() for term in label.split(LABEL_SEPARATOR))
+    ]
+    assert len(named) >= 8, rows  # of 12 posts, most find their subject in their topic's name
