@@ -249,6 +249,7 @@ def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     centres = (centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)).astype(
         np.float32
     )
+    centres = _holding_posts(centres, embedded)
     places, axes = layout(centres, embedded)
     model = Model(term_ids, columns, idf, basis, centres, places, axes, posts)
     say("placing posts")
@@ -258,6 +259,17 @@ def _fit(con: duckdb.DuckDBPyConnection, progress: Progress | None) -> int:
     _refresh_sizes(con)
     con.execute("INSERT INTO topic_model VALUES ('model', ?)", [model.dump()])
     return int(con.execute("SELECT count(*) FROM topics WHERE topic_id >= 0").fetchall()[0][0])
+
+
+def _holding_posts(centres: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+    """The centres that some post of the sample is placed at: a group of posts with no
+    term the model counts has a centre at nothing, nearest to no post, and would stand as
+    a topic with no posts and no name."""
+    similarity = embedded @ centres.T
+    nearest = similarity.argmax(axis=1)
+    best = similarity[np.arange(len(nearest)), nearest]
+    held = np.unique(nearest[(best >= OUTLIER_SIMILARITY) & embedded.any(axis=1)])
+    return centres[held] if len(held) else centres
 
 
 def _name(

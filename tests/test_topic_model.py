@@ -234,3 +234,14 @@ def test_a_small_blogs_topics_are_named_by_the_subjects_of_their_posts(tmp_path:
         if any(term.lower() in title.lower() for term in label.split(LABEL_SEPARATOR))
     ]
     assert len(named) >= 8, rows  # of 12 posts, most find their subject in their topic's name
+
+
+def test_a_group_with_no_counted_term_is_no_nameless_topic(tmp_path: Path) -> None:
+    # Three posts whose shared words are no topic words (推理, 吞吐, 延迟: verbs to jieba)
+    # were grouped at a centre at nothing: a topic named "" holding no post.
+    rows = _small_blog_rows()
+    for row in rows[3:6]:
+        row["body"] = row["body"].replace("吞吐量、服务器和集群", "推理、吞吐和延迟")
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    topics = query(db, "SELECT label, size FROM topics")
+    assert all(label and size > 0 for label, size in topics), topics
