@@ -92,6 +92,7 @@ __all__ = [
     "cpu_ticks",
     "decade_posts",
     "folder_listing",
+    "markdown_tables",
     "metrics",
     "multi_month_posts",
     "open_app",
