@@ -8,7 +8,7 @@ import streamlit as st
 from lib import queries, topics
 from lib.charts import label
 from lib.periods import auto_interval
-from lib.safe_text import clip, escape_markdown
+from lib.safe_text import CATEGORY_CHARS, clip, escape_markdown
 from lib.safe_text import shown as shown_text
 from lib.search import topic_term
 from lib.topic_charts import (
@@ -77,10 +77,11 @@ TABLE_HEADER = (
 
 
 def _table_markdown(frame: pd.DataFrame) -> str:
-    """The topics as a Markdown table: names and categories escaped, numbers formatted."""
+    """The topics as a Markdown table: names and categories escaped (a category clipped, as
+    everywhere), numbers formatted."""
     rows = [
         f"| {escape_markdown(topic)} | {posts:,} | {share * 100:.1f} | {lift:.2f}"
-        f" | {escape_markdown(label(category))} |"
+        f" | {shown_text(label(category), CATEGORY_CHARS)} |"
         for topic, posts, share, lift, category in frame[
             ["topic", "posts", "share", "lift", "most_in"]
         ].itertuples(index=False)

@@ -11,7 +11,7 @@ import pytest
 from bench.topic_corpus import blog_posts
 from lib import queries, topics
 from lib.filters import Filters
-from lib.safe_text import escape_markdown
+from lib.safe_text import CATEGORY_CHARS, clip, escape_markdown
 from lib.store import connect_read_only
 from tests.helpers import (
     HOSTILE_TITLE,
@@ -139,6 +139,20 @@ def test_a_topic_name_reads_as_written_in_the_table(
     assert list(shown.columns) == ["topic", "posts", "share %", "lift", "most typical of"]
     assert shown["topic"].iloc[0] == name
     assert at.get("pills")[0].proto.options[0].content == escape_markdown(name)
+
+
+def test_a_huge_category_is_clipped_in_the_topic_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A category is clipped wherever a page shows it: a 5,000-character one (an export
+    can hold anything) must not widen the topic table past the screen."""
+    huge = "类" * 5_000
+    rows = [{k: v for k, v in r.items() if k != "subject"} for r in blog_posts("zh-llm-notes", 120)]
+    for row in rows:
+        row["category"] = huge
+    at = open_app(monkeypatch, build_store(tmp_path / "posts.duckdb", rows), "pages/topics.py")
+    (shown,) = markdown_tables(at)
+    assert set(shown["most typical of"]) == {clip(huge, CATEGORY_CHARS)}
 
 
 def test_an_old_keyword_link_still_filters_by_the_word(
