@@ -227,6 +227,12 @@ class ResolvedSearch:
         """Whether words or topics narrow the posts (else only categories and dates)."""
         return self.tables.search.active
 
+    @property
+    def search_box_only(self) -> bool:
+        """Whether the search box is the only filter (no category, date or topic): then
+        the search's own bitmap answers counts and rankings without the posts' columns."""
+        return self.filters == Filters(q=self.filters.q)
+
     def sliced(self, columns: Filters) -> ResolvedSearch:
         """The same search under the category and date filters of ``columns``."""
         return replace(self, filters=replace(columns, q=self.filters.q, topics=self.filters.topics))
@@ -264,7 +270,7 @@ class ResolvedSearch:
     @cached_property
     def count(self) -> int:
         """How many posts every filter keeps."""
-        if self.filters.q.strip() and self.filters == Filters(q=self.filters.q):
+        if self.filters.q.strip() and self.search_box_only:
             # Words alone: the bitmap's own count; a search of one word counted once and
             # never sliced keeps no table (of several, its page asks how many have every
             # word, and its ranking may keep only those: see ``ranking_doc_filter``).
@@ -340,7 +346,7 @@ class ResolvedSearch:
         """Whether many posts lack a word (:data:`RANK_EVERY_WORD_PAST`) but ``top`` or
         more have every word, when the search's bitmap alone says so (words without other
         filters: with them, counting would cost a scan of the posts or the day counts)."""
-        if self.filters != Filters(q=self.filters.q) or len(self.tables.search.query.words) < 2:
+        if not self.search_box_only or len(self.tables.search.query.words) < 2:
             return False
         every = self.every_word_count
         return every >= top and self.count - every > RANK_EVERY_WORD_PAST
@@ -350,6 +356,6 @@ class ResolvedSearch:
         for plain words alone, since the ranking keeps the posts with any word itself, by
         ``lib.search.soft_and``; else :meth:`where`."""
         p = self.tables.search.query
-        if self.filters == Filters(q=self.filters.q) and p.plain and not p.error:
+        if self.search_box_only and p.plain and not p.error:
             return "TRUE", []
         return self.where()
