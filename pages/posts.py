@@ -23,24 +23,52 @@ require_shell()
 PAGE_SIZE = 20
 
 
-def page_wanted(pages: int) -> int | None:
-    """The page to show instead of the URL's ``page``, when that one does not exist."""
-    raw = st.query_params.get("page")
-    if raw is None:
-        return None
+PAGE_SEEN_KEY = "_page_url_seen"  # the URL's ``page`` when last read or written
+
+
+def read_page_from_url() -> None:
+    """Put the URL's ``page`` into the page box when the URL changed from outside (a first
+    visit, a link, Back or Forward); otherwise the box holds the truth.
+
+    The box is not bound to the URL: a bound box takes a first visit's value as it is
+    (``page=999`` of 3 pages stayed in the box), and its changes replace the history entry
+    instead of adding one, as paging should (``ui.filter_url`` does the same for filters).
+    """
+    in_url = st.query_params.get("page")
+    if "page" not in st.session_state or in_url != st.session_state.get(PAGE_SEEN_KEY):
+        st.session_state["page"] = in_url or "1"
+        st.session_state[PAGE_SEEN_KEY] = in_url
+
+
+def shown_page(asked: str, pages: int) -> int:
+    """The page ``asked`` for, or the one shown instead, with a line saying why."""
+    if not asked.strip():
+        return 1
     try:
-        number = int(raw)
+        number = int(asked.strip())
     except ValueError:
-        st.caption(bad_params.note("page", raw, "not a page number"))
+        st.caption(bad_params.note("page", asked, "not a page number"))
         return 1
     if number < 1:
-        st.caption(bad_params.note("page", raw, "pages are numbered from 1"))
+        st.caption(bad_params.note("page", asked, "pages are numbered from 1"))
         return 1
     if number > pages:
         # The last page, as a list that shrank since the link was shared would want.
         st.caption(f":material/info: There are {pages:,} pages, not {number:,}: the last shown.")
         return pages
-    return None
+    return number
+
+
+def write_page_to_url(page: int) -> None:
+    """The page shown into the URL, as a new history entry when it changed; page 1 is left
+    out, as a widget's default is."""
+    wanted = None if page == 1 else str(page)
+    if st.query_params.get("page") != wanted:
+        if wanted is None:
+            del st.query_params["page"]
+        else:
+            st.query_params["page"] = wanted
+    st.session_state[PAGE_SEEN_KEY] = wanted
 
 
 filters = current()
@@ -50,40 +78,42 @@ active_filters(filters)
 total = run(queries.count, filters)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 
-top = st.columns([2, 1, 1])
+top = st.columns([2, 1.4, 1], vertical_alignment="bottom")
 top[0].markdown(f"**{total:,}** posts match" if total != 1 else "**1** post matches")
 search_note(filters, total)
 # Relevance is offered (and the default) only while there is a search to rank by.
 sorts = [queries.RELEVANCE, "newest", "oldest"] if filters.q else ["newest", "oldest"]
 bad_params.check_choice("sort", sorts)
-if st.session_state.get("sort") not in sorts:
-    st.session_state["sort"] = sorts[0]
-sort = top[1].selectbox(
+if st.session_state.get("sort", sorts[0]) not in sorts:
+    del st.session_state["sort"]  # the default: left out of the URL, as a default is
+# A segmented control and a text box, not a select box and a number box: the Overview has
+# already loaded their code, where those two were chunks a first visit to Browse waited
+# for after its last message (bench/README.md).
+sort = top[1].segmented_control(
     "Sort",
     options=sorts,
     key="sort",
     bind="query-params",
     on_change=reset_page,
+    default=sorts[0],
+    required=True,
 )
 st.session_state[LIST_SORT_KEY] = sort  # the order of the post page's previous and next
-wanted = page_wanted(pages)
-if wanted is not None:
-    st.session_state["page"] = wanted
-page = top[2].number_input(
+read_page_from_url()
+page = shown_page(st.session_state["page"], pages)
+st.session_state["page"] = str(page)  # the box shows the page shown
+top[2].text_input(
     f"Page (of {pages:,})",
-    min_value=1,
-    max_value=pages,
-    step=1,
     key="page",
-    bind="query-params",
+    validate=(r"^\s*[0-9]+\s*$", "A page number, such as 2."),
 )
-page = min(int(page), pages)
+write_page_to_url(page)
 
 card_list(run(queries.cards, filters, sort, PAGE_SIZE, (page - 1) * PAGE_SIZE), filters)
 
 
 def _go_to(number: int) -> None:
-    st.session_state["page"] = number  # a callback: it runs before the page box is drawn
+    st.session_state["page"] = str(number)  # a callback: it runs before the page box is drawn
 
 
 if total > PAGE_SIZE:

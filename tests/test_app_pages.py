@@ -304,7 +304,7 @@ def test_browse_oldest_first_from_the_url(monkeypatch: pytest.MonkeyPatch, multi
 
 def test_browse_sort_box_reverses_the_order(monkeypatch: pytest.MonkeyPatch, multi_db: str) -> None:
     at = open_app(monkeypatch, multi_db, page="pages/posts.py")
-    at.selectbox(key="sort").set_value("oldest").run()
+    at.segmented_control(key="sort").set_value("oldest").run()
     assert_no_exception(at)
     oldest = query(multi_db, f"SELECT title FROM posts {OLDEST} LIMIT 20")
     assert card_titles(at) == [escape_markdown(r[0]) for r in oldest]

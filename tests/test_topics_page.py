@@ -213,7 +213,7 @@ def test_browse_ranks_search_results_by_relevance(
     monkeypatch: pytest.MonkeyPatch, seeded_db: str
 ) -> None:
     at = open_app(monkeypatch, seeded_db, "pages/posts.py", {"q": "FlashAttention"})
-    assert at.selectbox(key="sort").value == queries.RELEVANCE
+    assert at.segmented_control(key="sort").value == queries.RELEVANCE
     # The post about it comes first, with the search word highlighted in its title.
     first = card_titles(at)[0]
     assert first.startswith(":orange-background[**FlashAttention**]的关键创新"), first

@@ -19,7 +19,7 @@ CHIP_CHARS = 30  # a long search or topic would push the other chips off a phone
 def reset_page() -> None:
     """Page 2 of one list is not page 2 of another: any change of the list starts at 1."""
     if "page" in st.session_state:
-        st.session_state["page"] = 1
+        st.session_state["page"] = "1"  # the page box holds text
 
 
 def _remove(key: str, value: object) -> None:

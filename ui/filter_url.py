@@ -93,6 +93,7 @@ def write_url(filters: Filters) -> None:
     if wanted == state.get(MEANT_KEY):
         return
     # One update, so one history entry; an empty list leaves the parameter out of the URL.
-    st.query_params.update({key: wanted.get(key, []) for key in KEYS})
+    # Page 2 of one list is not page 2 of another: the page goes in the same entry.
+    st.query_params.update({**{key: wanted.get(key, []) for key in KEYS}, "page": []})
     state[SEEN_KEY] = wanted
     state[MEANT_KEY] = wanted

@@ -156,3 +156,45 @@ def test_back_undoes_each_filter_change_in_the_sidebar(page: Page, app: App) -> 
     page.go_forward()
     wait_until(page, lambda: url_params(page).get("category") == ["NLP"], "Forward did not redo")
     assert_no_exception(page)
+
+
+def page_box(page: Page):
+    return page.locator(MAIN).get_by_role("textbox", name="Page (of")
+
+
+def test_back_returns_to_the_previous_page_of_posts(page: Page, app: App) -> None:
+    open_page(page, app("/posts"))
+    first_title = page.locator(MAIN).locator("h4").first.inner_text()
+    page.locator(MAIN).get_by_role("button", name="Next page →").click()
+    wait_until(page, lambda: url_params(page).get("page") == ["2"], "page 2 not in the URL")
+    assert page.locator(MAIN).locator("h4").first.inner_text() != first_title
+    assert page_box(page).input_value() == "2"
+    page.go_back()
+    wait_until(page, lambda: "page" not in url_params(page), "Back did not leave page 2")
+    wait_until(page, lambda: page_box(page).input_value() == "1", "the box kept page 2")
+    assert page.locator(MAIN).locator("h4").first.inner_text() == first_title
+    assert_no_exception(page)
+
+
+def test_a_page_typed_in_the_box_is_shown_and_linked(page: Page, app: App) -> None:
+    open_page(page, app("/posts"))
+    box = page_box(page)
+    box.fill("2")
+    box.press("Enter")
+    wait_until(page, lambda: url_params(page).get("page") == ["2"], "page 2 not in the URL")
+    assert "Page 2 of" in main_text(page)
+    box.fill("two")
+    box.press("Enter")
+    page.wait_for_timeout(500)
+    assert url_params(page).get("page") == ["2"], "a word was taken as a page"
+    assert "A page number, such as 2." in main_text(page)
+
+
+def test_a_page_past_the_end_shows_the_last_in_the_box_and_the_url(page: Page, app: App) -> None:
+    (posts,) = query(app.db, "SELECT count(*) FROM posts")[0]
+    last = str(-(-posts // 20))
+    open_page(page, app("/posts?page=999"))
+    assert f"There are {last} pages, not 999: the last shown." in main_text(page)
+    assert page_box(page).input_value() == last
+    wait_until(page, lambda: url_params(page).get("page") == [last], "the URL kept page 999")
+    assert_no_exception(page)
