@@ -27,6 +27,7 @@ from tests.helpers import (
     HOSTILE_TITLE,
     SEEDED_FIGURES,
     assert_no_exception,
+    card_meta,
     card_titles,
     charts,
     metrics,
@@ -55,7 +56,7 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def card_categories(at: AppTest) -> list[str]:
-    return [m["category"] for c in at.caption if (m := META.match(c.value))]
+    return [m["category"] for line in card_meta(at) if (m := META.match(line))]
 
 
 def flagged_periods(figure: dict[str, Any]) -> set[str]:

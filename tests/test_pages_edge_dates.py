@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.ingest import run_ingest
 from lib.store import write_transaction
-from tests.helpers import open_app, query
+from tests.helpers import card_meta, open_app, query
 
 EDGE_DATES = ["0000-01-01", "9999-12-31", "-0001-01-01"]
 # The bug report's file, with a dated post beside it so the Overview draws its chart.
@@ -32,8 +32,9 @@ def _store(folder: Path, written: str) -> str:
 
 
 def _dates_shown(at: AppTest) -> list[str]:
-    """The date part of every card's caption (category · date) on the page."""
-    return [c.value.split(" · ")[1] for c in at.caption if c.value.startswith("Uncategorized · ")]
+    """The date part of every card's line and the post page's caption (category · date)."""
+    lines = card_meta(at) + [c.value for c in at.caption]
+    return [line.split(" · ")[1] for line in lines if line.startswith("Uncategorized · ")]
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

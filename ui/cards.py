@@ -26,27 +26,27 @@ EXCERPT_CHARS = 600
 
 def card(post: dict[str, Any], filters: Filters) -> None:
     # Few elements a card: a browser mounts each of Streamlit's elements at a cost, and a
-    # page shows 20 cards (bench/README.md). The excerpt and tags are one Markdown block,
-    # the two links one row.
+    # page shows 20 cards (bench/README.md). Title, line under it, excerpt and tags are one
+    # Markdown block, the two links one row.
     words = query_tokens(filters.q)
     with st.container(border=True):
         title = post.get("title") or "Untitled post"
-        st.markdown(f"#### {highlighted(title, words, limit=TITLE_CHARS)}")
         meta = [
             shown(label(post.get("category")), CATEGORY_CHARS),
             date_label(post.get("published")),
         ]
         if post.get("title_derived"):
             meta.append("title derived from the text")
-        st.caption(" · ".join(meta))
-        body = [
+        blocks = [
+            f"#### {highlighted(title, words, limit=TITLE_CHARS)}",
+            f":small[:gray[{' · '.join(meta)}]]",
             highlighted(post["excerpt"], words, limit=EXCERPT_CHARS)
             if post.get("excerpt")
-            else ":small[:gray[No excerpt.]]"
+            else ":small[:gray[No excerpt.]]",
         ]
         if post.get("tags"):
-            body.append(f":small[:gray[Tags: {tag_list(post['tags'])}]]")
-        st.markdown("\n\n".join(body))
+            blocks.append(f":small[:gray[Tags: {tag_list(post['tags'])}]]")
+        st.markdown("\n\n".join(blocks))
         links = st.container(horizontal=True, gap="medium", vertical_alignment="center")
         links.page_link(
             "pages/post.py",

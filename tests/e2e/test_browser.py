@@ -78,9 +78,9 @@ def search(page: Page, words: str) -> None:
 
 
 def card_categories(page: Page) -> list[str]:
-    """The category shown in each card's caption line (``NLP · 2026-01-11 · …``)."""
-    captions = page.locator(MAIN).locator("[data-testid='stCaptionContainer']").all_inner_texts()
-    return [m.group(1) for m in (META.match(c.strip()) for c in captions) if m]
+    """The category shown in each card's line under its title (``NLP · 2026-01-11 · …``)."""
+    lines = page.locator(MAIN).inner_text().splitlines()
+    return [m.group(1) for m in (META.match(line.strip()) for line in lines) if m]
 
 
 def read_links(page: Page) -> int:

@@ -60,7 +60,21 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def card_titles(at: AppTest) -> list[str]:
-    return [m.value.removeprefix("#### ") for m in at.markdown if m.value.startswith("#### ")]
+    """The cards' titles, the first line of each card's one Markdown block."""
+    return [
+        m.value.removeprefix("#### ").split("\n\n", 1)[0]
+        for m in at.markdown
+        if m.value.startswith("#### ")
+    ]
+
+
+def card_meta(at: AppTest) -> list[str]:
+    """Each card's line under its title (category · date …), as its Markdown writes it."""
+    return [
+        m.value.split("\n\n")[1].removeprefix(":small[:gray[").removesuffix("]]")
+        for m in at.markdown
+        if m.value.startswith("#### ")
+    ]
 
 
 def charts(at: AppTest) -> dict[str, dict[str, Any]]:
