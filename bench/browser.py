@@ -14,9 +14,11 @@ in it has changed for ``QUIET_MS``: the time is from the person's last input (th
 pressed, the option or link clicked) to the last change of the page (the last chart drawn,
 the last card shown), on the page's own clock.
 The floor's figure for a step is what Streamlit, the websocket, React and Plotly cost for it
-on this machine before any app code.
+on this machine before any app code. Its charts are constants, drawn once; the live floor
+(``floor_live.py``) is the same page with two tiny charts that follow the filters, so its
+filter steps also pay for mounting two new charts, as the app's must.
 
-Every server is started first and the rounds alternate between them (app, floor, and with
+Every server is started first and the rounds alternate between them (app, both floors, and with
 ``--before`` the app of another tree), so a swing in the machine's load falls on each alike:
 on a shared machine, before and after compared in separate runs differ by the load.
 """
@@ -48,6 +50,8 @@ from bench.coldstart import (
 from lib.config import REPO_ROOT
 
 FLOOR = App("floor", REPO_ROOT / "bench" / "baseline" / "floor_tour.py", APPS["app"].pages)
+# The same floor with charts that follow the filters: what redrawing two charts costs a step.
+LIVE_FLOOR = App("live floor", REPO_ROOT / "bench" / "baseline" / "floor_live.py", FLOOR.pages)
 QUIET_MS = 400  # no change in the page for this long: it is drawn
 POLL_S = 0.02
 STEP_TIMEOUT_S = 60.0
@@ -223,6 +227,7 @@ def main() -> None:
         if args.before:
             urls["before"] = servers.enter_context(served(APPS["app"], db, args.before.resolve()))
         urls["floor"] = servers.enter_context(served(FLOOR, db))
+        urls["live floor"] = servers.enter_context(served(LIVE_FLOOR, db))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             results = tour(browser, urls, args)
@@ -233,16 +238,18 @@ def main() -> None:
 
 def _print(results: dict[str, list[Round]]) -> None:
     others = [name for name in results if name != "app"]
-    heads = "".join(f" {name + ' median':>13}" for name in others)
-    print(f"\n{'step':18} {'app median':>11}{heads} {'ratio':>6}   app rounds (ms)")
+    heads = "".join(f" {name + ' median':>18}" for name in others)
+    print(f"\n{'step':18} {'app median':>11}{heads} {'ratio':>6} {'live':>5}   app rounds (ms)")
     for step in results["app"][0].steps:
         medians = {
             name: statistics.median(r.steps[step] for r in rs) for name, rs in results.items()
         }
         ratio = medians["app"] / max(medians["floor"], 1.0)
-        cells = "".join(f" {medians[name]:10,.0f} ms" for name in others)
+        live_ratio = medians["app"] / max(medians["live floor"], 1.0)
+        cells = "".join(f" {medians[name]:15,.0f} ms" for name in others)
         rounds = ", ".join(f"{r.steps[step]:,.0f}" for r in results["app"])
-        print(f"{step:18} {medians['app']:8,.0f} ms{cells} {ratio:5.1f}x   {rounds}")
+        ratios = f"{ratio:5.1f}x {live_ratio:4.1f}x"
+        print(f"{step:18} {medians['app']:8,.0f} ms{cells} {ratios}   {rounds}")
     if "before" in results:
         print("before rounds (ms):")
         for step in results["before"][0].steps:

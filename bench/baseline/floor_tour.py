@@ -8,6 +8,8 @@ websocket and Chromium alone take for it on the machine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import streamlit as st
 from floor import overview  # this folder is on sys.path when Streamlit runs the app
@@ -29,17 +31,23 @@ def topics() -> None:
     st.plotly_chart(go.Figure(go.Bar(x=[5, 3, 2], y=["LoRA", "RAG", "显存"], orientation="h")))
 
 
-st.set_page_config(page_title="Floor", layout="wide")
-PAGES = [
-    st.Page(overview, title="Overview", default=True),
-    st.Page(browse, title="Browse", url_path="posts"),
-    st.Page(topics, title="Topics", url_path="topics"),
-]
-page = st.navigation(PAGES, position="hidden")
-with st.sidebar:
-    st.subheader("Filters")
-    st.multiselect("Category", CATEGORIES, key="category", placeholder="All categories")
-    st.text_input("Words in the post", key="q")
-    for link in PAGES:
-        st.page_link(link, width="stretch")
-page.run()
+def tour(overview_page: Callable[[], None]) -> None:
+    """The sidebar and the three pages, ``overview_page`` as the Overview."""
+    st.set_page_config(page_title="Floor", layout="wide")
+    pages = [
+        st.Page(overview_page, title="Overview", default=True),
+        st.Page(browse, title="Browse", url_path="posts"),
+        st.Page(topics, title="Topics", url_path="topics"),
+    ]
+    page = st.navigation(pages, position="hidden")
+    with st.sidebar:
+        st.subheader("Filters")
+        st.multiselect("Category", CATEGORIES, key="category", placeholder="All categories")
+        st.text_input("Words in the post", key="q")
+        for link in pages:
+            st.page_link(link, width="stretch")
+    page.run()
+
+
+if __name__ == "__main__":  # as Streamlit runs it; floor_live imports ``tour``
+    tour(overview)
