@@ -93,7 +93,21 @@ def _prepare_search(connection: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
+_THIS_RUN = threading.local()  # each script run is one thread: the store it resolved
+
+
 def signature() -> Store:
+    """The store this run reads: its path and identity, with its refresher started.
+
+    Resolved once a run, by ``require_store`` (``app.py`` calls it first): a page asks for
+    a dozen results, and each lookup read two secrets, keyed the refresher and stat'ed the
+    file again.
+    """
+    resolved = getattr(_THIS_RUN, "store", None)
+    return resolved if resolved is not None else _resolve_store()
+
+
+def _resolve_store() -> Store:
     path = db_path()
     _refresher(path, sources().sources)
     return path, store_kinds.signature(path)
@@ -105,8 +119,11 @@ def require_store() -> None:
     Called by ``app.py`` before anything reads the store, so that the message is the page's
     content rather than a traceback from whichever widget asked first.
     """
+    _THIS_RUN.store = None  # a thread may serve another run later: resolve anew
     try:
-        _connection(*signature())
+        store = _resolve_store()
+        _connection(*store)
+        _THIS_RUN.store = store
     except StoreError as exc:
         for status in refresh_statuses():  # the import that should have made the store
             if status.error:
@@ -123,16 +140,21 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached(name: str, store: Store, args: tuple[Any, ...], _question: Callable[..., T]) -> T:
-    # ``name`` keys the cache; ``_question``, the function itself, is not hashed.
+def _cached(
+    name: str, store: Store, asked: str, _question: Callable[..., T], _args: tuple[Any, ...]
+) -> T:
+    # Keyed by strings: ``asked`` is the arguments' repr, since Streamlit hashes a
+    # dataclass by pickling it, 1 ms a lookup and a dozen lookups a run; ``_question`` and
+    # ``_args`` are not hashed.
     cur = _connection(*store).cursor()
     try:
-        return _question(cur, *args)
+        return _question(cur, *_args)
     finally:
         cur.close()
 
 
 def run(question: Callable[..., T], *args: Any) -> T:
     """``question(cursor, *args)``, a question of ``lib.queries`` or ``lib.topics``, cached
-    per store file and arguments."""
-    return _cached(f"{question.__module__}.{question.__qualname__}", signature(), args, question)
+    per store file and arguments (plain values and ``Filters``, whose repr says them all)."""
+    name = f"{question.__module__}.{question.__qualname__}"
+    return _cached(name, signature(), repr(args), question, args)
