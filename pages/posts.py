@@ -100,7 +100,7 @@ sort = top[1].segmented_control(
 )
 st.session_state[LIST_SORT_KEY] = sort  # the order of the post page's previous and next
 read_page_from_url()
-page = shown_page(st.session_state["page"], pages)
+page = shown_page(str(st.session_state["page"]), pages)
 st.session_state["page"] = str(page)  # the box shows the page shown
 top[2].text_input(
     f"Page (of {pages:,})",

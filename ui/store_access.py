@@ -93,7 +93,7 @@ def _prepare_search(connection: duckdb.DuckDBPyConnection) -> None:
         pass
 
 
-_THIS_RUN = threading.local()  # each script run is one thread: the store it resolved
+_THIS_RUN = threading.local()  # a run's code runs in its session's script thread
 
 
 def signature() -> Store:
