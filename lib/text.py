@@ -17,9 +17,13 @@ _URL = re.compile(r"https?://\S+")
 # Markers the listing scraper puts where code, formulas and images were; the import writes
 # the first two where a post's source has a code block or a formula.
 CODE_MARK = "[代码]"
+CODE_MARK_LATIN = "[Code]"  # not in Chinese; capitalised as [Math], unlike the [code] shortcode
 MATH_MARK = "[Math]"
 # Written in Python's and in RE2's syntax alike: the fast lane runs it in DuckDB too.
-PLACEHOLDER = re.compile(r"\[(?:代码|公式|Math|图片|Image)\]")
+PLACEHOLDER = re.compile(r"\[(?:代码|Code|公式|Math|图片|Image)\]")
+# A post whose ideographs are fewer than this share of its letters is not in Chinese: a
+# Chinese note with English terms is far above it, an English post with a 中文 word below.
+CHINESE_SHARE = 0.1
 # How a cut-off text ends: a listing excerpt, a summary, :func:`plain_excerpt`.
 ELLIPSES = ("...", "…")
 ENDS_IN_ELLIPSIS = re.compile(rf"(?:{'|'.join(map(re.escape, ELLIPSES))})\s*$")
@@ -33,6 +37,23 @@ CJK_RANGE = "".join(
     for first, last in ((CJK_EXTENSION_A[0], CJK_UNIFIED[1]), CJK_COMPATIBILITY)
 )
 CJK = re.compile(f"[{CJK_RANGE}]")
+
+
+def written_in_chinese(text: str) -> bool:
+    """Whether ``text`` (markers aside) is Chinese; a text with no letters is taken to be."""
+    text = PLACEHOLDER.sub(" ", text)
+    letters = sum(1 for c in text if c.isalpha())  # ideographs are letters too
+    return not letters or len(CJK.findall(text)) >= CHINESE_SHARE * letters
+
+
+def code_mark_in_language(text: str | None, written: str) -> str | None:
+    """``text`` with its code marker in the language of ``written`` (the whole post):
+    ``[代码]``, as the blog's own listing writes it, unless the post is not in Chinese."""
+    if not text or CODE_MARK not in text or written_in_chinese(written):
+        return text
+    return text.replace(CODE_MARK, CODE_MARK_LATIN)
+
+
 _LEADING_SYMBOLS = re.compile(r"^[\W_]+", re.UNICODE)
 _CLAUSE_END = re.compile(r"[。！？!?；;，,\U0001F300-\U0001FAFF\u2600-\u27BF]|\s\[|$")
 MIN_TITLE_CHARS = 10

@@ -140,7 +140,8 @@ def test_a_notebook_post_reads_as_its_page_without_outputs(blogs) -> None:
     assert (pca["title"], pca["published"]) == ("PCA by Hand, Then by SVD", date(2024, 12, 9))
     assert (pca["category"], pca["tags"]) == ("linear-algebra", ["notebooks"])
     assert pca["body"].startswith("Principal component analysis finds the directions")
-    assert "\n\nWhy SVD\n\n" in pca["body"] and "[代码]" in pca["body"]
+    # An English post: the code marker in English (lib.text.code_mark_in_language).
+    assert "\n\nWhy SVD\n\n" in pca["body"] and "[Code]" in pca["body"]
     assert "explained_variance_ratio" not in pca["body"]  # an output
     assert "Figure size" not in pca["body"] and "eigh" not in pca["body"]  # output, code
 
@@ -338,4 +339,4 @@ def test_a_ghost_export_gives_its_published_posts_with_their_tags_and_days(blogs
     assert kl["excerpt"] == "Mode covering versus mode seeking, with two Gaussians."
     assert "reverse KL has become popular" in kl["body"]  # an HTML card's text
     bugs = _post(blogs, "ghost", GHOST + "mixed-precision-bugs/")["body"]
-    assert "[代码]" in bugs and "unscale_" not in bugs
+    assert "[Code]" in bugs and "unscale_" not in bugs  # an English post

@@ -284,3 +284,26 @@ def test_rederive_takes_no_source_and_needs_a_store(tmp_path: Path) -> None:
     missing = _cli("--rederive", "--db", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 1 and "no store at" in missing.stderr
     assert not (tmp_path / "none.duckdb").exists()
+
+
+ENGLISH_EXPORT = (
+    "title,body,url,category\n"
+    '"Gradient clipping, unscaled","Clip after unscaling.\n\n```python\n'
+    'scaler.unscale_(opt)\n```\n\nOtherwise the threshold means nothing.",'
+    "https://notes.example.net/clip/,Training\n"
+)
+
+
+def test_rederive_gives_an_english_post_the_english_code_marker(
+    db_path: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "english.csv"
+    export.write_text(ENGLISH_EXPORT, encoding="utf-8")
+    assert _cli("-q", "--db", db_path, str(export)).returncode == 0
+    (body,) = query(db_path, "SELECT body FROM posts")[0]
+    assert "[Code]" in body and "[代码]" not in body and "unscale_" not in body
+    with write_transaction(db_path) as con:  # as an import before the rule left it
+        con.execute("UPDATE posts SET body = replace(body, '[Code]', '[代码]')")
+    result = _cli("--rederive", "--db", db_path)
+    assert result.returncode == 0, result.stderr
+    assert query(db_path, "SELECT body FROM posts")[0][0] == body

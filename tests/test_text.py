@@ -10,6 +10,7 @@ from lib.text import (
     ENDS_IN_ELLIPSIS,
     EXCERPT_CHARS,
     PLACEHOLDER,
+    code_mark_in_language,
     plain_excerpt,
     plain_excerpt_sql,
 )
@@ -44,3 +45,18 @@ def test_the_shared_patterns() -> None:
     assert PLACEHOLDER.findall("前[代码]中[Math]后[图片]") == ["[代码]", "[Math]", "[图片]"]
     assert CJK.search("显") and CJK.search("\u3400") and CJK.search("\uf900")
     assert not CJK.search("KV cache，：")
+
+
+def test_an_english_post_reads_its_code_marker_in_english() -> None:
+    english = "We train the model in bf16. [代码] Then we unscale the gradients before clipping."
+    assert code_mark_in_language(english, english) == english.replace("[代码]", "[Code]")
+    # A Chinese note full of English terms keeps the blog's own marker.
+    chinese = "用 FlashAttention 和 PagedAttention 降低 KV cache 的显存占用。[代码] 然后对比吞吐。"
+    assert code_mark_in_language(chinese, chinese) == chinese
+    # An English post quoting one Chinese word is still English; a post of code alone, Chinese.
+    quoting = "The Chinese word 显存 means GPU memory. [代码] " + "Memory is the limit. " * 5
+    assert "[Code]" in code_mark_in_language(quoting, quoting)
+    assert code_mark_in_language("[代码]", "[代码]") == "[代码]"
+    # The English marker is a placeholder too (never a search term), and a WordPress
+    # shortcode is not one.
+    assert PLACEHOLDER.findall("x [Code] y [code] z") == ["[Code]"]

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from lib.dates import OutOfRange, kept_date
 from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
 from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, IngestError, PostRecord
-from lib.text import derive_title, plain_excerpt
+from lib.text import CODE_MARK, code_mark_in_language, derive_title, plain_excerpt
 
 # More tags than anyone writes by hand: a post with a million would be one caption of them.
 MAX_TAGS_PER_POST = 200
@@ -93,6 +93,10 @@ def build_record(
     if source_format == BODY_IS_SOURCE and body_source == clean_body:
         body_source = None  # the body is its own source (records.BODY_IS_SOURCE)
     clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
+    if CODE_MARK in f"{clean_body or ''}{clean_excerpt or ''}":
+        written = " ".join(t for t in (clean_line(title), clean_excerpt, clean_body) if t)
+        clean_body = code_mark_in_language(clean_body, written)
+        clean_excerpt = code_mark_in_language(clean_excerpt, written)
     category, other_categories = split_categories(categories)
     clean_title = clean_line(title)
     derived = False

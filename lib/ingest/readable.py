@@ -6,8 +6,9 @@ CommonMark parser, linear in practice) with footnotes, tables and ``$``/``$$`` m
 regular expressions over markup. What the parser does not know is handled first, each in one
 linear pass: the template tags of Jekyll (Liquid), Hexo and Hugo before parsing, and LaTeX
 environments written outside ``$$`` after it. Code blocks become ``[代码]`` and formulas
-``[Math]``, the markers the blog's own listing uses, so a card says that code or a formula was
-there without showing it; inline code stays, since a sentence reads it (``batch_size`` in a
+``[Math]``, the markers the blog's own listing uses (``[Code]`` in a post not in Chinese:
+``lib.text.code_mark_in_language``), so a card says that code or a formula was there without
+showing it; inline code stays, since a sentence reads it (``batch_size`` in a
 sentence is searchable).
 Raw HTML inside the Markdown is read by :func:`lib.ingest.htmltext.html_to_text`.
 """

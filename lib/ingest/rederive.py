@@ -24,7 +24,7 @@ from lib.ingest.markdown import more_excerpt
 from lib.ingest.records import kept_source_sql
 from lib.ingest.sourcetext import readable_text
 from lib.store import write_transaction
-from lib.text import derive_title, plain_excerpt
+from lib.text import code_mark_in_language, derive_title, plain_excerpt
 
 BATCH = 10_000  # posts read at a time, so a million bodies are never all in memory
 _COLUMNS = (
@@ -86,6 +86,7 @@ def derived_again(post: dict[str, Any]) -> dict[str, Any]:
     """
     source, fmt = post["body_source"], post["source_format"]
     text = readable_text(source, fmt)
+    text = code_mark_in_language(text, f"{post['title'] or ''} {text or ''}")
     fresh = dict(post)
     if post["body"] is None:
         fresh["excerpt"] = text if fmt == "text" else clean_line(text)
