@@ -74,14 +74,18 @@ def highlighted(
 ) -> str:
     """Escaped Markdown of ``text`` with each occurrence of ``words`` marked, case-insensitively.
 
-    With ``paragraphs``, the blank lines between a post's paragraphs (its headings, list
-    items and table rows, as ingest stores them) stay paragraph breaks instead of spaces.
+    With ``paragraphs``, the blank lines between a post's paragraphs (its headings and
+    blocks, as ingest stores them) stay paragraph breaks, and the line breaks inside one (a
+    list's items, a table's rows) stay line breaks, instead of spaces.
     """
     if not text:
         return ""
     text = clip(text, limit)
-    if paragraphs and "\n\n" in text:
-        return "\n\n".join(highlighted(p, words, len(p)) for p in text.split("\n\n"))
+    if paragraphs and "\n" in text:
+        return "\n\n".join(
+            "  \n".join(highlighted(line, words, len(line)) for line in p.split("\n"))
+            for p in text.split("\n\n")
+        )
     terms = sorted({w for w in words if w.strip()}, key=len, reverse=True)
     if not terms:
         return escape_markdown(text)

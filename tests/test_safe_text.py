@@ -194,3 +194,11 @@ def test_a_post_keeps_its_paragraphs_and_each_stays_inert() -> None:
     ]
     assert shown.endswith("\n\n\\# not a heading")
     assert "\n\n" not in highlighted(body, ["confidence"])  # cards stay one paragraph
+
+
+def test_a_post_keeps_its_list_items_on_their_own_lines() -> None:
+    body = "Three bugs:\n\n- softmax in fp16\n- clipping before unscaling\n\nKeep fp32."
+    shown = highlighted(body, [], paragraphs=True)
+    # Markdown joins lines of a paragraph with a space; two spaces before the break keep it.
+    assert shown.split("\n\n")[1] == "\\- softmax in fp16  \n\\- clipping before unscaling"
+    assert "  \n" not in highlighted(body, [])  # cards stay one paragraph
