@@ -187,6 +187,39 @@ def test_without_a_generator_a_draft_is_imported_as_before(tmp_path: Path) -> No
         _read(tmp_path, "wip.md", ParseOptions(generator="jekyll"))
 
 
+NEXT_YEAR = f"{date.today().year + 1}-03-05"
+
+
+@pytest.mark.parametrize(
+    ("files", "post"),
+    [
+        ({"_config.yml": JEKYLL_CONFIG}, f"_posts/{NEXT_YEAR}-scheduled.md"),
+        ({"hugo.toml": HUGO_CONFIG}, "content/post/scheduled.md"),
+    ],
+)
+def test_a_post_dated_after_today_is_left_out_as_jekyll_and_hugo_do(
+    tmp_path: Path, files: dict[str, str], post: str
+) -> None:
+    _write(tmp_path, {**files, post: _front(title="排期中", date=NEXT_YEAR)})
+    with pytest.raises(NotPublished, match=f"dated {NEXT_YEAR}, after today"):
+        _read(tmp_path, post)
+
+
+@pytest.mark.parametrize(
+    ("files", "post"),
+    [
+        ({"_config.yml": JEKYLL_CONFIG + "future: true\n"}, f"_posts/{NEXT_YEAR}-scheduled.md"),
+        ({"hugo.toml": HUGO_CONFIG + "buildFuture = true\n"}, "content/post/scheduled.md"),
+        ({"_config.yml": HEXO_CONFIG}, "source/_posts/scheduled.md"),  # Hexo builds them
+    ],
+)
+def test_a_post_dated_after_today_is_read_where_the_site_builds_it(
+    tmp_path: Path, files: dict[str, str], post: str
+) -> None:
+    _write(tmp_path, {**files, post: _front(title="排期中", date=NEXT_YEAR)})
+    assert _read(tmp_path, post).published == date.fromisoformat(NEXT_YEAR)
+
+
 # --- Permalink placeholders -------------------------------------------------------------------
 
 

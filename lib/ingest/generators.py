@@ -86,6 +86,19 @@ def unpublished(
     return None
 
 
+def not_built_yet(moment: object, site: Site, today: date) -> str | None:
+    """Why the generator does not build this post today: dated after today, as Jekyll
+    (``future: false``) and Hugo (``buildFuture = false``) leave a scheduled post out unless
+    the site's config says otherwise; ``None`` when it is built."""
+    if site.generator not in ("jekyll", "hugo") or site.settings.get("build_future"):
+        return None
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if not isinstance(day, date) or day <= today:
+        return None
+    name = "Jekyll" if site.generator == "jekyll" else "Hugo"
+    return f"dated {day.isoformat()}, after today: {name} builds it from that day"
+
+
 def _hugo_unlisted(meta: Mapping[str, Any], path: PurePosixPath | None) -> str | None:
     """Hugo's list pages (``_index.md``), headless bundles and pages built but never
     rendered or listed are no posts of the blog."""

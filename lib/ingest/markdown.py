@@ -22,7 +22,7 @@ from dateutil import parser as date_parser
 
 from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.fields import clean_line, parse_date, split_tags
-from lib.ingest.generators import read_terms, site_time, unpublished
+from lib.ingest.generators import not_built_yet, read_terms, site_time, unpublished
 from lib.ingest.permalinks import FILE_NAME_DATE, PostFacts, jekyll_id, post_url
 from lib.ingest.readable import markdown_text
 from lib.ingest.reading import decode_text
@@ -142,6 +142,9 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
     body_text = markdown_text(body)
     terms = read_terms(meta, place)
     moment = _moment(meta, front, source)
+    scheduled = not_built_yet(moment, place.site, date.today())
+    if scheduled is not None:
+        raise NotPublished(source, scheduled)
     local = site_time(moment, place.site) if isinstance(moment, date) else None
     title = _text_value(meta, "title", front, source)
     facts = PostFacts(

@@ -222,6 +222,7 @@ def _jekyll_site(path: Path) -> Site:
         base=_join_base(config.get("url"), config.get("baseurl")),
         permalink=str(config.get("permalink") or "date"),
         timezone=_timezone(config.get("timezone"), path),
+        settings={"build_future": config.get("future") is True},
     )
 
 
@@ -272,6 +273,7 @@ def _hugo_site(path: Path) -> Site:
         settings={
             "lower_paths": not settings.get("disablepathtolower", False),
             "ugly_urls": bool(settings.get("uglyurls", False)),
+            "build_future": settings.get("buildfuture") is True,
         },
     )
 
