@@ -6,6 +6,8 @@ expected values come from plain DuckDB over the same store.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from lib.console import (
     MAX_ROWS,
     ConsoleBusy,
     ConsoleError,
+    ConsoleMemory,
     ConsoleResult,
     ConsoleTimeout,
     limits,
@@ -26,6 +29,7 @@ from lib.console import (
     run_console,
 )
 from lib.console.pool import Pool
+from lib.console.worker_handle import Worker, gone_error
 from lib.filters import NO_CATEGORY, Filters
 from lib.store import connect_read_only
 from tests.helpers import RUNAWAY, build_store, busy_workers, cpu_ticks, query, rss_bytes
@@ -503,3 +507,18 @@ def test_a_pool_leaves_no_folder_behind(console_store: str) -> None:
     finally:
         single.shutdown()
     assert not home.exists()
+
+
+@pytest.mark.parametrize(
+    ("signal_name", "kind"), [("SIGABRT", ConsoleMemory), ("SIGTERM", ConsoleError)]
+)
+def test_a_worker_that_aborted_is_a_memory_error(signal_name: str, kind: type) -> None:
+    # A worker at its heap cap aborts: the query's error says memory, whichever of the
+    # worker's own report and its death the server sees first.
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import os, signal; os.kill(os.getpid(), signal.{signal_name})"]
+    )
+    process.wait()
+    error = gone_error(Worker(process))
+    assert type(error) is kind
+    assert ("memory" in error.message) is (kind is ConsoleMemory)

@@ -31,7 +31,7 @@ from lib.console.checks import clean
 from lib.console.errors import KINDS, ConsoleBusy, ConsoleError, ConsoleTimeout
 from lib.console.results import ConsoleResult, to_frame
 from lib.console.sizes import held_bytes
-from lib.console.worker_handle import Worker, WorkerGone, start_worker, why_gone
+from lib.console.worker_handle import Worker, WorkerGone, gone_error, start_worker
 
 REPLY_SLACK_BYTES = 4 * 1024 * 1024  # an Arrow stream's framing beyond the rows' own bytes
 JANITOR_S = 30.0  # how often idle workers are looked at
@@ -288,7 +288,7 @@ class Pool:
                     " to make room: every worker was busy and another query was waiting. Try"
                     " again in a moment, or add a LIMIT or a filter."
                 ) from None
-            raise ConsoleError(why_gone(worker)) from None
+            raise gone_error(worker) from None
         except OSError as exc:  # no process could be started (out of processes or memory)
             raise ConsoleBusy(f"The console could not start a worker ({exc.strerror}).") from None
         finally:

@@ -19,7 +19,7 @@ from typing import Any
 
 from lib.config import REPO_ROOT
 from lib.console import limits, wire
-from lib.console.errors import MEMORY_MESSAGE
+from lib.console.errors import MEMORY_MESSAGE, ConsoleError, ConsoleMemory
 
 # Environment variables a worker keeps: what Python needs to start, nothing that may be secret.
 WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
@@ -141,10 +141,17 @@ def start_worker(home: str) -> Worker:
     return Worker(process)
 
 
-def why_gone(worker: Worker | None) -> str:
+def gone_error(worker: Worker | None) -> ConsoleError:
+    """The error of a query whose worker died, by how it died: a worker that hit its heap
+    cap aborts (SIGABRT, SIGSEGV), and that is a ``ConsoleMemory`` as the worker's own report
+    of it would be."""
     code = None if worker is None else worker.process.poll()
     if code == -signal.SIGXCPU:
-        return "The query used more CPU time than the console allows, and was stopped."
+        return ConsoleError(
+            "The query used more CPU time than the console allows, and was stopped."
+        )
     if code is not None and code < 0 and code in (-signal.SIGSEGV, -signal.SIGABRT):
-        return f"{MEMORY_MESSAGE} Its worker was stopped and replaced."
-    return "The query stopped its worker before it finished; a new worker takes the next query."
+        return ConsoleMemory(f"{MEMORY_MESSAGE} Its worker was stopped and replaced.")
+    return ConsoleError(
+        "The query stopped its worker before it finished; a new worker takes the next query."
+    )
