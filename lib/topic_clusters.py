@@ -18,7 +18,9 @@ CHOICE_SAMPLE = 15_000  # posts the trial groupings for that judgement are fitte
 MERGE_SIMILARITY = 0.8  # centres this close (cosine) are one subject cut in two
 PLACE_SPREAD = 0.35  # a post's offset from its group's place, relative to the layout
 SMALL_GROUP = 3  # posts a group of a small blog holds at least, on average
-SMALL_BLOG = 200  # posts up to which a group of one post is no topic
+# Posts up to which a blog is small: a group of one post is no topic, and topics are
+# named from every term of their posts (lib.topic_model).
+SMALL_BLOG = 200
 SMALL_BLOG_TOPICS = 20  # up to this many groups are tried, one by one, on a small blog
 
 

@@ -29,7 +29,7 @@ from scipy import sparse
 
 from lib import topic_terms
 from lib.store import table_exists
-from lib.topic_clusters import cluster, layout, topic_count
+from lib.topic_clusters import SMALL_BLOG, cluster, layout, topic_count
 from lib.topic_labels import name_topics
 from lib.topic_names import OUTLIER, OUTLIER_LABEL
 
@@ -39,7 +39,6 @@ REFIT_GROWTH = 2  # refit at import once the store holds this many times the fit
 OUTLIER_SIMILARITY = 0.2  # cosine to the nearest centre below which a post is an outlier
 MIN_DF_SHARE = 0.0005  # a term in fewer posts than this share says little about groups
 MAX_DF_SHARE = 0.4  # nor does one in more
-NAMED_BY_ALL_TERMS = 200  # posts up to which topics are named from terms of a single post too
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -282,7 +281,7 @@ def _name(
 ) -> None:
     """Name the topics from the term counts of their posts (``topic`` and ``counts``, one
     row per post of ``docs``, as :func:`_assign` gives them)."""
-    if model.fitted_posts <= NAMED_BY_ALL_TERMS:
+    if model.fitted_posts <= SMALL_BLOG:
         # A small blog's topic holds a few posts, each on its own subject, which it names
         # all through (FlashAttention, YaRN) and which no other post shares: the words
         # its posts share are generic (长度, 优化). Name it from every term.

@@ -93,7 +93,7 @@ def build_record(
     if source_format == BODY_IS_SOURCE and body_source == clean_body:
         body_source = None  # the body is its own source (records.BODY_IS_SOURCE)
     clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
-    if CODE_MARK in f"{clean_body or ''}{clean_excerpt or ''}":
+    if any(text and CODE_MARK in text for text in (clean_body, clean_excerpt)):
         written = " ".join(t for t in (clean_line(title), clean_excerpt, clean_body) if t)
         clean_body = code_mark_in_language(clean_body, written)
         clean_excerpt = code_mark_in_language(clean_excerpt, written)
