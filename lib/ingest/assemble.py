@@ -13,7 +13,7 @@ from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 from lib.dates import OutOfRange, kept_date
-from lib.ingest.fields import clean_line, clean_text, clean_url, split_tags
+from lib.ingest.fields import clean_line, clean_text, clean_url, match_text, split_tags
 from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, IngestError, PostRecord
 from lib.text import CODE_MARK, code_mark_in_language, derive_title, plain_excerpt
 
@@ -64,6 +64,18 @@ def split_categories(value: object) -> tuple[str | None, tuple[str, ...]]:
     return names[0], names[1:]
 
 
+def body_excerpt(body: str | None, title: object) -> str | None:
+    """The excerpt a post without one is given: the opening of its body, after a first
+    line that only repeats the title (Medium's feed, a Markdown post's ``# Title``)."""
+    if not body:
+        return None
+    first, _, rest = body.partition("\n")
+    wanted = match_text(clean_line(title))
+    if wanted and rest.strip() and match_text(first) == wanted:
+        body = rest.strip()
+    return plain_excerpt(body)
+
+
 def build_record(
     *,
     source: str,
@@ -92,7 +104,7 @@ def build_record(
     clean_body = clean_text(body)
     if source_format == BODY_IS_SOURCE and body_source == clean_body:
         body_source = None  # the body is its own source (records.BODY_IS_SOURCE)
-    clean_excerpt = clean_line(excerpt) or (plain_excerpt(clean_body) if clean_body else None)
+    clean_excerpt = clean_line(excerpt) or body_excerpt(clean_body, title)
     if any(text and CODE_MARK in text for text in (clean_body, clean_excerpt)):
         written = " ".join(t for t in (clean_line(title), clean_excerpt, clean_body) if t)
         clean_body = code_mark_in_language(clean_body, written)

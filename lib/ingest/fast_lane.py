@@ -144,9 +144,19 @@ def _checks() -> str:
             f"(category IS NULL OR NOT regexp_matches(category, '{TAG_SEPARATORS.pattern}'))",
             clean_url_keeps_sql("url"),
             f"(body IS NULL OR {_body_ok('body')})",
+            _excerpt_is_bodys_opening(),
             "format IS NULL",
         ]
     )
+
+
+def _excerpt_is_bodys_opening() -> str:
+    """Whether the excerpt a row is given is its body's opening, as SQL makes it: not when
+    the body may start by repeating the title, which ``assemble.body_excerpt`` skips (such
+    rows take the ordinary path)."""
+    letters = "regexp_replace(lower({}), '[^\\p{{L}}\\p{{N}}]', '', 'g')"
+    opening, title = letters.format("left(body, 1000)"), letters.format("title")
+    return f"(excerpt IS NOT NULL OR body IS NULL OR NOT starts_with({opening}, {title}))"
 
 
 def _as_rows(

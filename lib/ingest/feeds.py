@@ -20,6 +20,7 @@ import feedparser
 
 from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.fields import parse_date
+from lib.ingest.furniture import without_tracking
 from lib.ingest.htmltext import html_to_text
 from lib.ingest.reading import decode_text
 from lib.ingest.records import IngestError, ParseOptions, PostRecord
@@ -110,7 +111,7 @@ def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecor
         body=body,
         categories=[tag.get("term") or tag.get("label") for tag in entry.get("tags", [])],
         published=_published(entry, source, number),
-        url=resolve_url(entry.get("link"), base),
+        url=resolve_url(without_tracking(entry.get("link")), base),
         guid=entry.get("id"),
         body_source=body_html or summary,
         source_format="html",

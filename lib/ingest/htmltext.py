@@ -10,9 +10,11 @@ that :mod:`lib.ingest.readable` writes for Markdown. The standard library's tole
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from html.parser import HTMLParser
 
+from lib.ingest.furniture import is_furniture, without_footer_lines
 from lib.text import CJK, CODE_MARK, MATH_MARK
 
 # Elements that end a paragraph: text on either side must not run together.
@@ -29,7 +31,9 @@ _SKIP = frozenset(
     ("script", "style", "template", "noscript", "iframe", "object", "svg", "head", "title")
 )
 # Elements (or classes) that hold a formula or a code block: read as one marker each.
-_MATH_CLASSES = re.compile(r"\b(?:katex|katex-display|MathJax\w*|math(?:-display|-inline)?)\b")
+_MATH_CLASSES = re.compile(
+    r"\b(?:katex|katex-display|MathJax\w*|math(?:-display|-inline)?|latex-rendered)\b"
+)
 # MathJax delimiters left in text: bounded and on a few lines, so unclosed ones cost no rescans.
 _TEX_IN_TEXT = re.compile(r"\$\$[^$]{1,2000}?\$\$|\\\[[\s\S]{1,2000}?\\\]|\\\([^\n]{1,500}?\\\)")
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
@@ -138,7 +142,25 @@ def tidy_paragraphs(text: str) -> str:
     text = _RUN_OF_SPACES.sub(" ", text.replace("\xa0", " "))
     text = _SPACE_BEFORE_NEWLINE.sub("\n", text)
     text = _SPACE_AFTER_NEWLINE.sub("\n", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    return without_footer_lines(_BLANK_LINES.sub("\n\n", text).strip())
+
+
+def _mention_name(attrs: list[tuple[str, str | None]]) -> str | None:
+    """The name a Substack mention shows: the element is empty, the name in its data."""
+    values = dict(attrs)
+    if "mention-wrap" not in (values.get("class") or "").split():
+        return None
+    try:
+        name = json.loads(values.get("data-attrs") or "{}").get("name")
+    except (ValueError, AttributeError):
+        return None
+    return name.strip() if isinstance(name, str) else None
+
+
+def _list_start(attrs: list[tuple[str, str | None]]) -> int:
+    """An ``<ol>``'s first number (its ``start``), 1 when it has none or a bad one."""
+    start = (dict(attrs).get("start") or "").strip()
+    return int(start) if start.isdigit() and len(start) < 7 else 1
 
 
 def _latex_environments(text: str) -> str:
@@ -172,15 +194,20 @@ def _latex_environments(text: str) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    """Collects text with whitespace collapsed, as a browser does; code and math as markers."""
+    """Collects text with whitespace collapsed, as a browser does; code and math as markers,
+    a platform's furniture (``lib.ingest.furniture``) as nothing."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self._parts: list[str] = []
         self._skip_depth = 0
-        self._marked: list[str] = []  # open elements read as one marker (a formula, code)
+        self._marked: list[str] = []  # open elements read as one marker (or as nothing)
+        self._lists: list[int | None] = []  # per open list, an ordered one's next number
+        self._item_at: int | None = None  # where the last list item's text begins
 
     def _marker(self, tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
+        if is_furniture(attrs):
+            return ""
         if tag == "math" or (tag == "script" and "math/tex" in (dict(attrs).get("type") or "")):
             return MATH_MARK
         if tag in ("span", "div") and _MATH_CLASSES.search(dict(attrs).get("class") or ""):
@@ -200,7 +227,8 @@ class _TextExtractor(HTMLParser):
         marker = self._marker(tag, attrs)
         if marker is not None:
             block = tag in ("pre", "div") or "display" in (dict(attrs).get("class") or "")
-            self._parts.append(f"\n\n{marker}\n\n" if block else f" {marker} ")
+            if marker:
+                self._parts.append(f"\n\n{marker}\n\n" if block else f" {marker} ")
             self._marked.append(tag)
         elif tag in _SKIP:
             self._skip_depth += 1
@@ -208,10 +236,30 @@ class _TextExtractor(HTMLParser):
             self._parts.append("\n")
         elif tag in _CELL:
             self._parts.append(" ")
+        elif tag == "span" and (name := _mention_name(attrs)):
+            self._parts.append(name)
         elif tag == "li":
-            self._parts.append("\n- ")
+            self._parts.append(self._item_mark())
+            self._item_at = len(self._parts)
         elif tag in _BLOCK:
-            self._parts.append("\n\n")
+            if not self._opens_item():
+                self._parts.append("\n\n")
+            if tag in ("ol", "ul"):
+                self._lists.append(_list_start(attrs) if tag == "ol" else None)
+
+    def _opens_item(self) -> bool:
+        """True for a paragraph that starts a list item (Substack's ``<li><p>``): the item's
+        number or bullet stays on its text's line."""
+        start = self._item_at
+        return start is not None and not "".join(self._parts[start:]).strip()
+
+    def _item_mark(self) -> str:
+        """An ordered list's items numbered as the page shows them, others bulleted."""
+        number = self._lists[-1] if self._lists else None
+        if number is None:
+            return "\n- "
+        self._lists[-1] = number + 1
+        return f"\n{number}. "
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # ``<br/>`` and ``<hr/>`` must not open a skipped or <pre> region.
@@ -227,6 +275,8 @@ class _TextExtractor(HTMLParser):
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BLOCK and not self._skip_depth:
             self._parts.append("\n\n")
+            if tag in ("ol", "ul") and self._lists:
+                self._lists.pop()
 
     def handle_data(self, data: str) -> None:
         data = data.replace("\x00", "")

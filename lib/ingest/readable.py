@@ -198,11 +198,22 @@ def _template_tags(markdown: str) -> str:
 
 
 def _blocks(tokens: list[Token]) -> Iterator[str]:
-    """One string per paragraph, heading, list item, table row, code or formula."""
+    """One string per paragraph, heading, list item, table row, code or formula; an ordered
+    list's items numbered as the page shows them (and as ``htmltext`` reads a feed's)."""
     row: list[str] | None = None  # the cells of the table row being read
+    lists: list[int | None] = []  # per open list, an ordered one's next number
+    number: str = ""  # the number of a list item whose text comes next
     for token in tokens:
         kind = token.type
-        if kind == "tr_open":
+        if kind in ("ordered_list_open", "bullet_list_open"):
+            start = str(token.attrGet("start") or 1) if kind == "ordered_list_open" else ""
+            lists.append(int(start) if start.isdigit() else None)
+        elif kind in ("ordered_list_close", "bullet_list_close") and lists:
+            lists.pop()
+        elif kind == "list_item_open" and lists and lists[-1] is not None:
+            number = f"{lists[-1]}. "
+            lists[-1] += 1
+        elif kind == "tr_open":
             row = []
         elif kind == "tr_close" and row is not None:
             yield " ".join(cell for cell in row if cell)
@@ -212,7 +223,8 @@ def _blocks(tokens: list[Token]) -> Iterator[str]:
             if row is not None:
                 row.append(text)
             else:  # pandoc's table caption and definition (": text") show no colon
-                yield text[2:] if text.startswith(": ") else text
+                yield number + (text[2:] if text.startswith(": ") else text)
+                number = ""
         elif kind in ("fence", "code_block"):
             info = (token.info or "").strip().lower()
             yield MATH_MARK if info in _MATH_FENCES else CODE_MARK

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from lib.ingest.assemble import body_excerpt
 from lib.ingest.fast_lane import derives_itself_sql
 from lib.ingest.fields import clean_line, match_text
 from lib.ingest.index import update_index
@@ -102,8 +103,9 @@ def derived_again(post: dict[str, Any]) -> dict[str, Any]:
 
 def _excerpt(post: dict[str, Any], body: str | None) -> str | None:
     stored, old_body = post["excerpt"], post["body"]
-    if stored is None or stored == plain_excerpt(old_body):
-        return plain_excerpt(body)
+    derived = (plain_excerpt(old_body), body_excerpt(old_body, post["title"]))
+    if stored is None or stored in derived:  # derived then (by today's rule or the last)
+        return body_excerpt(body, post["title"])
     if post["source_format"] == "markdown":
         before_more = more_excerpt(post["body_source"])
         opening = match_text(stored)
