@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from functools import lru_cache
 
 import duckdb
@@ -112,13 +112,30 @@ def term_keys(terms: Iterable[str]) -> dict[str, str]:
             keys[term] = compact(term) or term
     latin = {key for term, key in keys.items() if term not in groups and not CJK.search(term)}
     for term, key in keys.items():
-        if term in groups or CJK.search(term) or len(key) < 4:
+        if term in groups or CJK.search(term):
             continue
-        if key.endswith("s") and key[:-1] in latin:
-            keys[term] = key[:-1]
-        elif key[:-1] in groups:  # a plural of a dictionary name (``agents``)
-            keys[term] = groups[key[:-1]]
+        if (one := singular(key, latin)) is not None:
+            keys[term] = one
+        elif (one := singular(key, groups)) is not None:  # of a dictionary name (``agents``)
+            keys[term] = groups[one]
     return keys
+
+
+def singular(term: str, known: Container[str]) -> str | None:
+    """The singular of a Latin plural when the blog uses it too (``embeddings`` and
+    ``embedding``, ``biases``, ``strategies``): one subject, which search already finds
+    under the singular. Words of fewer than four letters (``gas``, ``its``) and singulars
+    of fewer than three (``uses``) are never taken for plurals."""
+    if len(term) < 4 or not term.endswith("s") or term.endswith("ss"):
+        return None
+    for one in (term[:-1], term[:-2] if term.endswith("es") else "", _y_singular(term)):
+        if len(one) >= 3 and one in known:
+            return one
+    return None
+
+
+def _y_singular(term: str) -> str:
+    return term[:-3] + "y" if term.endswith("ies") else ""
 
 
 def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[str, str]:

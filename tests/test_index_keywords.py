@@ -141,3 +141,29 @@ def test_leading_keywords_of_a_small_blog_go_by_use_not_the_alphabet(tmp_path: P
     finally:
         con.close()
     assert set(first) == set(subjects), first  # alphabetical order put the fruits first
+
+
+def test_a_word_and_its_plural_are_one_keyword_and_one_topic(tmp_path: Path) -> None:
+    # "check" and "checks" were two keywords of one held-out post, and a topic's posts were
+    # split between "embedding" and "embeddings" in the leading topics.
+    rows = [
+        {"title": "Hybrid search", "body": "Embeddings and BM25. The embeddings drift. " * 3},
+        {"title": "Pooling", "body": "Mean pooling of an embedding. One embedding per text. " * 3},
+        {"title": "Tuning", "body": "Fine-tune the embedding model; check the embeddings. " * 3},
+        {"title": "Harness", "body": "Two checks before a number: the check of overlap. " * 3},
+        {"title": "Biases", "body": "Length biases; a bias to the first option. Strategies. " * 3},
+        {"title": "Plans", "body": "One strategy a week; a bias check. Unrelated filler. " * 3},
+    ]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    keywords = query(db, "SELECT p.title, k.term FROM post_keywords k JOIN posts p USING (doc)")
+    terms = {term for _, term in keywords}
+    assert {"embedding", "check", "bias", "strategy"} <= terms
+    assert not terms & {"embeddings", "checks", "biases", "strategies"}
+    per_post = [(title, term) for title, term in keywords]
+    assert len(per_post) == len(set(per_post))  # a post holds each keyword once
+    con = connect_read_only(db)
+    try:
+        leading = topics.leading(con, Filters(), 10).set_index("topic")["posts"]
+    finally:
+        con.close()
+    assert leading["embedding"] == 3  # every post that wrote either form

@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 
 from lib.search import idf_sql
-from lib.topic_terms import number_fragment
+from lib.text import CJK
+from lib.topic_terms import number_fragment, singular
 
 KEYWORDS_PER_POST = 8
 
@@ -42,6 +43,8 @@ def store_keywords(
         topical[term_id], idf[term_id], rank[term_id] = keyword, value, place
     chosen = topical[terms] & (tfs > 0)  # a name only in the post's code is no keyword
     terms, docs, tfs = terms[chosen], docs[chosen], tfs[chosen]
+    singulars = _singular_ids([(row[0], row[1]) for row in rows if topical[row[0]]], size)
+    docs, terms, tfs = _plurals_folded(docs, terms, tfs, singulars)
     top = _top_per_doc(docs, terms, tfs, idf, rank, KEYWORDS_PER_POST)
     (old,) = con.execute("SELECT count(*) FROM post_keywords").fetchall()[0]
     con.register("_keywords", pa.table({"doc": docs[top], "term_id": terms[top], "tf": tfs[top]}))
@@ -64,6 +67,40 @@ def store_keywords(
             "CREATE OR REPLACE TABLE post_keywords AS SELECT * FROM post_keywords"
             " ORDER BY published, doc"
         )
+
+
+def _singular_ids(keyword_terms: list[tuple[int, str]], size: int) -> np.ndarray:
+    """Each term id's keyword: a plural's is its singular's when the blog uses both
+    (``topic_terms.singular``), so that a post is not about "embedding" and "embeddings"
+    twice and a topic's posts are not split between its two spellings."""
+    ids = {term: term_id for term_id, term in keyword_terms}
+    latin = {term for term in ids if not CJK.search(term)}
+    target = np.arange(size)
+    for term, term_id in ids.items():
+        if term in latin and (one := singular(term, latin)) is not None:
+            target[term_id] = ids[one]
+    return target
+
+
+def _plurals_folded(
+    docs: np.ndarray, terms: np.ndarray, tfs: np.ndarray, singulars: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The postings with each plural counted under its singular, a post's two spellings
+    one posting (their counts added). Only postings of such pairs are sorted to merge."""
+    plural = singulars != np.arange(len(singulars))
+    if not plural.any():
+        return docs, terms, tfs
+    paired = plural.copy()
+    paired[singulars[plural]] = True
+    merged = paired[terms]
+    key = (docs[merged].astype(np.int64) << 32) | singulars[terms[merged]]
+    distinct, where = np.unique(key, return_inverse=True)
+    counts = np.bincount(where, weights=tfs[merged]).astype(tfs.dtype)
+    return (
+        np.concatenate([docs[~merged], (distinct >> 32).astype(docs.dtype)]),
+        np.concatenate([terms[~merged], (distinct & 0xFFFFFFFF).astype(terms.dtype)]),
+        np.concatenate([tfs[~merged], counts]),
+    )
 
 
 def _top_per_doc(
