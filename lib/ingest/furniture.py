@@ -54,6 +54,8 @@ _FOOTER_LINES = re.compile(
             r"\(?(?:Photo|Image|Picture|Illustration) (?:by|from) .{1,150}? on"
             r" (?:Unsplash|Pexels|Pixabay)\.?\)?",
             r"\(?(?:Photo|Image|Picture|Illustration|Figure) by (?:the )?author\.?\)?",
+            # A translation's credits (the Hugging Face blog's Chinese posts end with them).
+            r"(?:英文原文|原文链接|原文地址|原文作者|中文译者|译者|审校|校对|排版)\s*[:：].{0,300}",
             # A feed's link to the rest of the post (Substack's paid preview ends so).
             r"(?:Read more|Continue reading|Keep reading|Read the full (?:post|article))"
             r"(?: on .{1,80}?)?\s*(?:»|→|\.\.\.|…)?",

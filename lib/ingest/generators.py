@@ -10,6 +10,7 @@ kept them as tags rather than dropping them). Hugo's own taxonomies (``series``)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -60,7 +61,33 @@ def read_terms(meta: Mapping[str, Any], place: PostPlace) -> Terms:
         return Terms(_hexo_paths(meta.get("categories")), _names(meta.get("tags")))
     if generator == "quarto":  # flat categories, shown as a post's tags; no tags of its own
         return Terms(tuple((name,) for name in _names(meta.get("categories"))), ())
+    if generator == "hf-blog":  # the listing's tags; the blog has no categories
+        return Terms((), _names(meta.get("tags")))
     return _hugo_terms(meta, place.site)
+
+
+# A listing's month without a day ("March, 2020"): the blog shows the month's first day.
+_MONTH_ONLY = re.compile(r"([A-Za-z]{3,9})\.?,?\s+(\d{4})")
+
+
+def listed_meta(meta: Mapping[str, Any], place: PostPlace) -> Mapping[str, Any]:
+    """The front matter with what the site's listing says of the post: the Hugging Face
+    blog keeps each post's date and tags in ``_blog.yml``, not in the post."""
+    if place.site.generator != "hf-blog":
+        return meta
+    entry = place.site.settings["listing"].get(place.path.stem) or {}
+    listed = {key: entry[key] for key in ("title", "date", "tags") if key in entry}
+    when = listed.get("date")
+    if isinstance(when, str) and (month := _MONTH_ONLY.fullmatch(when.strip())):
+        listed["date"] = f"{month.group(1)} 1, {month.group(2)}"
+    return {**listed, **meta}
+
+
+def unlisted(place: PostPlace) -> str | None:
+    """Why a post of a blog with a listing is not shown: the listing does not name it."""
+    if place.site.generator == "hf-blog" and place.path.stem not in place.site.settings["listing"]:
+        return "not in _blog.yml, the blog's listing"
+    return None
 
 
 def unpublished(

@@ -22,7 +22,14 @@ from dateutil import parser as date_parser
 
 from lib.ingest.assemble import build_record, resolve_url
 from lib.ingest.fields import clean_line, parse_date, split_tags
-from lib.ingest.generators import not_built_yet, read_terms, site_time, unpublished
+from lib.ingest.generators import (
+    listed_meta,
+    not_built_yet,
+    read_terms,
+    site_time,
+    unlisted,
+    unpublished,
+)
 from lib.ingest.permalinks import FILE_NAME_DATE, PostFacts, jekyll_id, post_url
 from lib.ingest.readable import markdown_text
 from lib.ingest.reading import decode_text
@@ -132,10 +139,10 @@ def _site_post(front: _FrontMatter, source: str, place: PostPlace) -> PostRecord
     that sightings of one post agree; a front matter summary stands in only for an empty
     body.
     """
-    meta = front.meta
+    meta = listed_meta(front.meta, place)
     generator = place.site.generator
     reason = "a page of the site, not a post" if place.page else None
-    reason = reason or unpublished(meta, generator, place.path)
+    reason = reason or unpublished(meta, generator, place.path) or unlisted(place)
     if reason is not None:
         raise NotPublished(source, reason)
     body, more_excerpt = _split_more(front.body)

@@ -340,9 +340,16 @@ def _generic_path(place: PostPlace, facts: PostFacts) -> str | None:
     return _expand(place.site.permalink or "", values)
 
 
+def _hf_blog_path(place: PostPlace, facts: PostFacts) -> str | None:
+    """The Hugging Face blog links a post by its file name (``/blog/zh/lora`` for
+    ``zh/lora.md``), under its translation's folder."""
+    return f"{place.site.settings.get('folder', '')}/{place.path.stem}"
+
+
 _BUILDERS: dict[str, Callable[[PostPlace, PostFacts], str | None]] = {
     "jekyll": _jekyll_path,
     "hexo": _hexo_path,
     "hugo": _hugo_path,
     "quarto": _quarto_path,
+    "hf-blog": _hf_blog_path,
 }

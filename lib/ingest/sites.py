@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from lib.ingest.records import IngestError, ParseOptions
 from lib.ingest.yaml_toml import load_toml, load_yaml
 
-GENERATORS = ("jekyll", "hexo", "hugo", "quarto")
+GENERATORS = ("jekyll", "hexo", "hugo", "quarto", "hf-blog")
 QUARTO_CONFIGS = ("_quarto.yml", "_quarto.yaml")
 HUGO_CONFIGS = tuple(
     f"{stem}.{ext}" for stem in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json")
@@ -41,7 +41,12 @@ NOT_SOURCE = {
     "hexo": ("public", "node_modules", "themes", "scaffolds"),
     "hugo": ("public", "resources", "themes", "archetypes", "node_modules"),
     "quarto": ("_site", "_freeze", ".quarto", "site_libs", "node_modules", "renv"),
+    "hf-blog": ("assets", "node_modules", "scripts", "utils"),
 }
+# The Hugging Face blog's layout: Markdown posts beside ``_blog.yml``, the listing that gives
+# each post (by file name) its date and tags; a translation's folder (``zh/``) has its own.
+HF_LISTING = "_blog.yml"
+HF_BLOG_ADDRESS = "https://huggingface.co/blog"  # what the listing's /blog/ paths are under
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,8 @@ class SiteFinder:
             return PostPlace(site, PurePosixPath(*inside.parts[len(prefix) :]))
         if site.generator in ("jekyll", "hexo"):  # its pages: about.md, source/about/index.md
             return PostPlace(site, PurePosixPath(inside.as_posix()), page=True)
+        if site.generator == "hf-blog":  # a post beside its listing; deeper files are not
+            return PostPlace(site, PurePosixPath(inside.as_posix()), page=len(inside.parts) > 1)
         return None
 
     def _config_site(self, folder: Path) -> Site | None:
@@ -178,6 +185,8 @@ def _read_site(folder: Path, generator: str | None) -> Site | None:
         for name in HUGO_CONFIGS:
             if (folder / name).is_file():
                 return _hugo_site(folder / name)
+    if "hf-blog" in wanted and (folder / HF_LISTING).is_file():
+        return _hf_blog_site(folder)
     return None
 
 
@@ -282,3 +291,29 @@ def _quarto_site(path: Path) -> Site:
     website = _read_config(path).get("website")
     address = website.get("site-url") if isinstance(website, Mapping) else None
     return Site(generator="quarto", base=site_base(address))
+
+
+def _hf_blog_site(folder: Path) -> Site:
+    """The Hugging Face blog's folder: its listing by file name, and the URL folder of a
+    translation (``zh/_blog.yml`` under a folder with its own listing: ``/blog/zh/…``)."""
+    path = folder / HF_LISTING
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(source, f"cannot read the blog's listing: {exc}") from None
+    loaded = load_yaml(text, 1, source, what="the blog's listing") or []
+    if not isinstance(loaded, list) or not all(isinstance(e, Mapping) for e in loaded):
+        raise IngestError(source, "the listing must be a list of '- local: name' entries", line=1)
+    listing = {str(e["local"]): e for e in loaded if e.get("local")}
+    prefix: list[str] = []
+    for parent in folder.parents:
+        if not (parent / HF_LISTING).is_file():
+            break
+        prefix.insert(0, folder.relative_to(parent).parts[0])
+        folder = parent
+    return Site(
+        generator="hf-blog",
+        base=HF_BLOG_ADDRESS,
+        settings={"listing": listing, "folder": "/".join(prefix)},
+    )
