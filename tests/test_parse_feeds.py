@@ -202,3 +202,19 @@ def test_hugos_zero_date_is_no_date_and_a_bidi_override_is_removed() -> None:
         None,
         "0001-01-01",
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "kept"),
+    [
+        ("LoRA 微调显存估算 - 小林的笔记", "LoRA 微调显存估算"),  # cnblogs appends the author
+        ("小林的笔记", "小林的笔记"),  # a title that is only the name stays
+        ("Notes - on - 小林的笔记s", "Notes - on - 小林的笔记s"),  # another name
+    ],
+)
+def test_an_author_appended_to_a_feeds_titles_is_not_the_title(title: str, kept: str) -> None:
+    author = "<author><name>小林的笔记</name></author>"
+    entry = f'<entry><id>x-1</id><title type="text">{title}</title>{author}</entry>'
+    data = f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{entry}</feed>'
+    (record,) = parse_feed(data.encode(), "feed.xml", ParseOptions())
+    assert record.title == kept

@@ -122,7 +122,18 @@ def _title(entry: Any) -> str | None:
     title = entry.get("title")
     detail = entry.get("title_detail") or {}
     if title and detail.get("type") in _HTML_TYPES:
-        return html_to_text(title)
+        title = html_to_text(title)
+    return _without_byline(title, entry.get("author"))
+
+
+def _without_byline(title: str | None, author: object) -> str | None:
+    """The title without the author's name that some platforms append to it in their feeds
+    (cnblogs: "标题 - 作者"), which the post's own page does not show as its title."""
+    name = str(author).strip() if author else ""
+    if title and name:
+        for dash in (" - ", " – ", " — "):
+            if title.endswith(dash + name) and len(title) > len(dash + name):
+                return title[: -len(dash + name)].rstrip()
     return title
 
 
