@@ -28,6 +28,7 @@ from lib.ingest.records import IngestError, ParseOptions, PostRecord
 _PROLOG = re.compile(r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(r"<(rss|feed|rdf:RDF)[\s>/]")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_TAGS_ONLY = frozenset({"medium"})  # feed generators whose <category> elements are tags
 # WordPress's "more" marker, in an export's raw content (``<!--more Read on-->`` too).
 _HTML_MORE = re.compile(r"<!--\s*more\b[^>]{0,200}-->", re.IGNORECASE)
 
@@ -53,8 +54,11 @@ def parse_feed(data: bytes, source: str, options: ParseOptions) -> list[PostReco
     )
     _check_parsed(parsed, text, source)
     base = parsed.feed.get("link") or options.base_url
+    # Medium's <category> elements are a story's tags (slugs such as machine-learning):
+    # Medium has no categories, and the first tag is no more the post's subject than the rest.
+    only_tags = str(parsed.feed.get("generator") or "").strip().lower() in _TAGS_ONLY
     return [
-        _record(entry, number, source, base)
+        _record(entry, number, source, base, only_tags)
         for number, entry in enumerate(parsed.entries, 1)
         if _is_published_post(entry)
     ]
@@ -94,7 +98,9 @@ def _reason(problem: object) -> str:
     return str(problem)
 
 
-def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecord:
+def _record(
+    entry: Any, number: int, source: str, base: str | None, only_tags: bool = False
+) -> PostRecord:
     locator = f"{source} entry {number}"
     body_html = _content(entry)
     summary = _summary(entry, body_html)
@@ -103,13 +109,15 @@ def _record(entry: Any, number: int, source: str, base: str | None) -> PostRecor
     if summary is None and body_html and (more := _HTML_MORE.search(body_html)) is not None:
         summary = body_html[: more.start()]  # WordPress's teaser, as its listing shows it
     body = html_to_text(body_html)
+    terms = [tag.get("term") or tag.get("label") for tag in entry.get("tags", [])]
     return build_record(
         source=source,
         locator=locator,
         title=_title(entry),
         excerpt=html_to_text(summary),
         body=body,
-        categories=[tag.get("term") or tag.get("label") for tag in entry.get("tags", [])],
+        categories=None if only_tags else terms,
+        tags=terms if only_tags else None,
         published=_published(entry, source, number),
         url=resolve_url(without_tracking(entry.get("link")), base),
         guid=entry.get("id"),
