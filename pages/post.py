@@ -7,6 +7,7 @@ import streamlit as st
 from lib import queries, topics
 from lib.charts import label
 from lib.dates import date_label
+from lib.ingest.fields import after_title
 from lib.safe_text import (
     BODY_CHUNK_CHARS,
     CATEGORY_CHARS,
@@ -65,7 +66,8 @@ else:
 if post["tags"]:
     st.caption("Tags: " + tag_list(post["tags"], shown_tags=50))
 
-text = post["body"] or post["excerpt"]
+# The title is shown above: a body opening by repeating it (``# Title``) starts after it.
+text = after_title(post["body"], post["title"]) if post["body"] else post["excerpt"]
 if text:
     more_key = f"_post_chars_{post['id']}"
     limit = st.session_state.get(more_key, BODY_CHUNK_CHARS)

@@ -77,3 +77,14 @@ def test_the_link_button_names_the_real_host(
     assert "@" not in button.proto.url
     if target:
         assert button.proto.url == target
+
+
+def test_a_body_opening_with_its_title_shows_the_title_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A Hugging Face blog post opens with "# Title": the page showed its title twice.
+    body = "# GRPO 训练笔记\n\n组相对策略优化去掉了价值模型。"
+    at = open_post(monkeypatch, tmp_path, title="GRPO 训练笔记", body=body, format="markdown")
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "组相对策略优化去掉了价值模型" in shown
+    assert "GRPO 训练笔记" not in shown  # only in the page's title

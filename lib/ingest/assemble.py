@@ -13,7 +13,7 @@ from datetime import date
 from urllib.parse import urljoin, urlsplit
 
 from lib.dates import OutOfRange, kept_date
-from lib.ingest.fields import clean_line, clean_text, clean_url, match_text, split_tags
+from lib.ingest.fields import after_title, clean_line, clean_text, clean_url, split_tags
 from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, IngestError, PostRecord
 from lib.text import CODE_MARK, code_mark_in_language, derive_title, plain_excerpt
 
@@ -66,14 +66,8 @@ def split_categories(value: object) -> tuple[str | None, tuple[str, ...]]:
 
 def body_excerpt(body: str | None, title: object) -> str | None:
     """The excerpt a post without one is given: the opening of its body, after a first
-    line that only repeats the title (Medium's feed, a Markdown post's ``# Title``)."""
-    if not body:
-        return None
-    first, _, rest = body.partition("\n")
-    wanted = match_text(clean_line(title))
-    if wanted and rest.strip() and match_text(first) == wanted:
-        body = rest.strip()
-    return plain_excerpt(body)
+    line that only repeats the title."""
+    return plain_excerpt(after_title(body, title)) if body else None
 
 
 def build_record(

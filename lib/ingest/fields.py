@@ -332,6 +332,15 @@ def split_tags_sql(column: str) -> tuple[str, str]:
     return pieces, f"list_filter({pieces}, lambda x, i: list_position({pieces}, x) = i)"
 
 
+def after_title(text: str, title: object) -> str:
+    """``text`` without a first line that only repeats the title (a Markdown post opening
+    with ``# Title``, Medium's feed): what an excerpt starts from, and what the post page
+    shows under the title it has already shown."""
+    first, _, rest = text.partition("\n")
+    wanted = match_text(clean_line(title))
+    return rest.strip() if wanted and rest.strip() and match_text(first) == wanted else text
+
+
 def match_text(value: str | None) -> str:
     """Text reduced to letters and digits, for deciding whether two sightings are one post.
 
