@@ -35,7 +35,7 @@ from lib.search_plan import (
     query_tokens,
 )
 from lib.segment import default_segmenter
-from lib.text import CJK
+from lib.text import CJK, singular_forms
 from lib.topic_names import is_topic_name
 
 __all__ = [
@@ -93,8 +93,13 @@ def word_terms(token: str, compounds: bool = True) -> TokenTerms:
         # - . _ or a space (``moe`` in ``deepseek-moe``); not any substring (``lora`` is
         # not in ``explorations``).
         squeezed = compact(token) or token
-        same = f"(term = ? OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
-        same_params = (token, squeezed[0], squeezed)
+        # A plural also finds its singular (``transformers``, ``LLMs``), unless that is a
+        # filler word (``news`` is not ``new``); the singular already finds the plural.
+        filler = default_segmenter().not_topics
+        ones = tuple(one for one in singular_forms(token) if one not in filler)
+        either = f" OR term IN ({', '.join('?' * len(ones))})" if ones else ""
+        same = f"(term = ?{either} OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
+        same_params = (token, *ones, squeezed[0], squeezed)
         # Each holds the token: ``contains`` first lets the regular expression see only
         # those, which is quicker.
         partial = (

@@ -109,3 +109,18 @@ def plain_excerpt_sql(column: str) -> str:
         f" WHEN length({flat}) <= {EXCERPT_CHARS} THEN {flat}"
         f" ELSE rtrim(left({flat}, {EXCERPT_CHARS})) || '{ELLIPSES[0]}' END"
     )
+
+
+def singular_forms(word: str) -> tuple[str, ...]:
+    """What a Latin word may be the plural of (``embeddings`` → ``embedding``, ``biases`` →
+    ``bias``, ``strategies`` → ``strategy``), longest ending first; none for a word under
+    four letters (``gas``, ``its``) or ending in ``ss``, and no singular under three letters
+    (``uses``). Whether one is a word is for the caller's vocabulary to say."""
+    if len(word) < 4 or not word.endswith("s") or word.endswith("ss") or CJK.search(word):
+        return ()
+    forms = [word[:-1]]
+    if word.endswith("es"):
+        forms.append(word[:-2])
+    if word.endswith("ies"):
+        forms.append(word[:-3] + "y")
+    return tuple(form for form in forms if len(form) >= 3)

@@ -21,7 +21,7 @@ from scipy import sparse
 
 from lib.search import compact
 from lib.segment import DICTIONARY_DIR, default_segmenter
-from lib.text import CJK
+from lib.text import CJK, singular_forms
 
 BILINGUAL_FILE = "bilingual.txt"
 NOT_LABELS_FILE = "not_labels.txt"
@@ -123,19 +123,9 @@ def term_keys(terms: Iterable[str]) -> dict[str, str]:
 
 def singular(term: str, known: Container[str]) -> str | None:
     """The singular of a Latin plural when the blog uses it too (``embeddings`` and
-    ``embedding``, ``biases``, ``strategies``): one subject, which search already finds
-    under the singular. Words of fewer than four letters (``gas``, ``its``) and singulars
-    of fewer than three (``uses``) are never taken for plurals."""
-    if len(term) < 4 or not term.endswith("s") or term.endswith("ss"):
-        return None
-    for one in (term[:-1], term[:-2] if term.endswith("es") else "", _y_singular(term)):
-        if len(one) >= 3 and one in known:
-            return one
-    return None
-
-
-def _y_singular(term: str) -> str:
-    return term[:-3] + "y" if term.endswith("ies") else ""
+    ``embedding``): one subject, which search also finds under either
+    (``lib.text.singular_forms``)."""
+    return next((one for one in singular_forms(term) if one in known), None)
 
 
 def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[str, str]:

@@ -429,3 +429,27 @@ def test_relevance_pages_follow_one_ranking(
         for card in queries.cards(con, filters, queries.RELEVANCE, 2, offset)
     ]
     assert [(c["id"], c["score"]) for c in paged] == [(c["id"], c["score"]) for c in whole]
+
+
+def test_a_plural_finds_posts_that_write_the_singular(tmp_path: Path) -> None:
+    # "transformers" found only posts that wrote the plural; "LLMs" missed every "LLM".
+    rows = [
+        {"title": "One transformer block", "body": "A transformer block, drawn by hand."},
+        {"title": "Transformers at scale", "body": "Scaling transformers past a billion."},
+        {"title": "Serving an LLM", "body": "An LLM behind a queue."},
+        {"title": "Weekly news", "body": "The news this week: a new optimizer."},
+        {"title": "A new optimizer", "body": "Something new for Adam users."},
+    ]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    con = connect_read_only(db)
+    try:
+        found = {
+            q: {card["title"] for card in queries.cards(con, Filters(q=q), "newest", 10)}
+            for q in ("transformers", "transformer", "LLMs", "news")
+        }
+    finally:
+        con.close()
+    assert found["transformers"] == {"One transformer block", "Transformers at scale"}
+    assert found["transformer"] == found["transformers"]
+    assert found["LLMs"] == {"Serving an LLM"}
+    assert found["news"] == {"Weekly news"}  # "new" is a filler word, not its singular

@@ -4,6 +4,7 @@ opening as the Python rule, and the shared patterns read what the parsers write.
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from lib.text import (
     CJK,
@@ -13,6 +14,7 @@ from lib.text import (
     code_mark_in_language,
     plain_excerpt,
     plain_excerpt_sql,
+    singular_forms,
 )
 
 BODIES = [
@@ -60,3 +62,20 @@ def test_an_english_post_reads_its_code_marker_in_english() -> None:
     # The English marker is a placeholder too (never a search term), and a WordPress
     # shortcode is not one.
     assert PLACEHOLDER.findall("x [Code] y [code] z") == ["[Code]"]
+
+
+@pytest.mark.parametrize(
+    ("word", "forms"),
+    [
+        ("embeddings", ("embedding",)),
+        ("biases", ("biase", "bias")),
+        ("strategies", ("strategie", "strategi", "strategy")),
+        ("llms", ("llm",)),
+        ("loss", ()),
+        ("gas", ()),
+        ("uses", ("use",)),
+        ("显存s", ()),
+    ],
+)
+def test_what_a_plural_may_be_the_plural_of(word: str, forms: tuple[str, ...]) -> None:
+    assert singular_forms(word) == forms
