@@ -432,11 +432,11 @@ def test_relevance_pages_follow_one_ranking(
 
 
 def test_a_plural_finds_posts_that_write_the_singular(tmp_path: Path) -> None:
-    # "transformers" found only posts that wrote the plural; "LLMs" missed every "LLM".
+    # "checkpoints" found only posts that wrote the plural, and "strategies" missed every
+    # "strategy" (the dictionary pairs a few names, such as LLM and LLMs, not every word).
     rows = [
-        {"title": "One transformer block", "body": "A transformer block, drawn by hand."},
-        {"title": "Transformers at scale", "body": "Scaling transformers past a billion."},
-        {"title": "Serving an LLM", "body": "An LLM behind a queue."},
+        {"title": "Saving a checkpoint", "body": "One checkpoint every hour; a strategy."},
+        {"title": "Sharded checkpoints", "body": "Checkpoints in shards; two strategies."},
         {"title": "Weekly news", "body": "The news this week: a new optimizer."},
         {"title": "A new optimizer", "body": "Something new for Adam users."},
     ]
@@ -445,11 +445,11 @@ def test_a_plural_finds_posts_that_write_the_singular(tmp_path: Path) -> None:
     try:
         found = {
             q: {card["title"] for card in queries.cards(con, Filters(q=q), "newest", 10)}
-            for q in ("transformers", "transformer", "LLMs", "news")
+            for q in ("checkpoints", "checkpoint", "strategies", "news")
         }
     finally:
         con.close()
-    assert found["transformers"] == {"One transformer block", "Transformers at scale"}
-    assert found["transformer"] == found["transformers"]
-    assert found["LLMs"] == {"Serving an LLM"}
+    assert found["checkpoints"] == {"Saving a checkpoint", "Sharded checkpoints"}
+    assert found["checkpoint"] == found["checkpoints"]
+    assert found["strategies"] == found["checkpoints"]
     assert found["news"] == {"Weekly news"}  # "new" is a filler word, not its singular
