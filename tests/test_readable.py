@@ -228,6 +228,17 @@ def test_html_reads_as_its_prose(html: str, reads: list[str], not_there: list[st
 
 
 @pytest.mark.parametrize(
+    "hostile",
+    ["<li>" + "<p>x</p>" * 200_000, "<ol>" + "<li><p>x</p>" * 100_000, "<li>" + " " * 400_000],
+    ids=["one-item-many-paragraphs", "many-items", "blank-item"],
+)
+def test_pathological_html_lists_are_read_in_linear_time(hostile: str) -> None:
+    started = time.process_time()
+    html_to_text(hostile)
+    assert time.process_time() - started < 10  # an item re-read its text at every paragraph
+
+
+@pytest.mark.parametrize(
     ("value", "markup"),
     [
         ("显存不够时拆小 batch。\n第二行接着写。\n\n第二段。", False),

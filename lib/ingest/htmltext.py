@@ -203,7 +203,7 @@ class _TextExtractor(HTMLParser):
         self._skip_depth = 0
         self._marked: list[str] = []  # open elements read as one marker (or as nothing)
         self._lists: list[int | None] = []  # per open list, an ordered one's next number
-        self._item_at: int | None = None  # where the last list item's text begins
+        self._item_empty = False  # a list item opened, and nothing of it read yet
 
     def _marker(self, tag: str, attrs: list[tuple[str, str | None]]) -> str | None:
         if is_furniture(attrs):
@@ -229,6 +229,7 @@ class _TextExtractor(HTMLParser):
             block = tag in ("pre", "div") or "display" in (dict(attrs).get("class") or "")
             if marker:
                 self._parts.append(f"\n\n{marker}\n\n" if block else f" {marker} ")
+                self._item_empty = False
             self._marked.append(tag)
         elif tag in _SKIP:
             self._skip_depth += 1
@@ -238,20 +239,17 @@ class _TextExtractor(HTMLParser):
             self._parts.append(" ")
         elif tag == "span" and (name := _mention_name(attrs)):
             self._parts.append(name)
+            self._item_empty = False
         elif tag == "li":
             self._parts.append(self._item_mark())
-            self._item_at = len(self._parts)
+            self._item_empty = True
         elif tag in _BLOCK:
-            if not self._opens_item():
+            # A paragraph that starts a list item (Substack's ``<li><p>``): the item's number
+            # or bullet stays on its text's line.
+            if not self._item_empty:
                 self._parts.append("\n\n")
             if tag in ("ol", "ul"):
                 self._lists.append(_list_start(attrs) if tag == "ol" else None)
-
-    def _opens_item(self) -> bool:
-        """True for a paragraph that starts a list item (Substack's ``<li><p>``): the item's
-        number or bullet stays on its text's line."""
-        start = self._item_at
-        return start is not None and not "".join(self._parts[start:]).strip()
 
     def _item_mark(self) -> str:
         """An ordered list's items numbered as the page shows them, others bulleted."""
@@ -282,6 +280,7 @@ class _TextExtractor(HTMLParser):
         data = data.replace("\x00", "")
         if not (self._skip_depth or self._marked):
             self._parts.append(_SPACES.sub(" ", data))
+            self._item_empty = self._item_empty and not data.strip()
 
     def text(self) -> str:
         return tidy_paragraphs("".join(self._parts))
