@@ -132,11 +132,9 @@ def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[
     """How the blog writes each Latin term most often, from titles, tags and excerpts
     (the body is full of code, whose casing is not the subject's); terms never seen
     written keep their index form."""
-    latin = sorted({t for t in terms if not CJK.search(t) and t.isascii()}, key=len, reverse=True)
+    latin = _latin(terms)
     if not latin:
         return {}
-    alternatives = "|".join(re.escape(t) for t in latin)
-    pattern = rf"(?i)(?:^|[^a-z0-9])({alternatives})(?:$|[^a-z0-9])"
     rows = con.execute(
         """WITH sampled AS (
                SELECT concat_ws(' ', title, array_to_string(tags, ' '), left(excerpt, 300)) AS s
@@ -144,10 +142,36 @@ def written_forms(con: duckdb.DuckDBPyConnection, terms: Iterable[str]) -> dict[
            SELECT form, count(*) AS n
            FROM (SELECT unnest(regexp_extract_all(s, ?, 1)) AS form FROM sampled)
            GROUP BY form""",
-        [CASING_SAMPLE, pattern],
+        [CASING_SAMPLE, _written_pattern(latin)],
     ).fetchall()
+    return _most_written(latin, rows)
+
+
+def written_in(text: str, terms: Iterable[str]) -> dict[str, str]:
+    """How one post writes each Latin term most often (``GRPO``, ``BM25``, ``LoRA``), for
+    showing its keywords as its text does; terms it never writes keep their index form."""
+    latin = _latin(terms)
+    if not latin or not text:
+        return {}
+    found = re.findall(_written_pattern(latin), text[:WRITTEN_IN_CHARS])
+    return _most_written(latin, Counter(found).items())
+
+
+WRITTEN_IN_CHARS = 50_000  # a post's opening, where its subjects are named
+
+
+def _latin(terms: Iterable[str]) -> list[str]:
+    return sorted({t for t in terms if not CJK.search(t) and t.isascii()}, key=len, reverse=True)
+
+
+def _written_pattern(latin: list[str]) -> str:
+    alternatives = "|".join(re.escape(t) for t in latin)
+    return rf"(?i)(?:^|[^a-z0-9])({alternatives})(?:$|[^a-z0-9])"
+
+
+def _most_written(latin: list[str], counted: Iterable[tuple[str, int]]) -> dict[str, str]:
     seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for form, n in rows:
+    for form, n in counted:
         seen[form.lower()][form] += n
     return {t: seen[t].most_common(1)[0][0] for t in latin if seen.get(t)}
 

@@ -21,6 +21,7 @@ from lib.safe_text import (
     tag_list,
 )
 from lib.search import query_tokens
+from lib.topic_terms import written_in
 from ui.active_filters import active_filters
 from ui.filter_url import filter_params
 from ui.filters import current
@@ -89,7 +90,10 @@ if topic:  # its main topic, a link to Browse filtered by it (the other filters 
     )
 keywords = run(queries.keywords, post["id"])
 if keywords:
-    keyword_links(keywords, filters)
+    written = written_in(
+        f"{post['title'] or ''}\n{post['body'] or post['excerpt'] or ''}", keywords
+    )
+    keyword_links(keywords, filters, written)
 previous_next(filters, post["id"])
 
 similar = run(queries.similar, post["id"])

@@ -88,3 +88,15 @@ def test_a_body_opening_with_its_title_shows_the_title_once(
     shown = "\n".join(m.value for m in at.markdown)
     assert "组相对策略优化去掉了价值模型" in shown
     assert "GRPO 训练笔记" not in shown  # only in the page's title
+
+
+def test_keywords_are_named_as_the_post_writes_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The index keeps terms in lower case: the page named a post's subjects "grpo", "bm25".
+    body = "GRPO samples a group of answers. GRPO needs no critic; BM25 ranks the rest. " * 3
+    at = open_post(monkeypatch, tmp_path, title="Notes on GRPO", body=body)
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "GRPO" in labels and "grpo" not in labels
+    links = {link.proto.label: link.proto.query_string for link in at.get("page_link")}
+    assert "topic=grpo" in links["GRPO"]  # the link still filters by the stored term

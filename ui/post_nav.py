@@ -77,13 +77,16 @@ def previous_next(filters: Filters, post_id: str) -> None:
     middle.caption(f"Post {found.position:,} of {found.total:,} in the list")
 
 
-def keyword_links(keywords: list[str], filters: Filters) -> None:
-    """Each keyword a link to Browse filtered by it as a topic (the other filters kept)."""
+def keyword_links(keywords: list[str], filters: Filters, written: dict[str, str]) -> None:
+    """Each keyword a link to Browse filtered by it as a topic (the other filters kept),
+    named as the post writes it (``written``: ``GRPO``, not the index's ``grpo``)."""
     kept = filter_params(filters)
     kept.pop("topic", None)
     row = st.container(horizontal=True, gap="small", vertical_alignment="center")
     row.caption("Keywords (each opens Browse filtered by it):", width="content")
     for keyword in keywords:
         row.page_link(
-            "pages/posts.py", label=shown(keyword, 40), query_params={**kept, "topic": keyword}
+            "pages/posts.py",
+            label=shown(written.get(keyword, keyword), 40),
+            query_params={**kept, "topic": keyword},
         )
