@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 MAX_EXPANSION = 64  # terms per query token, most frequent first
+SINGULARS = 3  # what a plural may be the plural of, at most (``lib.text.singular_forms``)
 PARTIAL_WEIGHT = 0.35  # a term that only contains the query token (a compound)
 K1, B = 1.2, 0.75  # BM25's usual constants
 # A phrase is checked against the stored text of the posts with all its words; past this
@@ -95,10 +96,13 @@ def word_terms(token: str, compounds: bool = True) -> TokenTerms:
         squeezed = compact(token) or token
         # A plural also finds its singular (``transformers``, ``LLMs``), unless that is a
         # filler word (``news`` is not ``new``); the singular already finds the plural.
+        # Always SINGULARS places (NULL matches nothing): the SQL's shape never depends on
+        # what a reader typed, only on how many words.
         filler = default_segmenter().not_topics
-        ones = tuple(one for one in singular_forms(token) if one not in filler)
-        either = f" OR term IN ({', '.join('?' * len(ones))})" if ones else ""
-        same = f"(term = ?{either} OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
+        ones = [one for one in singular_forms(token) if one not in filler]
+        ones += [None] * (SINGULARS - len(ones))
+        places = ", ".join("?" * SINGULARS)
+        same = f"(term = ? OR term IN ({places}) OR (starts_with(term, ?) AND {_COMPACT_TERM} = ?))"
         same_params = (token, *ones, squeezed[0], squeezed)
         # Each holds the token: ``contains`` first lets the regular expression see only
         # those, which is quicker.

@@ -269,6 +269,8 @@ class _TextExtractor(HTMLParser):
             if tag == self._marked[-1]:
                 self._marked.pop()
             return
+        if tag in ("li", "ol", "ul"):
+            self._item_empty = False  # an empty item ended: what follows is no item's text
         if tag in _SKIP:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BLOCK and not self._skip_depth:
