@@ -167,3 +167,16 @@ def test_a_word_and_its_plural_are_one_keyword_and_one_topic(tmp_path: Path) -> 
     finally:
         con.close()
     assert leading["embedding"] == 3  # every post that wrote either form
+
+
+def test_english_function_words_are_never_keywords(tmp_path: Path) -> None:
+    # "Inside our evaluation harness" made "inside" a keyword of a held-out post.
+    rows = [
+        {"title": "Inside the harness", "body": "Inside, against, throughout: quantization. " * 4},
+        {"title": "Against drift", "body": "Everything against drift; somehow distillation. " * 4},
+        {"title": "Warmup", "body": "A warmup schedule, nothing more. " * 4},
+    ]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    terms = {term for (term,) in query(db, "SELECT DISTINCT term FROM post_keywords")}
+    assert {"quantization", "distillation", "warmup"} <= terms
+    assert not terms & {"inside", "against", "throughout", "everything", "somehow"}
