@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lib.ingest.github_pages import pages_address
 from lib.ingest.records import IngestError, ParseOptions
 from lib.ingest.yaml_toml import load_toml, load_yaml
 
@@ -226,9 +227,13 @@ def _timezone(name: object, config: Path) -> ZoneInfo | None:
 
 def _jekyll_site(path: Path) -> Site:
     config = _read_config(path)
+    url, baseurl = config.get("url"), config.get("baseurl")
+    if site_base(url) is None and (pages := pages_address(path.parent)) is not None:
+        url = pages.url  # GitHub Pages fills in what the config leaves out
+        baseurl = pages.baseurl if baseurl is None else baseurl
     return Site(
         generator="jekyll",
-        base=_join_base(config.get("url"), config.get("baseurl")),
+        base=_join_base(url, baseurl),
         permalink=str(config.get("permalink") or "date"),
         timezone=_timezone(config.get("timezone"), path),
         settings={"build_future": config.get("future") is True},
