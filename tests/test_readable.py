@@ -97,7 +97,13 @@ from lib.text import CODE_MARK, MATH_MARK
             [],
         ),
         ("<!-- 注释 -->\n\n正文", ["正文"], ["注释", "<!--"]),
-        ("* 目录\n{:toc}\n\n正文 {: .note}", ["正文"], ["{:", "toc"]),
+        # The list item {:toc} replaces is never shown: "目录", "TOC", "content".
+        ('{: class="toc"}\n* 目录\n{:toc}\n\n正文 {: .note}', ["正文"], ["{:", "toc", "目录"]),
+        (
+            "切成 $$S \\times S$$ 个格子，每格预测 $$B$$ 个框",
+            [f"切成 {MATH_MARK} 个格子，每格预测 B 个框"],
+            ["times", "$$"],
+        ),
         ("- [x] 已完成\n- [ ] 待办", ["已完成", "待办"], ["[x]", "[ ]"]),
         (
             '{{< figure src="/a.png" alt="图" caption="外层循环遍历 key/value 块" >}}',
@@ -139,6 +145,7 @@ from lib.text import CODE_MARK, MATH_MARK
         "soft-breaks",
         "html-comment",
         "kramdown-ial",
+        "kramdown-inline-math",
         "task-list",
         "hugo-figure",
         "hugo-highlight",

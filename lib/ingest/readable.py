@@ -72,6 +72,9 @@ _SHORTCODE_CODE = frozenset({"highlight", "code"})
 # Paired shortcodes whose content is a formula (Hugo themes' KaTeX and MathJax shortcodes).
 _SHORTCODE_MATH = frozenset({"katex", "math", "latex", "mathjax"})
 _CAPTION = re.compile(r'\b(?:caption|title|description)="([^"]{1,300})"')
+# kramdown's table of contents: a one-item list ("* TOC", "* content") that {:toc} replaces
+# with the headings, so the item's own text is never shown.
+_KRAMDOWN_TOC = re.compile(r"(?m)^[ \t]*(?:[*+-]|1\.)[ \t]+[^\n]{0,100}\n[ \t]*\{:\s*toc\s*\}")
 _SOFT_BREAK = "\x00"  # resolved once the text is joined: a space, or nothing between CJK
 
 
@@ -149,6 +152,7 @@ def markdown_code(markdown: str) -> list[str]:
 
 def markdown_text(markdown: str) -> str:
     """The readable text of a Markdown post: paragraphs separated by blank lines."""
+    markdown = _KRAMDOWN_TOC.sub("", markdown)
     paragraphs = list(_blocks(_parsed(_template_tags(markdown))))
     text = "\n\n".join(p for p in paragraphs if p.strip())
     return tidy_paragraphs(text)
@@ -246,11 +250,10 @@ def _inline(children: list[Token]) -> str:
             parts.append(_SOFT_BREAK)
         elif kind == "hardbreak":
             parts.append("\n")
-        elif kind == "math_inline":
+        elif kind in ("math_inline", "math_inline_double"):
+            # kramdown writes inline math as $$B$$ too: a name in a sentence reads as itself.
             simple = SIMPLE_FORMULA.fullmatch(child.content.strip())
             parts.append(child.content.strip() if simple else MATH_MARK)
-        elif kind == "math_inline_double":
-            parts.append(MATH_MARK)
         elif kind == "html_inline" and child.content.lower().startswith("<br"):
             parts.append("\n")
         # images, footnote markers, link and emphasis marks and inline tags say nothing
