@@ -263,6 +263,19 @@ def category_chart(
     )
 
 
+def tag_chart(counts: list[tuple[str, int]]) -> go.Figure:
+    """Posts by tag, most used first: the Overview's second chart for a blog that gives its
+    posts no categories, where a chart by category would be one bar."""
+    ordered = sorted(counts, key=lambda pair: (pair[1], pair[0]))
+    return count_bars(
+        [plain(tag) for tag, _ in ordered],
+        [n for _, n in ordered],
+        "Posts by tag",
+        "posts",
+        sizing=(220, 30, 80),
+    )
+
+
 # --- A console result -------------------------------------------------------------------
 
 

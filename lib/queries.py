@@ -119,6 +119,21 @@ def category_counts(
     ]
 
 
+def tag_counts(
+    con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = 15
+) -> list[tuple[str, int]]:
+    """The ``limit`` tags most used by the filtered posts, with their counts: what a blog
+    without categories is sorted by (Lil'Log, the Hugging Face blog)."""
+    found = selection.resolve(con, filters)
+    clause, params = found.where()
+    rows = found.execute(
+        f"""SELECT tag, count(*) AS n FROM (SELECT unnest(tags) AS tag FROM posts WHERE {clause})
+            GROUP BY tag ORDER BY n DESC, tag LIMIT ?""",
+        [*params, int(limit)],
+    ).fetchall()
+    return [(str(tag), int(n)) for tag, n in rows]
+
+
 def volume(
     con: duckdb.DuckDBPyConnection, filters: Filters, interval: str | None = None
 ) -> tuple[pd.DataFrame, str]:
@@ -198,7 +213,7 @@ def cards(
     bound = _page_bound(found, int(limit) + int(offset), newest)
     if bound is not None:
         clause, params = f"{clause} AND published {'>=' if newest else '<='} ?", [*params, bound]
-    row_id = "rowid" if _has_columns(con, "posts", "rowid") else "NULL::BIGINT"
+    row_id = "rowid" if has_columns(con, "posts", "rowid") else "NULL::BIGINT"
     page = con.execute(
         f"SELECT {row_id}, doc FROM posts WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, int(limit), int(offset)],
@@ -235,7 +250,7 @@ def ranked(
     return scored, [*scored_params, *params]
 
 
-def _has_columns(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> bool:
+def has_columns(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> bool:
     """Whether ``table`` has ``columns``: a Parquet dataset or MotherDuck store, which the
     app never migrates, may lack the newer ones (and a Parquet view has no row ids)."""
     try:
@@ -338,7 +353,7 @@ def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT
     with each post's kept source where the store keeps sources."""
     clause, params = selection.resolve(con, filters).where()
     # The posts' kept sources (lib.ingest.records), in stores since schema 8.
-    sources = _has_columns(con, "posts", "body_source, source_format")
+    sources = has_columns(con, "posts", "body_source, source_format")
     columns = EXPORT_COLUMNS + (
         f", {kept_source_sql()} AS body_source, source_format" if sources else ""
     )
@@ -346,76 +361,3 @@ def export(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int = EXPORT
         f"SELECT {columns} FROM posts WHERE {clause} ORDER BY {SORTS['newest']} LIMIT ?",
         params=[*params, int(limit)],
     ).to_arrow_table()
-
-
-def _dates_out_of_range(con: duckdb.DuckDBPyConnection) -> str:
-    """The runs' count of dates out of range (0 in stores from before schema 6)."""
-    if _has_columns(con, "ingest_runs", "dates_out_of_range"):
-        return "coalesce(dates_out_of_range, 0)"
-    return "0"
-
-
-def ingest_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
-        f"""SELECT run_id, started_at, finished_at, array_to_string(sources, ', ') AS sources,
-                   array_to_string(formats, ', ') AS formats, files, records,
-                   added, updated, unchanged, rejected, conflicts,
-                   {_dates_out_of_range(con)} AS dates_out_of_range
-            FROM ingest_runs ORDER BY run_id DESC"""
-    ).df()
-
-
-@dataclass(frozen=True)
-class Quality:
-    posts: int
-    without_category: int
-    without_date: int
-    derived_title: int
-    without_title: int
-    without_link: int
-    merged_posts: int
-    sightings: int
-    conflicts: int
-    rejected: int
-    dates_out_of_range: int = 0  # in all runs, each stored as no date
-
-
-def quality(con: duckdb.DuckDBPyConnection) -> Quality:
-    row = con.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE category IS NULL),
-                  count(*) FILTER (WHERE published IS NULL),
-                  count(*) FILTER (WHERE title_derived),
-                  count(*) FILTER (WHERE title IS NULL),
-                  count(*) FILTER (WHERE url IS NULL),
-                  count(*) FILTER (WHERE sightings > 1),
-                  coalesce(sum(sightings), 0),
-                  (SELECT count(*) FROM conflicts), (SELECT count(*) FROM rejections),
-                  (SELECT coalesce(sum({_dates_out_of_range(con)}), 0) FROM ingest_runs)
-           FROM posts"""
-    ).fetchall()[0]
-    return Quality(*(int(v) for v in row))
-
-
-def conflicts(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
-    return con.execute(
-        """SELECT run_id, post_id, field, kept, offered, locator
-           FROM conflicts ORDER BY run_id DESC LIMIT ?""",
-        [limit],
-    ).df()
-
-
-def shared_links(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pd.DataFrame:
-    """Posts that share a link and were kept apart, since they differ in title, date and
-    text (``lib/ingest/identity.py``): a user who finds one link on several rows sees why.
-    A store exported before schema 7 has no link keys: its posts are compared by link."""
-    links = "SELECT url AS link, id AS post_id FROM posts WHERE url IS NOT NULL"
-    if _has_columns(con, "sightings", "link"):
-        links = "SELECT DISTINCT link, post_id FROM sightings WHERE link IS NOT NULL"
-    return con.execute(
-        f"""WITH links AS ({links}),
-                shared AS (SELECT link FROM links GROUP BY link HAVING count(*) > 1)
-            SELECT p.url AS link, p.title, p.published, p.id AS post_id
-            FROM shared JOIN links l USING (link) JOIN posts p ON p.id = l.post_id
-            ORDER BY l.link, p.published, p.id LIMIT ?""",
-        [limit],
-    ).df()

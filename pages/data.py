@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib import queries
+from lib import store_report
 from lib.dates import ENV_VAR as DATES_ENV_VAR
 from lib.dates import published_years
 from ui.shell import require_shell
@@ -17,7 +17,7 @@ st.title("Data")
 # The filter panel shows on every page; without this a reader takes these figures as filtered.
 st.caption("This page covers the whole store: the filters in the sidebar do not apply here.")
 refresh_section()
-quality = run(queries.quality)
+quality = run(store_report.quality)
 years = published_years()
 st.subheader("Data quality")
 if quality.posts == 0:
@@ -47,16 +47,16 @@ cols[3].metric(
 )
 
 st.subheader("Ingest runs")
-st.dataframe(run(queries.ingest_runs), hide_index=True)
+st.dataframe(run(store_report.ingest_runs), hide_index=True)
 
 if quality.conflicts:
     st.subheader("Conflicts")
     st.caption(
         "Sources that disagreed; the stored value was kept and the other one is listed here."
     )
-    st.dataframe(run(queries.conflicts), hide_index=True)
+    st.dataframe(run(store_report.conflicts), hide_index=True)
 
-shared = run(queries.shared_links)
+shared = run(store_report.shared_links)
 if len(shared):
     st.subheader("Posts that share a link")
     st.caption(

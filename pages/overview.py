@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import queries
-from lib.charts import category_chart, category_colours
+from lib.charts import category_chart, category_colours, tag_chart
 from lib.dates import date_label
 from lib.periods import INTERVALS, compact_span
 from ui import bad_params
@@ -63,6 +63,14 @@ category_frame = pd.DataFrame(
 
 
 def by_category_chart() -> None:
+    tags = run(queries.tag_counts, filters) if figures.categories == 0 else []
+    if tags:  # one "Uncategorized" bar says nothing: the blog sorts its posts by tags
+        show_chart(tag_chart(tags), key="by_tag")
+        st.caption(
+            "These posts have no categories: their most used tags instead. "
+            "Search `tag:name` to filter by one."
+        )
+        return
     figure = category_chart(category_frame, colours, filters.categories)
     show_chart(figure, key="by_category")
     if filters.categories:

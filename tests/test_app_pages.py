@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -27,6 +28,7 @@ from tests.helpers import (
     HOSTILE_TITLE,
     SEEDED_FIGURES,
     assert_no_exception,
+    build_store,
     card_meta,
     card_titles,
     charts,
@@ -106,6 +108,38 @@ def test_overview_one_shared_date_gives_the_category_chart(
     }
     assert bars == store
     assert any("shares one date" in c.value for c in at.caption)
+
+
+def test_overview_of_a_blog_without_categories_charts_its_tags(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Lil'Log and the Hugging Face blog tag their posts and give them no category: the
+    # chart by category was one "Uncategorized" bar.
+    rows = [
+        {
+            "title": f"Post {i}",
+            "body": f"Notes number {i} on {' and '.join(tags) or 'nothing'}.",
+            "url": f"https://notes.example.org/{i}/",
+            "tags": tags,
+            "published": f"2024-0{m}-01",
+        }
+        for i, (tags, m) in enumerate(
+            [(["nlp", "rl"], 1), (["nlp"], 2), (["nlp", "cv"], 3), (["rl"], 4), ([], 5)]
+        )
+    ]
+    db = build_store(tmp_path / "posts.duckdb", rows)
+    at = open_app(monkeypatch, db)
+    assert "Posts by category" not in charts(at)
+    (trace,) = charts(at)["Posts by tag"]["data"]
+    bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
+    assert bars == {"nlp": 3, "rl": 2, "cv": 1}
+    assert any("no categories" in c.value for c in at.caption)
+    at.text_input(key="q").input("tag:rl").run()  # the caption's way to filter by a tag
+    (trace,) = charts(at)["Posts by tag"]["data"]
+    assert dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True)) == {
+        "rl": 2,
+        "nlp": 1,
+    }
 
 
 def test_overview_lists_the_six_latest_posts(

@@ -264,29 +264,6 @@ def test_export_is_an_arrow_table_of_every_matching_row(
     assert queries.export(con, Filters(q="no such words anywhere")).num_rows == 0
 
 
-def test_quality_counts_match_the_store(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
-    expected = query(
-        seeded_db,
-        """SELECT count(*), count(*) - count(category), count(*) - count(published),
-                  count(*) FILTER (WHERE title_derived), count(*) - count(title),
-                  count(*) - count(url), count(*) FILTER (WHERE sightings > 1), sum(sightings)
-           FROM posts""",
-    )[0]
-    sightings_rows = query(seeded_db, "SELECT count(*) FROM sightings")[0][0]
-    quality = queries.quality(con)
-    assert quality == queries.Quality(*expected, 0, 0)
-    assert (quality.posts, quality.without_category, quality.without_date) == (33, 11, 11)
-    assert quality.sightings == sightings_rows
-
-
-def test_ingest_runs_lists_the_one_import(con: duckdb.DuckDBPyConnection) -> None:
-    runs = queries.ingest_runs(con)
-    assert len(runs) == 1
-    row = runs.iloc[0]
-    assert (row["run_id"], row["added"], row["updated"], row["rejected"]) == (1, 33, 0, 0)
-    assert queries.conflicts(con).empty
-
-
 def test_volume_of_one_day(con: duckdb.DuckDBPyConnection, seeded_db: str) -> None:
     frame, interval = queries.volume(con, Filters())
     assert interval == "day"
