@@ -29,6 +29,7 @@ COMPANION_SHARE = 0.9  # names together in this share of each one's posts are on
 COMPANION_MIN_DF = 10  # posts a name needs before its company says anything
 COMPANION_COLUMNS = 3_000  # the most frequent terms checked for company, pairwise
 CASING_SAMPLE = 200_000  # posts whose titles, tags and excerpts show how terms are written
+WRITTEN_IN_CHARS = 50_000  # a post's opening, where its subjects are named (written_in)
 # Identifiers and remnants: snake_case, hex, a digit first; dotted paths with digits
 # (qwen1.57bchat), two dots (nn.functional.xxx), a file or host (utils.py, github.com) or a
 # module alias (nn.xxx, np.array); a name written with one dot stays (torch.compile).
@@ -155,9 +156,6 @@ def written_in(text: str, terms: Iterable[str]) -> dict[str, str]:
         return {}
     found = re.findall(_written_pattern(latin), text[:WRITTEN_IN_CHARS])
     return _most_written(latin, Counter(found).items())
-
-
-WRITTEN_IN_CHARS = 50_000  # a post's opening, where its subjects are named
 
 
 def _latin(terms: Iterable[str]) -> list[str]:

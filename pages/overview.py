@@ -60,10 +60,12 @@ colours = category_colours(c for c, _ in by_category)
 category_frame = pd.DataFrame(
     [(c, n) for c, n in by_category if n > 0], columns=["category", "posts"]
 )
+# A blog that gives no post a category (whatever the filters): its tags and topics sort it.
+no_categories = all(c is None for c, _ in by_category)
 
 
 def by_category_chart() -> None:
-    tags = run(queries.tag_counts, filters) if figures.categories == 0 else []
+    tags = run(queries.tag_counts, filters) if no_categories else []
     if tags:  # one "Uncategorized" bar says nothing: the blog sorts its posts by tags
         show_chart(tag_chart(tags), key="by_tag")
         st.caption(
@@ -87,7 +89,8 @@ if frame.empty or frame["period"].nunique() < 2:
 else:
     left, right = st.columns([2, 1])
     with left:
-        time_chart(filters, interval_choices=INTERVALS, colours=colours)
+        split = "topic" if no_categories else "category"
+        time_chart(filters, interval_choices=INTERVALS, colours=colours, split_default=split)
     with right:
         by_category_chart()
 

@@ -134,6 +134,9 @@ def test_overview_of_a_blog_without_categories_charts_its_tags(
     bars = dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True))
     assert bars == {"nlp": 3, "rl": 2, "cv": 1}
     assert any("no categories" in c.value for c in at.caption)
+    # Over time, split by topic: by category would be one grey "Uncategorized" series.
+    names = {t.get("name") for t in time_chart(at)["data"] if t.get("type") == "bar"}
+    assert label(None) not in names
     at.text_input(key="q").input("tag:rl").run()  # the caption's way to filter by a tag
     (trace,) = charts(at)["Posts by tag"]["data"]
     assert dict(zip(plotly_values(trace["y"]), plotly_values(trace["x"]), strict=True)) == {

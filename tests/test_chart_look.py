@@ -55,6 +55,7 @@ SAMPLES: dict[str, Callable[[], go.Figure | None]] = {
     "category_chart": lambda: charts.category_chart(
         pd.DataFrame({"category": ["大模型", "NLP"], "posts": [5, 3]}), None, ["NLP"]
     ),
+    "tag_chart": lambda: charts.tag_chart([("nlp", 3), ("强化学习", 2)]),
     "count_bars": lambda: charts.count_bars(["a", "b"], [2, 1], "Posts", "posts"),
     "result_chart": lambda: charts.result_chart(
         pd.DataFrame({"month": pd.to_datetime(MONTHS), "posts": [3, 1, 4]})

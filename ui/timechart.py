@@ -42,8 +42,13 @@ def _apply_selection() -> None:
 
 
 def time_chart(
-    filters: Filters, interval_choices: Sequence[str], colours: dict[str, str] | None = None
+    filters: Filters,
+    interval_choices: Sequence[str],
+    colours: dict[str, str] | None = None,
+    split_default: str = "category",
 ) -> None:
+    """The volume chart; ``split_default`` is "topic" for posts without categories, where a
+    split by category is one grey series."""
     choice = st.segmented_control(
         "Interval",
         options=["auto", *interval_choices],
@@ -57,7 +62,7 @@ def time_chart(
     split = st.segmented_control(
         "Split by",
         options=SPLITS,
-        default="category",
+        default=split_default,
         key="split",
         bind="query-params",
         help="Posts per period split by category, or by topic (the largest, the rest as other)",
