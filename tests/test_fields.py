@@ -10,11 +10,13 @@ import pytest
 
 from lib.dates import OutOfRange
 from lib.ingest.fields import (
+    after_title,
     clean_line,
     clean_line_keeps_sql,
     clean_text,
     clean_url,
     clean_url_keeps_sql,
+    may_repeat_title_sql,
     parse_date,
     split_tags,
     split_tags_sql,
@@ -202,3 +204,33 @@ def test_the_fast_lanes_tags_are_split_tags() -> None:
         assert tuple(_sql(tags, value)) == split_tags(value), value
         assert len(_sql(pieces, value)) >= len(split_tags(value))
     assert split_tags("a;b;a;c") == ("a", "b", "c")
+
+
+# (title, body): bodies that open with their title, in every spelling after_title allows,
+# and bodies that do not.
+TITLED = [
+    ("LoRA 微调", "LoRA 微调\n\n正文。"),
+    ("LoRA: 微调", "lora 微调！\n正文。"),
+    ("ＧＰＴ 笔记", "GPT 笔记\n正文。"),  # fullwidth in the title, ASCII in the body
+    ("GPT 笔记", "ＧＰＴ 笔记\n正文。"),
+    ("标题", "标题"),  # nothing after it: kept
+    ("标题", "正文先说。\n标题"),
+    ("A post", "Another post\nText."),
+]
+
+
+def test_the_fast_lanes_title_check_is_true_wherever_after_title_drops_a_line() -> None:
+    con = duckdb.connect()
+    try:
+        for title, body in TITLED:
+            (maybe,) = con.execute(
+                f"SELECT {may_repeat_title_sql('b', 't')} FROM (SELECT ? AS t, ? AS b)",
+                [title, body],
+            ).fetchone()
+            if after_title(body, title) != body:
+                assert maybe, (title, body)
+        assert not con.execute(
+            f"SELECT {may_repeat_title_sql('b', 't')} FROM (SELECT 'A post' AS t, 'Other' AS b)"
+        ).fetchone()[0]
+    finally:
+        con.close()

@@ -32,6 +32,7 @@ from lib.ingest.fields import (
     TAG_SEPARATORS,
     clean_line_keeps_sql,
     clean_url_keeps_sql,
+    may_repeat_title_sql,
     split_tags_sql,
 )
 from lib.ingest.records import BODY_IS_SOURCE, MAX_SOURCE_CHARS, kept_source_sql
@@ -144,19 +145,12 @@ def _checks() -> str:
             f"(category IS NULL OR NOT regexp_matches(category, '{TAG_SEPARATORS.pattern}'))",
             clean_url_keeps_sql("url"),
             f"(body IS NULL OR {_body_ok('body')})",
-            _excerpt_is_bodys_opening(),
+            # A body that may open with its title gets an excerpt after it (body_excerpt):
+            # such rows take the ordinary path.
+            f"(excerpt IS NOT NULL OR body IS NULL OR NOT {may_repeat_title_sql('body', 'title')})",
             "format IS NULL",
         ]
     )
-
-
-def _excerpt_is_bodys_opening() -> str:
-    """Whether the excerpt a row is given is its body's opening, as SQL makes it: not when
-    the body may start by repeating the title, which ``assemble.body_excerpt`` skips (such
-    rows take the ordinary path)."""
-    letters = "regexp_replace(lower({}), '[^\\p{{L}}\\p{{N}}]', '', 'g')"
-    opening, title = letters.format("left(body, 1000)"), letters.format("title")
-    return f"(excerpt IS NOT NULL OR body IS NULL OR NOT starts_with({opening}, {title}))"
 
 
 def _as_rows(

@@ -341,6 +341,19 @@ def after_title(text: str, title: object) -> str:
     return rest.strip() if wanted and rest.strip() and match_text(first) == wanted else text
 
 
+def may_repeat_title_sql(body: str, title: str) -> str:
+    """SQL true wherever :func:`after_title` may find the ``body`` column opening with the
+    ``title`` column (the fast lane's twin, over-inclusive: letters and digits compared in
+    lower case, and a fullwidth one in either, which NFKC maps, always counts as a maybe)."""
+    letters = "regexp_replace(lower({}), '[^\\p{{L}}\\p{{N}}]', '', 'g')"
+    opening = f"left({body}, 1000)"
+    fullwidth = "'[０-９Ａ-Ｚａ-ｚ]'"
+    return (
+        f"(starts_with({letters.format(opening)}, {letters.format(title)})"
+        f" OR regexp_matches({title}, {fullwidth}) OR regexp_matches({opening}, {fullwidth}))"
+    )
+
+
 def match_text(value: str | None) -> str:
     """Text reduced to letters and digits, for deciding whether two sightings are one post.
 
