@@ -193,27 +193,31 @@ def _read_site(folder: Path, generator: str | None) -> Site | None:
 
 def _read_config(path: Path) -> Mapping[str, Any]:
     """A YAML, TOML or JSON config as a mapping; a broken one stops the run, naming it."""
+    loaded = _read_data(path, "the site config")
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, Mapping):
+        raise IngestError(str(path), "the site config must be 'key: value' pairs", line=1)
+    return loaded
+
+
+def _read_data(path: Path, what: str) -> object:
+    """A YAML, TOML or JSON file's values (``what`` it is, for errors naming the file)."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise IngestError(source, f"cannot read the site config: {exc}") from None
+        raise IngestError(source, f"cannot read {what}: {exc}") from None
     if path.suffix == ".toml":
-        loaded = load_toml(text, 1, source, what="the site config")
-    elif path.suffix == ".json":
+        return load_toml(text, 1, source, what=what)
+    if path.suffix == ".json":
         try:
-            loaded = json.loads(text)
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise IngestError(source, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
         except (ValueError, RecursionError):  # a 4,300-digit number, or nesting past the stack
-            raise IngestError(source, "the site config is not JSON a site would write") from None
-    else:
-        loaded = load_yaml(text, 1, source, what="the site config")
-    if loaded is None:
-        return {}
-    if not isinstance(loaded, Mapping):
-        raise IngestError(source, "the site config must be 'key: value' pairs", line=1)
-    return loaded
+            raise IngestError(source, f"{what} is not JSON a site would write") from None
+    return load_yaml(text, 1, source, what=what)
 
 
 def _timezone(name: object, config: Path) -> ZoneInfo | None:
@@ -302,14 +306,11 @@ def _hf_blog_site(folder: Path) -> Site:
     """The Hugging Face blog's folder: its listing by file name, and the URL folder of a
     translation (``zh/_blog.yml`` under a folder with its own listing: ``/blog/zh/…``)."""
     path = folder / HF_LISTING
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IngestError(source, f"cannot read the blog's listing: {exc}") from None
-    loaded = load_yaml(text, 1, source, what="the blog's listing") or []
+    loaded = _read_data(path, "the blog's listing") or []
     if not isinstance(loaded, list) or not all(isinstance(e, Mapping) for e in loaded):
-        raise IngestError(source, "the listing must be a list of '- local: name' entries", line=1)
+        raise IngestError(
+            str(path), "the listing must be a list of '- local: name' entries", line=1
+        )
     listing = {str(e["local"]): e for e in loaded if e.get("local")}
     prefix: list[str] = []
     for parent in folder.parents:
